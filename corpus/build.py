@@ -23,6 +23,7 @@ from corpus.normalize import (
     Erratum,
     apply_errata,
     count_pinyin,
+    count_pinyin_anywhere,
     find_garbled,
     normalize_text,
     strip_noise,
@@ -39,6 +40,7 @@ from corpus.tokenize import tokenize
 log = logging.getLogger(__name__)
 RECORDS_FILE = "records.jsonl"
 REPORT_FILE = "report.json"
+_COMMENT_LINE_RE = re.compile(r"^\s*<!--.*-->\s*$")
 _METADATA_LINE_RE = re.compile(r"^(（此件公开发布）|\d{4}年\d{1,2}月\d{1,2}日)$")
 
 
@@ -50,6 +52,7 @@ class DocReport:
     records: int
     levels: dict[str, int]
     pinyin_removed: int
+    pinyin_in_errata: int
     garbled_found: list[str]
     errata_applied: list[dict]
     unresolved: list[dict]
@@ -69,6 +72,8 @@ def clean_lines(raw: str, errata: list[Erratum]) -> tuple[list[tuple[str, str]],
     pairs = []
     raw_lines = raw.splitlines()
     for number, line in enumerate(fixed.splitlines()):
+        if _COMMENT_LINE_RE.match(line):
+            continue
         clean = normalize_text(strip_noise(strip_pinyin(line)))
         if clean:
             pairs.append((raw_lines[number] if number < len(raw_lines) else line, clean))
@@ -158,6 +163,7 @@ def build_document(doc: Document, settings: Settings, errata: list[Erratum]) -> 
         records=len(records),
         levels=levels,
         pinyin_removed=count_pinyin(raw),
+        pinyin_in_errata=sum(count_pinyin_anywhere(e.garbled) * n for e, n in applied),
         garbled_found=[s.text for s in find_garbled(strip_noise(raw))],
         errata_applied=[
             {"garbled": e.garbled, "restored": e.restored, "times": n, "reason": e.reason}

@@ -68,6 +68,11 @@ def count_pinyin(text: str) -> int:
     return len(PINYIN_RE.findall(text))
 
 
+def count_pinyin_anywhere(text: str) -> int:
+    """Toned syllables in parentheses wherever they stand (also inside garbled spans)."""
+    return len(re.findall(rf"\(([a-zü]*[{TONED}][a-zü]*)\)", text))
+
+
 def strip_noise(text: str) -> str:
     return NOISE_RE.sub("", text)
 

