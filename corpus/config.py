@@ -35,6 +35,21 @@ class Settings:
     #: Longest question accepted; longer ones are truncated with a notice.
     max_question_chars: int = field(default_factory=lambda: int(_env("MAX_QUESTION_CHARS", "500")))
 
+    #: Fusion of BM25 and dense rankings: "weighted" (normalized scores) or "rrf".
+    fusion: str = field(default_factory=lambda: _env("FUSION", "weighted"))
+    #: Weight of the dense side in fusion (0 = BM25 only, 1 = dense only).
+    dense_weight: float = field(default_factory=lambda: float(_env("DENSE_WEIGHT", "0.5")))
+    #: Add CJK character bigrams to the BM25 tokens.
+    bm25_bigrams: bool = field(default_factory=lambda: _env("BM25_BIGRAMS", "0") == "1")
+    #: Embed each sentence as well as each whole clause (evidence and recall; costs time).
+    sentence_vectors: bool = field(default_factory=lambda: _env("SENTENCE_VECTORS", "1") == "1")
+    #: Above this many vectors FAISS uses HNSW (approximate) instead of exact search.
+    hnsw_threshold: int = field(default_factory=lambda: int(_env("HNSW_THRESHOLD", "200000")))
+    #: Candidates each side passes to fusion.
+    candidates: int = field(default_factory=lambda: int(_env("CANDIDATES", "100")))
+    #: Embedding batch size (sentences per forward pass).
+    embed_batch_size: int = field(default_factory=lambda: int(_env("EMBED_BATCH_SIZE", "32")))
+
     @property
     def build_dir(self) -> Path:
         """Where ``corpus.build()`` writes records.jsonl and the quality report."""

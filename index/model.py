@@ -99,10 +99,11 @@ def _state_dict(buf: bytes, hp: dict[str, Any], tensors: dict) -> dict[str, np.n
     for layer in range(hp["NL"]):
         for short, long in _LAYER.items():
             for wb, suffix in (("w", "weight"), ("b", "bias")):
-                rows = hp["FF"] if short == "fi" else hp["H"]
-                sd[f"encoder.layer.{layer}.{long}.{suffix}"] = _tensor(
-                    buf, tensors[f"l{layer}.{short}.{wb}"], rows if wb == "w" else 1
+                rows = (
+                    1 if wb == "b" or short.endswith("ln") else hp["FF" if short == "fi" else "H"]
                 )
+                name = f"l{layer}.{short}.{wb}"
+                sd[f"encoder.layer.{layer}.{long}.{suffix}"] = _tensor(buf, tensors[name], rows)
     # The q4 file has no pooler (mean pooling never uses it); zeros keep loads warning-free.
     sd["pooler.dense.weight"] = np.zeros((hp["H"], hp["H"]), np.float32)
     sd["pooler.dense.bias"] = np.zeros((1, hp["H"]), np.float32)

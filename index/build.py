@@ -1,0 +1,98 @@
+"""Building, opening and re-building the index of the current corpus.
+
+``build_index`` reads the last corpus build, re-uses vectors of unchanged texts
+from the current index (so adding or removing one document re-embeds only that
+document), and swaps the new index in atomically. ``open_index`` loads and
+verifies it; a stale (corpus changed) or corrupt (checksum mismatch) index is
+reported and rebuilt, a missing one is built.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Callable
+
+from corpus.build import load_records, load_report
+from corpus.config import Settings, get_settings
+from corpus.storage import atomic_dir
+from index.hybrid import HybridIndex
+from index.store import CorruptIndex, IndexProblem, MissingIndex, StaleIndex, read_manifest
+
+log = logging.getLogger(__name__)
+_ENCODERS: dict[str, object] = {}
+
+
+def model_fingerprint(model: str) -> str:
+    """Identity of the model's weights: its build marker when local, else its name."""
+    marker = Path(model) / "policyqa-model.json"
+    if marker.is_file():
+        return json.loads(marker.read_text(encoding="utf-8")).get("q4_sha256", model)
+    config = Path(model) / "config.json"
+    return str(config.stat().st_mtime_ns) + model if config.is_file() else model
+
+
+def get_encoder(settings: Settings):
+    """The sentence-transformers model, loaded once per process."""
+    from index.model import load_encoder
+
+    key = settings.model_path
+    if key not in _ENCODERS:
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start
+        _ENCODERS[key] = load_encoder(key)
+    return _ENCODERS[key]
+
+
+def build_index(settings: Settings | None = None, encoder=None,
+                progress: Callable[[float, str], None] | None = None) -> dict:
+    """Index the last corpus build into ``settings.index_dir``; return the manifest."""
+    settings = settings or get_settings()
+    records = load_records(settings)
+    corpus_hash = load_report(settings)["corpus_hash"]
+    encoder = encoder or get_encoder(settings)
+    fingerprint = model_fingerprint(settings.model_path)
+    reuse = {}
+    try:
+        previous = HybridIndex.load(settings.index_dir)
+        if previous.manifest["model"]["fingerprint"] == fingerprint:
+            reuse = previous.vectors_by_key(settings.index_dir)
+    except (IndexProblem, OSError, ValueError) as exc:
+        log.info("no previous index to re-use vectors from (%s)", exc)
+    index = HybridIndex.build(
+        records, encoder, model_id=settings.model_path, model_fingerprint=fingerprint,
+        corpus_hash=corpus_hash, bigrams=settings.bm25_bigrams,
+        sentence_vectors=settings.sentence_vectors, hnsw_threshold=settings.hnsw_threshold,
+        batch_size=settings.embed_batch_size, reuse=reuse, progress=progress,
+    )
+    with atomic_dir(settings.index_dir) as staging:
+        manifest = index.save(staging)
+    return manifest
+
+
+def check_fresh(settings: Settings, manifest: dict) -> None:
+    """Raise :class:`StaleIndex` when the corpus or the model changed since the build."""
+    corpus_hash = load_report(settings)["corpus_hash"]
+    if manifest.get("corpus_hash") != corpus_hash:
+        raise StaleIndex("the corpus changed since the index was built — run `policyqa index build`")
+    if manifest["model"]["fingerprint"] != model_fingerprint(settings.model_path):
+        raise StaleIndex("the embedding model changed since the index was built — run `policyqa index build`")
+
+
+def open_index(settings: Settings | None = None, rebuild: bool = True, with_encoder: bool = True,
+               progress: Callable[[float, str], None] | None = None) -> HybridIndex:
+    """Load and verify the index; rebuild it (if allowed) when missing, stale or corrupt."""
+    settings = settings or get_settings()
+    encoder = get_encoder(settings) if with_encoder else None
+    try:
+        manifest = read_manifest(settings.index_dir)
+        check_fresh(settings, manifest)
+        return HybridIndex.load(settings.index_dir, encoder, verify=False)
+    except (MissingIndex, StaleIndex, CorruptIndex) as problem:
+        if not rebuild:
+            raise
+        log.warning("%s; rebuilding the index", problem)
+        build_index(settings, encoder, progress)
+        return HybridIndex.load(settings.index_dir, encoder, verify=False)

@@ -1,0 +1,346 @@
+"""``HybridIndex``: BM25 + dense search over clause records, fused, filtered, cited.
+
+>>> idx = HybridIndex.load(settings.index_dir, encoder)          # doctest: +SKIP
+>>> [h.record.path for h in idx.search("托位数要达到多少", k=3)]   # doctest: +SKIP
+['二¶2', '三(一)3', '三(二)2']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Literal
+
+import numpy as np
+
+from corpus.departments import load_dictionary
+from corpus.normalize import normalize_text
+from corpus.records import Record, Sentence, read_jsonl, write_jsonl
+from corpus.tokenize import tokenize_for_search
+from index.dense import Encoder, VectorIndex, encode_documents
+from index.fusion import FusionMethod, fuse
+from index.sparse import SparseIndex
+from index.store import CorruptIndex, read_manifest, write_manifest
+
+Mode = Literal["bm25", "dense", "hybrid"]
+DeptRole = Literal["lead", "co", "any"]
+MODES = ("bm25", "dense", "hybrid")
+CN = "一二三四五六七八九十"
+PLAN_PATH_RE = re.compile(rf"([{CN}]+)\(([{CN}]+)\)(\d+)?")
+ARTICLE_PATH_RE = re.compile(r"第([一二三四五六七八九十百千零〇\d]+)条")
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions applied before top-k. ``dept`` accepts aliases (卫健委)."""
+
+    doc: str | None = None
+    dept: str | None = None
+    dept_role: DeptRole = "any"
+    domain: str | None = None
+    section: str | None = None
+
+    def __bool__(self) -> bool:
+        return any((self.doc, self.dept, self.domain, self.section))
+
+
+@dataclass(frozen=True)
+class Hit:
+    rank: int
+    record: Record
+    score: float
+    bm25: float | None
+    dense: float | None
+    evidence: list[Sentence] = field(default_factory=list)
+    lookup: bool = False
+
+    def to_dict(self) -> dict:
+        r = self.record
+        return {
+            "rank": self.rank, "id": r.id, "doc_id": r.doc_id, "doc_title": r.doc_title,
+            "path": r.path, "title": r.title, "text": r.text,
+            "evidence": [{"start": s.start, "end": s.end, "text": s.text} for s in self.evidence],
+            "score": round(self.score, 6),
+            "scores": {"bm25": _round(self.bm25), "dense": _round(self.dense)},
+            "departments": {"lead": r.departments.lead, "co": r.departments.co,
+                            "implementers": r.departments.implementers},
+        }  # fmt: skip
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 6)
+
+
+def search_text(record: Record) -> str:
+    """What both sides index: headings, the clause text and its responsibility note."""
+    return "\n".join(part for part in [" ".join(record.headings), record.title if record.level == "article" else "", record.text, record.responsibility] if part)
+
+
+def vector_key(model_fingerprint: str, text: str) -> str:
+    return hashlib.sha1(f"{model_fingerprint}\0{text}".encode()).hexdigest()
+
+
+class HybridIndex:
+    def __init__(self, records: list[Record], sparse: SparseIndex, clauses: VectorIndex,
+                 sentences: VectorIndex | None, sentence_rows: np.ndarray,
+                 sentence_index: np.ndarray, manifest: dict, encoder: Encoder | None = None):
+        self.records = records
+        self.sparse = sparse
+        self.clauses = clauses
+        self.sentences = sentences
+        self.sentence_rows = sentence_rows  # sentence vector → record row
+        self.sentence_index = sentence_index  # sentence vector → index into record.sentences
+        self.manifest = manifest
+        self.encoder = encoder
+        self._by_id = {r.id: i for i, r in enumerate(records)}
+        self._sentence_start = np.searchsorted(sentence_rows, np.arange(len(records) + 1))
+
+    # ------------------------------------------------------------ build / persist
+    @classmethod
+    def build(cls, records: list[Record], encoder: Encoder, *, model_id: str, model_fingerprint: str,
+              corpus_hash: str, bigrams: bool = False, sentence_vectors: bool = True,
+              hnsw_threshold: int = 200_000, batch_size: int = 32,
+              reuse: dict[str, np.ndarray] | None = None,
+              progress: Callable[[float, str], None] | None = None) -> "HybridIndex":
+        """Index ``records``; vectors found in ``reuse`` (key → vector) are not re-embedded."""
+        say = progress or (lambda fraction, message: None)
+        say(0.02, "BM25")
+        texts = [search_text(r) for r in records]
+        sparse = SparseIndex.build(texts, bigrams)
+        sentence_rows, sentence_index, sentence_texts = [], [], []
+        if sentence_vectors:
+            for row, record in enumerate(records):
+                if len(record.sentences) > 1:
+                    for i, sentence in enumerate(record.sentences):
+                        sentence_rows.append(row)
+                        sentence_index.append(i)
+                        sentence_texts.append(sentence.text)
+        all_texts = texts + sentence_texts
+        keys = [vector_key(model_fingerprint, t) for t in all_texts]
+        reuse = reuse or {}
+        missing = [i for i, key in enumerate(keys) if key not in reuse]
+
+        def embed_progress(done: int, total: int) -> None:
+            say(0.05 + 0.9 * done / max(total, 1), f"向量 {done}/{total}")
+
+        fresh = encode_documents(encoder, [all_texts[i] for i in missing], batch_size, embed_progress)
+        dim = fresh.shape[1] if len(missing) else next(iter(reuse.values())).shape[0]
+        vectors = np.empty((len(all_texts), dim), dtype=np.float32)
+        for j, i in enumerate(missing):
+            vectors[i] = fresh[j]
+        for i, key in enumerate(keys):
+            if key in reuse:
+                vectors[i] = reuse[key]
+        say(0.96, "FAISS")
+        clauses = VectorIndex.build(vectors[: len(texts)], hnsw_threshold)
+        sentences = VectorIndex.build(vectors[len(texts) :], hnsw_threshold) if sentence_texts else None
+        manifest = {
+            "corpus_hash": corpus_hash,
+            "model": {"id": model_id, "dim": int(dim), "fingerprint": model_fingerprint},
+            "settings": {"bm25_bigrams": bigrams, "sentence_vectors": sentence_vectors,
+                         "hnsw_threshold": hnsw_threshold},
+            "counts": {"records": len(records), "sentence_vectors": len(sentence_texts),
+                       "embedded": len(missing), "reused": len(all_texts) - len(missing)},
+        }  # fmt: skip
+        return cls(records, sparse, clauses, sentences, np.array(sentence_rows, dtype=np.int64),
+                   np.array(sentence_index, dtype=np.int64), manifest, encoder)
+
+    def save(self, folder: Path) -> dict:
+        write_jsonl(self.records, folder / "records.jsonl")
+        self.sparse.save(folder / "bm25")
+        self.clauses.save(folder, "clause")
+        if self.sentences is not None:
+            self.sentences.save(folder, "sentence")
+        np.save(folder / "sentence_rows.npy", self.sentence_rows, allow_pickle=False)
+        np.save(folder / "sentence_index.npy", self.sentence_index, allow_pickle=False)
+        fingerprint = self.manifest["model"]["fingerprint"]
+        keys = [vector_key(fingerprint, search_text(r)) for r in self.records]
+        keys += [vector_key(fingerprint, self.records[r].sentences[i].text)
+                 for r, i in zip(self.sentence_rows, self.sentence_index)]
+        (folder / "vector_keys.json").write_text(json.dumps(keys), encoding="utf-8")
+        self.manifest = write_manifest(folder, **self.manifest)
+        return self.manifest
+
+    @classmethod
+    def load(cls, folder: Path, encoder: Encoder | None = None, verify: bool = True) -> "HybridIndex":
+        manifest = read_manifest(folder, verify=verify)
+        try:
+            records = list(read_jsonl(folder / "records.jsonl"))
+            sparse = SparseIndex.load(folder / "bm25", manifest["settings"]["bm25_bigrams"])
+            clauses = VectorIndex.load(folder, "clause")
+            sentences = (VectorIndex.load(folder, "sentence")
+                         if (folder / "sentence_vectors.npy").exists() else None)
+            rows = np.load(folder / "sentence_rows.npy", allow_pickle=False)
+            index = np.load(folder / "sentence_index.npy", allow_pickle=False)
+        except (OSError, ValueError, KeyError) as exc:
+            raise CorruptIndex(f"index at {folder} cannot be read ({exc}) — run `policyqa index build`") from exc
+        if len(clauses.vectors) != len(records):
+            raise CorruptIndex(f"index at {folder}: vectors and records disagree — run `policyqa index build`")
+        return cls(records, sparse, clauses, sentences, rows, index, manifest, encoder)
+
+    def vectors_by_key(self, folder: Path) -> dict[str, np.ndarray]:
+        """key → vector for every stored vector (for re-use by the next build)."""
+        keys = json.loads((folder / "vector_keys.json").read_text(encoding="utf-8"))
+        stacked = [self.clauses.vectors] + ([self.sentences.vectors] if self.sentences else [])
+        vectors = np.vstack(stacked)
+        return dict(zip(keys, vectors))
+
+    # ------------------------------------------------------------ search
+    def record(self, record_id: str) -> Record | None:
+        row = self._by_id.get(record_id)
+        return None if row is None else self.records[row]
+
+    def allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
+        """Rows passing ``filters`` (None = all)."""
+        if not filters:
+            return None
+        dept = None
+        if filters.dept:
+            dept = load_dictionary().resolve(filters.dept)
+            if dept is None:
+                raise ValueError(f"unknown department {filters.dept!r}; use a name such as 省民政厅 or an alias such as 卫健委")
+        section = filters.section.replace("（", "(").replace("）", ")") if filters.section else None
+        rows = []
+        for row, r in enumerate(self.records):
+            if filters.doc and r.doc_id != filters.doc:
+                continue
+            if filters.domain and filters.domain not in r.domains:
+                continue
+            if section and not r.path.startswith(section):
+                continue
+            if dept:
+                names = {"lead": r.departments.lead, "co": r.departments.co}.get(
+                    filters.dept_role, r.departments.all())
+                if dept not in names:
+                    continue
+            rows.append(row)
+        return np.array(rows, dtype=np.int64)
+
+    def lookup(self, query: str, allowed: np.ndarray | None = None) -> list[int]:
+        """Rows a query names by number (``三(五)1``, ``四（三）``, ``第十二条``), in order."""
+        text = query.replace("（", "(").replace("）", ")").replace(" ", "")
+        wanted: list[int] = []
+        allowed_set = None if allowed is None else set(allowed.tolist())
+        named_docs = {r.doc_id for r in self.records if _short_title(r.doc_title) in text}
+        for m in PLAN_PATH_RE.finditer(text):
+            path = m.group(0)
+            wanted += [i for i, r in enumerate(self.records)
+                       if r.path == path or (not m.group(3) and r.path.startswith(path))]
+        for m in ARTICLE_PATH_RE.finditer(text):
+            label = m.group(0)
+            wanted += [i for i, r in enumerate(self.records) if r.level == "article"
+                       and (r.path == label or r.path.endswith("/" + label))
+                       and (not named_docs or r.doc_id in named_docs)]
+        seen = []
+        for row in wanted:
+            if row not in seen and (allowed_set is None or row in allowed_set):
+                seen.append(row)
+        return seen
+
+    def encode_query(self, query: str) -> np.ndarray:
+        if self.encoder is None:
+            raise RuntimeError("this index was loaded without an encoder; dense search needs one")
+        vector = self.encoder.encode_query([query], convert_to_numpy=True, normalize_embeddings=True)
+        return np.asarray(vector, dtype=np.float32)[0]
+
+    def search(self, query: str, k: int = 10, mode: Mode = "hybrid", filters: Filters | None = None,
+               fusion: FusionMethod = "weighted", dense_weight: float = 0.5,
+               candidates: int = 100) -> list[Hit]:
+        """The best ``k`` records for ``query``; a clause named by number comes first."""
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
+        if k < 1:
+            raise ValueError("k must be at least 1")
+        query = normalize_text(query)
+        allowed = self.allowed_rows(filters)
+        if allowed is not None and len(allowed) == 0:
+            return []
+        n = len(self.records)
+        bm25_all = np.zeros(n, np.float32)
+        bm25_rows = dense_rows = np.zeros(0, np.int64)
+        bm25_top = dense_top = np.zeros(0, np.float32)
+        dense_by_row: dict[int, float] = {}
+        query_vector = None
+        if mode in ("bm25", "hybrid"):
+            bm25_all = self.sparse.scores(query)
+            pool = bm25_all if allowed is None else _masked(bm25_all, allowed)
+            bm25_rows = _top(pool, candidates)
+            bm25_rows = bm25_rows[pool[bm25_rows] > 0]
+            bm25_top = bm25_all[bm25_rows]
+        if mode in ("dense", "hybrid"):
+            query_vector = self.encode_query(query)
+            scores, rows = self.clauses.search(query_vector, candidates, allowed)
+            dense_by_row = {int(r): float(s) for r, s in zip(rows, scores)}
+            if self.sentences is not None:
+                sentence_allowed = None
+                if allowed is not None:
+                    sentence_allowed = np.flatnonzero(np.isin(self.sentence_rows, allowed))
+                scores, rows = self.sentences.search(query_vector, candidates * 3, sentence_allowed)
+                for s, r in zip(scores, self.sentence_rows[rows]):
+                    dense_by_row[int(r)] = max(dense_by_row.get(int(r), -1.0), float(s))
+            ordered = sorted(dense_by_row.items(), key=lambda kv: -kv[1])[:candidates]
+            dense_rows = np.array([r for r, _ in ordered], dtype=np.int64)
+            dense_top = np.array([s for _, s in ordered], dtype=np.float32)
+        if mode == "bm25":
+            fused = {int(r): float(s) for r, s in zip(bm25_rows, bm25_top)}
+        elif mode == "dense":
+            fused = {int(r): float(s) for r, s in zip(dense_rows, dense_top)}
+        else:
+            fused = fuse(bm25_rows, bm25_top, dense_rows, dense_top, fusion, dense_weight)
+        named = self.lookup(query, allowed)
+        top_score = max(fused.values(), default=0.0)
+        order = named + [r for r, _ in sorted(fused.items(), key=lambda kv: -kv[1]) if r not in named]
+        hits = []
+        for rank, row in enumerate(order[:k], 1):
+            record = self.records[row]
+            hits.append(Hit(
+                rank=rank, record=record,
+                score=fused.get(row, top_score) if row not in named else max(top_score, fused.get(row, 0.0)),
+                bm25=float(bm25_all[row]) if mode != "dense" else None,
+                dense=dense_by_row.get(row) if mode != "bm25" else None,
+                evidence=self.evidence(row, query, query_vector),
+                lookup=row in named,
+            ))  # fmt: skip
+        return hits
+
+    def evidence(self, row: int, query: str, query_vector: np.ndarray | None, limit: int = 2) -> list[Sentence]:
+        """The record's sentences that best support ``query``, in text order."""
+        record = self.records[row]
+        if len(record.sentences) <= 1:
+            return list(record.sentences)
+        terms = set(tokenize_for_search(query))
+        lexical = np.array([
+            len(terms & set(tokenize_for_search(s.text))) / (len(terms) or 1) for s in record.sentences
+        ], dtype=np.float32)  # fmt: skip
+        score = lexical
+        if query_vector is not None and self.sentences is not None:
+            start, end = self._sentence_start[row], self._sentence_start[row + 1]
+            if end > start:
+                dense = self.sentences.vectors[start:end] @ query_vector
+                order = self.sentence_index[start:end]
+                dense_full = np.zeros(len(record.sentences), np.float32)
+                dense_full[order] = dense
+                score = lexical + dense_full
+        best = sorted(np.argsort(-score)[:limit].tolist())
+        return [record.sentences[i] for i in best]
+
+
+def _short_title(title: str) -> str:
+    return re.sub(r"^中华人民共和国", "", title)
+
+
+def _masked(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    pool = np.full_like(scores, -1.0)
+    pool[allowed] = scores[allowed]
+    return pool
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, len(scores))
+    if k == 0:
+        return np.zeros(0, np.int64)
+    part = np.argpartition(-scores, k - 1)[:k]
+    return part[np.argsort(-scores[part], kind="stable")]

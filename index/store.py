@@ -1,0 +1,96 @@
+"""The on-disk index: a folder of named files plus ``manifest.json``.
+
+``manifest.json``: ``schema_version``, ``corpus_hash`` (sha256 of the records it was
+built from), ``model`` {id, dim, fingerprint}, ``settings`` that shape the index,
+``libraries`` (versions), ``created_at``, ``counts``, and ``files`` {name: sha256}.
+Only JSON, NumPy (``allow_pickle=False``) and FAISS-native files are written, so
+loading a shared index never runs code. Checksums are verified on every load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from importlib import metadata
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+FIX = "run `policyqa index build`"
+
+
+class IndexProblem(RuntimeError):
+    """The index cannot be used as it is; the message says why and how to fix it."""
+
+
+class MissingIndex(IndexProblem):
+    pass
+
+
+class CorruptIndex(IndexProblem):
+    pass
+
+
+class StaleIndex(IndexProblem):
+    pass
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    names = ["bm25s", "faiss-cpu", "sentence-transformers", "jieba", "numpy", "torch"]
+    versions = {}
+    for name in names:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def write_manifest(folder: Path, **fields) -> dict:
+    files = {
+        str(p.relative_to(folder)): sha256_file(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != MANIFEST
+    }
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        **fields,
+        "libraries": library_versions(),
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "files": files,
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    return manifest
+
+
+def read_manifest(folder: Path, verify: bool = True) -> dict:
+    """The manifest, after checking the schema version and every file's checksum."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise MissingIndex(f"no index at {folder} — {FIX}")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CorruptIndex(f"index manifest {path} is unreadable ({exc}) — {FIX}") from exc
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        raise CorruptIndex(
+            f"index at {folder} has schema version {manifest.get('schema_version')!r}, "
+            f"this policyqa reads {SCHEMA_VERSION} — {FIX}"
+        )
+    if verify:
+        for name, expected in manifest.get("files", {}).items():
+            file = folder / name
+            if not file.is_file():
+                raise CorruptIndex(f"index file {name} is missing — {FIX}")
+            if sha256_file(file) != expected:
+                raise CorruptIndex(f"index file {name} does not match its checksum — {FIX}")
+    return manifest
