@@ -282,5 +282,65 @@ def search(query, k, mode, doc, dept, role, domain, section, batch, as_json, hom
             click.echo(f"      “{sentence.text}”")
 
 
+# ---------------------------------------------------------------- answers
+ASK_FIELDS = ("id", "question", "doc", "dept", "domain")
+
+
+def _print_answer(result: dict) -> None:
+    click.echo(result["answer"])
+    if result["notice"]:
+        click.echo(f"（{result['notice']}）")
+    for number, c in enumerate(result["citations"], 1):
+        click.echo(f"〔{number}〕《{c['doc_title']}》{c['path']} {c['title']}：“{c['quote']}”")
+
+
+@main.command("ask")
+@click.argument("question", required=False)
+@click.option("--doc", help="Only this document (doc_id).")
+@click.option("--dept", help="Only clauses of this department (aliases work).")
+@click.option("--domain", help="Only clauses with this domain tag.")
+@click.option("--batch", type=click.Path(exists=True, path_type=Path),
+              help="JSON Lines of {id, question, doc?, dept?, domain?}; one answer a line out.")
+@click.option("--json", "as_json", is_flag=True)
+@home_option
+def ask(question, doc, dept, domain, batch, as_json, home) -> None:
+    """Answer a question with cited clauses (or abstain)."""
+    import qa
+    from index import Filters, open_index
+
+    if not question and not batch:
+        raise click.UsageError("give a QUESTION or --batch FILE")
+    settings = _settings(home)
+    with _domain_errors():
+        idx = open_index(settings)
+        if batch:
+            for item in _read_batch(batch, ASK_FIELDS):
+                filters = Filters(doc=item.get("doc"), dept=item.get("dept"), domain=item.get("domain"))
+                try:
+                    result = qa.answer(item.get("question", ""), idx, filters, settings).to_dict()
+                except ValueError as exc:
+                    result = {"error": str(exc)}
+                _echo_json({"id": item.get("id"), **result})
+            return
+        result = qa.answer(question, idx, Filters(doc=doc, dept=dept, domain=domain), settings).to_dict()
+    if as_json:
+        _echo_json(result)
+    else:
+        _print_answer(result)
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Interface to bind; anything but localhost needs POLICYQA_AUTH for uploads.")
+@click.option("--port", default=7860, show_default=True, type=int)
+@home_option
+def serve(host: str, port: int, home: str | None) -> None:
+    """Start the Gradio assistant (builds a missing or stale index first)."""
+    from app.web import launch
+
+    with _domain_errors():
+        launch(_settings(home), host=host, port=port)
+
+
 if __name__ == "__main__":
     sys.exit(main())

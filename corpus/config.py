@@ -50,6 +50,11 @@ class Settings:
     #: Embedding batch size (sentences per forward pass).
     embed_batch_size: int = field(default_factory=lambda: int(_env("EMBED_BATCH_SIZE", "32")))
 
+    #: Abstain when the best clause's dense similarity is below this …
+    abstain_dense: float = field(default_factory=lambda: float(_env("ABSTAIN_DENSE", "0.876")))
+    #: … and less than this share of the question's words occur in the best clauses.
+    abstain_coverage: float = field(default_factory=lambda: float(_env("ABSTAIN_COVERAGE", "0.7")))
+
     @property
     def build_dir(self) -> Path:
         """Where ``corpus.build()`` writes records.jsonl and the quality report."""

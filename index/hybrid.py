@@ -30,7 +30,45 @@ DeptRole = Literal["lead", "co", "any"]
 MODES = ("bm25", "dense", "hybrid")
 CN = "一二三四五六七八九十"
 PLAN_PATH_RE = re.compile(rf"([{CN}]+)\(([{CN}]+)\)(\d+)?")
-ARTICLE_PATH_RE = re.compile(r"第([一二三四五六七八九十百千零〇\d]+)条")
+ARTICLE_PATH_RE = re.compile(r"(?<!部分)(?<![节段项])第([一二三四五六七八九十百千零〇\d]+)条")
+#: Spelled-out plan positions: 第三部分第二节第一条 → 三(二)1, 第二部分第二段 → 二¶2.
+ORDINAL_PATH_RE = re.compile(
+    rf"第([{CN}]+)部分(?:[“\"][^”\"]*[”\"])?(?:第([{CN}]+)[节项])?(?:第([{CN}\d]+)([条点段项]))?"
+)
+_CN_DIGITS = {c: i for i, c in enumerate(CN, 1)}
+
+
+def _cn_to_int(text: str) -> int:
+    if text.isdigit():
+        return int(text)
+    if text.startswith("十"):
+        return 10 + _CN_DIGITS.get(text[1:], 0) if len(text) > 1 else 10
+    if "十" in text:
+        tens, _, ones = text.partition("十")
+        return _CN_DIGITS[tens] * 10 + (_CN_DIGITS[ones] if ones else 0)
+    return _CN_DIGITS[text]
+
+
+def ordinal_paths(text: str) -> list[str]:
+    """Plan paths written out in words (第三部分第二节第一条 → 三(二)1).
+
+    Without a 节, 第N条 is read as the part's N-th section (第四部分第一条 → 四(一)),
+    and 第N段 as its N-th paragraph (二¶N).
+    """
+    paths = []
+    for m in ORDINAL_PATH_RE.finditer(text):
+        part, section, number, kind = m.groups()
+        path = part + (f"({section})" if section else "")
+        if number:
+            n = _cn_to_int(number)
+            if kind == "段":
+                path += f"¶{n}"
+            elif section:
+                path += str(n)
+            else:
+                path += f"({CN[n - 1]})" if n <= 10 else ""
+        paths.append(path)
+    return paths
 
 
 @dataclass(frozen=True)
@@ -225,10 +263,9 @@ class HybridIndex:
         wanted: list[int] = []
         allowed_set = None if allowed is None else set(allowed.tolist())
         named_docs = {r.doc_id for r in self.records if _short_title(r.doc_title) in text}
-        for m in PLAN_PATH_RE.finditer(text):
-            path = m.group(0)
+        for path in [m.group(0) for m in PLAN_PATH_RE.finditer(text)] + ordinal_paths(text):
             wanted += [i for i, r in enumerate(self.records)
-                       if r.path == path or (not m.group(3) and r.path.startswith(path))]
+                       if r.path == path or (r.path.startswith(path) and not path[-1].isdigit())]
         for m in ARTICLE_PATH_RE.finditer(text):
             label = m.group(0)
             wanted += [i for i, r in enumerate(self.records) if r.level == "article"

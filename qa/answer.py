@@ -1,0 +1,259 @@
+"""``qa.answer()``: a question → an extractive answer whose every statement is cited.
+
+Each statement is a line of the answer ending in ``〔n〕``, the n-th citation; a
+citation is a span of the cited record and is verified before the answer is
+returned. When the evidence is weak the answer abstains
+(``未在已收录的政策文件中找到相关规定``) and lists the nearest clauses as possibly related.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from corpus.config import Settings, get_settings
+from corpus.normalize import normalize_text
+from corpus.records import Departments, Record, Target
+from corpus.tokenize import tokenize_for_search
+from index.hybrid import Filters, Hit, HybridIndex
+from qa.citations import Citation, cite, cite_text, verify
+from qa.intent import Intent, classify
+
+ABSTAIN_TEXT = "未在已收录的政策文件中找到相关规定。"
+SUPPORT_SENTENCE_RE = re.compile(
+    r"补贴|补助|减免|免征|先征后退|贷款|信贷|优惠|给予|奖励|激励|专项债|返还|支持|鼓励|允许|放宽|简化|降低|"
+    r"绿色通道|纾困|免费|低收费|划拨|出让|租赁|优先|税"
+)
+#: Words of a question that say *how* it asks, not *what* about (kept out of coverage).
+QUESTION_WORDS = frozenset(
+    "多少 哪些 什么 哪个 谁 部门 单位 牵头 负责 目标 要求 达到 政策 规定 方案 有没有 是否 能 吗 呢 "
+    "怎么 如何 可以 支持 企业 我们 我 想 要 会 请问 一下 有 没有 哪 几个 多 大 情况 内容 讲 说".split()
+)
+
+
+@dataclass
+class Answer:
+    question: str
+    intent: Intent
+    answer: str
+    abstained: bool
+    citations: list[Citation] = field(default_factory=list)
+    departments: Departments = field(default_factory=Departments)
+    targets: list[dict] = field(default_factory=list)
+    hits: list[Hit] = field(default_factory=list)
+    notice: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question, "intent": self.intent, "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "departments": {"lead": self.departments.lead, "co": self.departments.co,
+                            "implementers": self.departments.implementers},
+            "targets": self.targets,
+            "hits": [h.to_dict() for h in self.hits],
+            "notice": self.notice,
+        }  # fmt: skip
+
+
+class _Composer:
+    """Collects (statement, citation) pairs; the answer text numbers them."""
+
+    def __init__(self, index: HybridIndex):
+        self.index = index
+        self.lines: list[str] = []
+        self.citations: list[Citation] = []
+
+    def add(self, statement: str, citation: Citation | None) -> None:
+        if citation is None or not verify(citation, self.index.record(citation.record_id)):
+            return  # never state what cannot be quoted
+        if citation in self.citations:
+            number = self.citations.index(citation) + 1
+        else:
+            self.citations.append(citation)
+            number = len(self.citations)
+        self.lines.append(f"{statement}〔{number}〕")
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def label(record: Record) -> str:
+    """``三(二)1 推动社区基础服务设施达标`` (path alone when the record has no title)."""
+    return f"{record.path} {record.title}".strip()
+
+
+def _bigrams(text: str) -> set[str]:
+    text = re.sub(r"[^\w]", "", text)
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _overlap(question: str, text: str) -> float:
+    q = _bigrams(question)
+    return len(q & _bigrams(text)) / (len(q) or 1)
+
+
+def coverage(question: str, hits: list[Hit]) -> float:
+    """Share of the question's content words found in the best clauses' text."""
+    words = [w for w in tokenize_for_search(question) if w not in QUESTION_WORDS and len(w) > 1]
+    if not words:
+        return 0.0
+    text = "".join(h.record.text + h.record.responsibility + "".join(h.record.headings) for h in hits[:3])
+    return sum(1 for w in words if w in text) / len(words)
+
+
+def is_weak(question: str, hits: list[Hit], settings: Settings) -> bool:
+    """Weak evidence: no hit, or low dense similarity and low word coverage together."""
+    if not hits:
+        return True
+    dense = max((h.dense or 0.0) for h in hits[:3])
+    return dense < settings.abstain_dense and coverage(question, hits) < settings.abstain_coverage
+
+
+def _sentence_around(record: Record, position: int) -> tuple[int, int]:
+    for s in record.sentences:
+        if s.start <= position < s.end:
+            return s.start, s.end
+    return 0, len(record.text)
+
+
+def _answer_lookup(index, hits, composer) -> list[Hit]:
+    named = [h for h in hits if h.lookup]
+    for hit in named:
+        r = hit.record
+        if len(r.text) <= 400 or len(named) == 1:
+            composer.add(f"{label(r)}：{r.text}", cite(r, 0, len(r.text)))
+        else:
+            first = r.sentences[0]
+            composer.add(f"{label(r)}：{first.text}", cite(r, first.start, first.end))
+    return named
+
+
+def _responsibility_statements(record: Record, index: HybridIndex, composer: _Composer) -> None:
+    note = record.responsibility
+    d = record.departments
+    if d.lead:
+        composer.add(f"牵头：{'、'.join(d.lead)}（{label(record)}）", cite(record, 0, len(note), "responsibility"))
+    if d.co:
+        composer.add(f"{'协同' if d.lead else '按职责分工'}负责：{'、'.join(d.co)}（{record.path}）",
+                     cite(record, 0, len(note), "responsibility"))
+    if d.implementers:
+        source = _implementer_source(record, index)
+        if source is not None:
+            composer.add(f"具体落实：{'、'.join(d.implementers)}（{source.record_id.split('#')[1]}）", source)
+
+
+def _implementer_source(record: Record, index: HybridIndex) -> Citation | None:
+    """Where the record's implementers are written: its own note, or an earlier note handing them down."""
+    for name in record.departments.implementers:
+        if name.replace("人民政府", "") in record.responsibility or name in record.responsibility:
+            return cite(record, 0, len(record.responsibility), "responsibility")
+    for other in index.records:
+        if other.doc_id == record.doc_id and "不再一一列出" in other.responsibility:
+            m = re.search(r"以下任务需.+?不再一一列出", other.responsibility)
+            if m:
+                return cite(other, m.start(), m.end(), "responsibility")
+    return None
+
+
+def _answer_department(index, hits, composer, departments: list) -> Departments:
+    with_departments = [h for h in hits[:3] if h.record.departments]
+    if not with_departments:
+        top = hits[0].record
+        composer.add(f"{label(top)} 未写明责任部门：" + hits[0].evidence[0].text,
+                     cite(top, hits[0].evidence[0].start, hits[0].evidence[0].end)) if hits[0].evidence else None
+        return Departments()
+    best = with_departments[0].record
+    _responsibility_statements(best, index, composer)
+    return best.departments
+
+
+def _answer_dept_tasks(index, names: list[str], composer) -> Departments:
+    lead, co, implementers = [], [], []
+    for name in names:
+        for r in index.records:
+            role = ("牵头" if name in r.departments.lead else "协同负责" if name in r.departments.co
+                    else "具体落实" if name in r.departments.implementers else "")
+            if not role or role == "具体落实" and not r.responsibility:
+                continue
+            quote = cite(r, 0, len(r.responsibility), "responsibility") if r.responsibility else None
+            {"牵头": lead, "协同负责": co, "具体落实": implementers}[role].append(name)
+            composer.add(f"{name}{role}：{label(r)}", quote)
+    return Departments(list(dict.fromkeys(lead)), list(dict.fromkeys(co)),
+                       list(dict.fromkeys(implementers)))
+
+
+def _answer_target(question, hits, composer) -> list[dict]:
+    scored: list[tuple[float, Record, Target]] = []
+    for rank, hit in enumerate(hits[:3]):
+        for t in hit.record.targets:
+            score = _overlap(question, t.indicator + t.phrase) - 0.05 * rank
+            scored.append((score, hit.record, t))
+    scored.sort(key=lambda x: -x[0])
+    if not scored or scored[0][0] <= 0.1:
+        return []
+    chosen = [x for x in scored if x[0] >= max(0.1, scored[0][0] * 0.75)][:3]
+    out = []
+    for _, record, t in chosen:
+        start, end = _sentence_around(record, t.start)
+        deadline = t.deadline_text or "未写明期限"
+        composer.add(f"{t.indicator}：{t.comparator}{t.value:g}{t.unit}（{deadline}）", cite(record, start, end))
+        out.append({"indicator": t.indicator, "value": t.value, "unit": t.unit, "comparator": t.comparator,
+                    "deadline": t.deadline, "phrase": t.phrase, "record_id": record.id})
+    return out
+
+
+def _answer_support(question, hits, composer) -> None:
+    candidates = []
+    for rank, hit in enumerate(hits[:3]):
+        for s in hit.record.sentences:
+            if SUPPORT_SENTENCE_RE.search(s.text):
+                candidates.append((_overlap(question, s.text) + (0.15 if s in hit.evidence else 0) - 0.1 * rank, hit.record, s))
+    candidates.sort(key=lambda x: -x[0])
+    for _, record, s in candidates[:4]:
+        composer.add(f"{label(record)}：{s.text}", cite(record, s.start, s.end))
+
+
+def _answer_general(hits, composer) -> None:
+    for hit in hits[:3]:
+        r = hit.record
+        for s in hit.evidence[:1]:
+            composer.add(f"{label(r)}：{s.text}", cite(r, s.start, s.end))
+
+
+def answer(question: str, index: HybridIndex, filters: Filters | None = None,
+           settings: Settings | None = None) -> Answer:
+    """Answer ``question`` from ``index``; raises ValueError for an empty question."""
+    settings = settings or get_settings()
+    notice = ""
+    question = normalize_text(question or "")
+    if not question or not re.search(r"[\w]", question):
+        raise ValueError("问题为空：请输入一个关于政策内容的问题")
+    if len(question) > settings.max_question_chars:
+        question = question[: settings.max_question_chars]
+        notice = f"问题过长，只使用了前 {settings.max_question_chars} 个字。"
+    parsed = classify(question)
+    hits = index.search(question, k=5, mode="hybrid", filters=filters, fusion=settings.fusion,
+                        dense_weight=settings.dense_weight, candidates=settings.candidates)
+    composer = _Composer(index)
+    departments, targets = Departments(), []
+    intent = parsed.intent
+    if intent == "dept_tasks":
+        departments = _answer_dept_tasks(index, parsed.departments, composer)
+    elif intent == "lookup" and any(h.lookup for h in hits):
+        _answer_lookup(index, hits, composer)
+    elif hits and not is_weak(question, hits, settings):
+        if intent == "department":
+            departments = _answer_department(index, hits, composer, parsed.departments)
+        elif intent == "target":
+            targets = _answer_target(question, hits, composer)
+        elif intent == "support":
+            _answer_support(question, hits, composer)
+        if not composer.lines:
+            _answer_general(hits, composer)
+    if not composer.lines:
+        related = "；".join(label(h.record) for h in hits[:3])
+        text = ABSTAIN_TEXT + (f"可能相关的条款：{related}。" if related else "")
+        return Answer(question, intent, text, True, [], Departments(), [], hits, notice)
+    return Answer(question, intent, composer.text(), False, composer.citations, departments,
+                  targets, hits, notice)
