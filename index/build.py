@@ -28,7 +28,8 @@ def model_fingerprint(model: str) -> str:
     """Identity of the model's weights: its build marker when local, else its name."""
     marker = Path(model) / "policyqa-model.json"
     if marker.is_file():
-        return json.loads(marker.read_text(encoding="utf-8")).get("q4_sha256", model)
+        built = json.loads(marker.read_text(encoding="utf-8"))
+        return f"{built.get('q4_sha256', model)}:builder{built.get('builder', 0)}"
     config = Path(model) / "config.json"
     return str(config.stat().st_mtime_ns) + model if config.is_file() else model
 

