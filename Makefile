@@ -34,11 +34,11 @@ data: setup
 run: data
 	$(VENV)/bin/policyqa serve
 
-## browser-deps: Debian's chromium for the browser tests (Playwright's own download fails offline)
+## browser-deps: Debian's chromium (and a CJK font) for the browser tests (Playwright's own download fails offline)
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
+	@{ command -v chromium >/dev/null 2>&1 && fc-list :lang=zh | grep -q . ; } || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 
 ## test: set everything up and run the whole test suite
 test: setup browser-deps

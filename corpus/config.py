@@ -40,6 +40,10 @@ class Settings:
     #: Longest question accepted; longer ones are truncated with a notice.
     max_question_chars: int = field(default_factory=lambda: int(_env("MAX_QUESTION_CHARS", "500")))
 
+    #: Login for uploads/removals when served beyond localhost: "user:pass".
+    auth: str = field(default_factory=lambda: _env("AUTH", ""))
+    #: A file of "user:pass" lines (alternative to ``auth``).
+    auth_file: str = field(default_factory=lambda: _env("AUTH_FILE", ""))
     #: Fusion of BM25 and dense rankings: "weighted" (normalized scores) or "rrf".
     fusion: str = field(default_factory=lambda: _env("FUSION", "weighted"))
     #: Weight of the dense side in fusion (0 = BM25 only, 1 = dense only).

@@ -199,6 +199,8 @@ def add_document(path: Path, docs_root: Path, max_mb: int, title: str = "") -> M
 
 
 def remove_document(doc_id: str, docs_root: Path) -> None:
+    if not doc_id or doc_id != Path(doc_id).name or doc_id.startswith("."):
+        raise SourceError(doc_id, "not a document id", "list documents with `policyqa corpus docs`")
     folder = docs_root / doc_id
     if not (folder / "manifest.json").is_file():
         raise SourceError(doc_id, "no such added document",

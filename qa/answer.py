@@ -209,7 +209,10 @@ def _answer_support(question, hits, composer) -> None:
             if SUPPORT_SENTENCE_RE.search(s.text):
                 candidates.append((_overlap(question, s.text) + (0.15 if s in hit.evidence else 0) - 0.1 * rank, hit.record, s))
     candidates.sort(key=lambda x: -x[0])
-    for _, record, s in candidates[:4]:
+    floor = candidates[0][0] * 0.5 if candidates else 0.0
+    for score, record, s in candidates[:4]:
+        if score < floor:
+            break
         composer.add(f"{label(record)}：{s.text}", cite(record, s.start, s.end))
 
 

@@ -1,0 +1,211 @@
+"""The Gradio app in headless chromium (pytest-playwright with Debian's /usr/bin/chromium).
+
+Screenshots of every tab go to ``test-artifacts/`` (git-ignored).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from corpus.config import REPO_ROOT, Settings
+
+CHROMIUM = Path(os.environ.get("POLICYQA_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+TIMEOUT_MS = 60_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} missing — run `make browser-deps`"),
+]
+
+expect = pytest.importorskip("playwright.sync_api").expect
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
+
+
+def _model_dir(tmp_path_factory) -> Path:
+    from index.model import REQUIRED_FILES, build_default_model
+
+    default = Settings().default_model_dir
+    if all((default / name).is_file() for name in REQUIRED_FILES):
+        return default
+    return build_default_model(tmp_path_factory.mktemp("models") / "multilingual-e5-small")
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    """The app on a free port over a fresh home (plan corpus + index; vectors re-used)."""
+    import corpus
+    from app.web import launch
+    from index import build_index
+
+    settings = Settings(home=tmp_path_factory.mktemp("browser"), model=str(_model_dir(tmp_path_factory)))
+    corpus.build(settings)
+    existing = Settings().index_dir
+    if existing.is_dir():
+        seed = settings.home / "index-00000000-seed"
+        shutil.copytree(existing.resolve(), seed)
+        os.symlink(seed.name, settings.index_dir)
+    build_index(settings)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = launch(settings, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield demo.local_url
+    demo.close()
+
+
+def _open(page, url: str) -> None:
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    expect(page.locator("#pq-question textarea")).to_be_visible()
+
+
+def _ask(page, question: str) -> None:
+    page.locator("#pq-question textarea").fill(question)
+    page.locator("#pq-ask").click()
+
+
+def _tab(page, name: str) -> None:
+    page.get_by_role("tab", name=name).click()
+
+
+def test_department_question_shows_lead_and_citation_card(page, app_url):
+    _open(page, app_url)
+    _ask(page, "谁牵头推动社区基础服务设施达标？")
+    answer = page.locator("#pq-answer")
+    expect(answer.locator(".pq-lines")).to_contain_text("省住建厅")
+    card = answer.locator("details.pq-card").first
+    expect(card).to_be_visible()
+    expect(card.locator("summary")).to_contain_text("三(二)1")
+    expect(card.locator(".pq-badge.lead")).to_contain_text("省住建厅")
+    card.locator("summary").click()
+    expect(card.locator(".pq-clause mark")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "tab-1-ask.png"), full_page=True)
+
+
+def test_example_questions_fill_the_box(page, app_url):
+    _open(page, app_url)
+    page.get_by_text("到2025年每千人口托位数要达到多少？").first.click()
+    expect(page.locator("#pq-question textarea")).to_have_value("到2025年每千人口托位数要达到多少？")
+    page.locator("#pq-ask").click()
+    expect(page.locator("#pq-answer .pq-lines")).to_contain_text("4.5")
+
+
+def test_markup_in_a_question_shows_as_text(page, app_url):
+    _open(page, app_url)
+    hostile = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">${7*7}{{7*7}}养老'
+    _ask(page, hostile)
+    echo = page.locator("#pq-answer .pq-echo")
+    expect(echo).to_contain_text("<script>window.__pwned=1</script>")
+    expect(echo).to_contain_text("<img src=x onerror=")
+    expect(echo).to_contain_text("${7*7}{{7*7}}")  # no template evaluation either
+    assert page.evaluate("typeof window.__pwned") == "undefined"
+    assert page.locator("#pq-answer img").count() == 0
+
+
+def test_empty_question_shows_a_friendly_message(page, app_url):
+    _open(page, app_url)
+    _ask(page, "   ")
+    expect(page.locator("#pq-answer .pq-error")).to_contain_text("问题为空")
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+
+
+TABS = [
+    ("部门职责", "2-department"),
+    ("目标指标", "3-targets"),
+    ("检索评测", "4-eval"),
+    ("文档管理", "5-docs"),
+]
+
+
+def _eval_importable() -> bool:
+    from app.web import _eval_api
+
+    try:
+        _eval_api()
+    except ImportError:
+        return False
+    return True
+
+
+def test_each_tab_renders_its_main_element(page, app_url, tmp_path):
+    _open(page, app_url)
+    _tab(page, "部门职责")
+    dept = page.locator("#pq-dept input")
+    dept.fill("卫健委")
+    page.locator("#pq-dept-go").click()
+    expect(page.locator("#pq-dept-table")).to_contain_text("三(二)2")
+    expect(page.locator("#pq-dept-csv")).to_contain_text(".csv")
+    page.screenshot(path=str(ARTIFACTS / "tab-2-department.png"), full_page=True)
+
+    _tab(page, "目标指标")
+    expect(page.locator("#pq-target-table")).to_contain_text("托位数")
+    page.screenshot(path=str(ARTIFACTS / "tab-3-targets.png"), full_page=True)
+
+    _tab(page, "检索评测")
+    page.locator("#pq-search-query textarea, #pq-search-query input").first.fill("托育服务设施")
+    page.locator("#pq-search-go").click()
+    for mode in ("bm25", "dense", "hybrid"):
+        expect(page.locator(f"#pq-rank-{mode}")).to_contain_text("二¶2")
+    if _eval_importable():
+        questions = tmp_path / "questions.jsonl"
+        lines = (REPO_ROOT / "eval" / "questions" / "plan.jsonl").read_text(encoding="utf-8").splitlines()
+        questions.write_text("\n".join(lines[:3]) + "\n", encoding="utf-8")
+        page.locator("#pq-eval-file input[type=file]").set_input_files(str(questions))
+        expect(page.locator("#pq-eval-file")).to_contain_text("questions")
+        page.locator("#pq-eval-go").click()
+        expect(page.locator("#pq-eval-table")).to_contain_text("混合", timeout=120_000)
+        expect(page.locator("#pq-eval-summary")).to_contain_text("评测了 3 个问题")
+    page.screenshot(path=str(ARTIFACTS / "tab-4-eval.png"), full_page=True)
+
+    _tab(page, "文档管理")
+    expect(page.locator("#pq-docs-table")).to_contain_text("gansu-2022-46")
+    expect(page.locator("#pq-upload")).to_be_visible()
+    page.screenshot(path=str(ARTIFACTS / "tab-5-docs.png"), full_page=True)
+
+
+def test_upload_a_document_lists_it(page, app_url, tmp_path):
+    _open(page, app_url)
+    _tab(page, "文档管理")
+    source = tmp_path / "社区助餐服务试点通知.txt"
+    source.write_text("关于社区助餐服务试点的通知\n一、总体要求\n（一）目标。到2024年建成社区老年助餐点100个。\n"
+                      "（二）原则。政府引导，社会参与。\n二、保障措施\n（一）资金。省财政厅给予补助。\n",
+                      encoding="utf-8")
+    page.locator("#pq-upload input[type=file]").set_input_files(str(source))
+    expect(page.locator("#pq-upload")).to_contain_text(source.stem)
+    page.locator("#pq-upload-go").click()
+    expect(page.locator("#pq-manage-status .pq-ok")).to_contain_text("已添加", timeout=180_000)
+    expect(page.locator("#pq-docs-table")).to_contain_text("社区助餐服务试点通知")
+    page.screenshot(path=str(ARTIFACTS / "tab-5-docs-uploaded.png"), full_page=True)
+
+    _tab(page, "问答")
+    _ask(page, "社区老年助餐点要建多少个？")
+    expect(page.locator("#pq-answer")).to_contain_text(re.compile("100"))
+
+    _tab(page, "文档管理")
+    page.locator("#pq-remove input").click()
+    page.get_by_role("option", name=re.compile("社区助餐服务试点通知")).click()
+    page.locator("#pq-remove-go").click()
+    expect(page.locator("#pq-manage-status .pq-ok")).to_contain_text("已删除", timeout=180_000)
+    expect(page.locator("#pq-docs-table")).not_to_contain_text("社区助餐服务试点通知")
