@@ -342,5 +342,9 @@ def serve(host: str, port: int, home: str | None) -> None:
         launch(_settings(home), host=host, port=port)
 
 
+from eval.cli import register as register_eval  # noqa: E402  (its imports are lazy)
+
+register_eval(main)
+
 if __name__ == "__main__":
     sys.exit(main())

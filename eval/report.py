@@ -1,0 +1,320 @@
+"""Writing an :class:`eval.run.EvalResult`: Markdown report, plots, JSON, TREC files.
+
+``write_report(result, folder)`` writes::
+
+    folder/report.md          tables: retrieval per mode, per type × mode, significance,
+                              answers, abstention by top-hit score, latency, misses, settings
+    folder/recall_at_k.png    Recall@1…k curve per mode
+    folder/mrr_by_type.png    MRR@10 per question type, one bar per mode
+    folder/results.json       result.to_dict()
+    folder/qrels.trec         TREC qrels of the in-scope questions
+    folder/run.<mode>.trec    TREC run per mode (trec_eval -m all_trec qrels.trec run.hybrid.trec)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eval.trec import write_qrels
+from eval.trec import write_run as write_trec_run
+
+if TYPE_CHECKING:
+    from eval.run import EvalResult
+
+METRIC_LABELS = {"recall@1": "R@1", "recall@3": "R@3", "recall@5": "R@5", "recall@10": "R@10",
+                 "mrr@10": "MRR@10", "ndcg@10": "nDCG@10"}
+MISSES_SHOWN = 25
+
+
+def write_run(result: EvalResult, mode: str, path: str | Path, tag: str | None = None) -> Path:
+    """The TREC run (``qid Q0 docid rank score tag``) of ``mode``; score = k+1−rank.
+    The parent folder is created."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    return write_trec_run(result.ranked(mode), path, tag or f"policyqa-{mode}")
+
+
+def write_report(result: EvalResult, folder: str | Path) -> dict[str, Path]:
+    """Write the report files into ``folder`` (created); return ``{name: path}``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {
+        "report": folder / "report.md",
+        "recall_plot": folder / "recall_at_k.png",
+        "type_plot": folder / "mrr_by_type.png",
+        "results": folder / "results.json",
+        "qrels": folder / "qrels.trec",
+    }
+    plot_recall_curves(result.recall_curves, paths["recall_plot"])
+    plot_mrr_by_type(result.by_type, paths["type_plot"])
+    paths["results"].write_text(
+        json.dumps(result.to_dict(), ensure_ascii=False, indent=1, allow_nan=False) + "\n",
+        encoding="utf-8")
+    write_qrels(result.qrels(), paths["qrels"])
+    for mode in result.modes:
+        paths[f"run_{mode}"] = write_run(result, mode, folder / f"run.{mode}.trec")
+    paths["report"].write_text(render_markdown(result, paths), encoding="utf-8")
+    return paths
+
+
+# ---------------------------------------------------------------- plots
+def _figure(width: float = 6.4, height: float = 4.0):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def plot_recall_curves(curves: dict[str, Sequence[float]], path: Path) -> Path:
+    """Recall@k against k, one line per mode (Agg, no display needed)."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    for mode, values in curves.items():
+        if values:
+            ax.plot(range(1, len(values) + 1), values, marker="o", label=mode)
+    if any(curves.values()):
+        ax.legend(loc="lower right")
+        ax.set_xticks(range(1, max(len(v) for v in curves.values()) + 1))
+    else:
+        ax.text(0.5, 0.5, "no in-scope questions", ha="center", va="center")
+    ax.set_xlabel("k")
+    ax.set_ylabel("Recall@k")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.set_title("Recall@k per mode")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    return path
+
+
+def plot_mrr_by_type(by_type: dict[str, dict[str, dict[str, float]]], path: Path,
+                     metric: str = "mrr@10") -> Path:
+    """Grouped bars: ``metric`` per question type, one bar per mode."""
+    modes = list(by_type)
+    types = sorted({t for table in by_type.values() for t in table})
+    fig = _figure(max(6.4, 1.0 + 0.9 * len(types)), 4.0)
+    ax = fig.add_subplot()
+    width = 0.8 / max(len(modes), 1)
+    for i, mode in enumerate(modes):
+        values = [_num(by_type[mode].get(t, {}).get(metric)) for t in types]
+        xs = [j + (i - (len(modes) - 1) / 2) * width for j in range(len(types))]
+        ax.bar(xs, values, width=width, label=mode)
+    if types:
+        ax.set_xticks(range(len(types)))
+        ax.set_xticklabels(types, rotation=20, ha="right")
+        ax.legend(loc="upper center", ncol=max(len(modes), 1), frameon=False)
+    else:
+        ax.text(0.5, 0.5, "no in-scope questions", ha="center", va="center")
+    ax.set_ylim(0, 1.15)  # room for the legend above the bars
+    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(f"{METRIC_LABELS.get(metric, metric)} per question type")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+    return path
+
+
+def _num(value: Any) -> float:
+    return 0.0 if value is None or (isinstance(value, float) and math.isnan(value)) else value
+
+
+# ---------------------------------------------------------------- markdown
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _cell(value: Any) -> str:
+    return _fmt(value).replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def render_markdown(result: EvalResult, paths: dict[str, Path] | None = None) -> str:
+    """The report as Markdown (image links are relative to the report's folder)."""
+    s = result.settings
+    metrics = list(s["metrics"])
+    labels = [METRIC_LABELS.get(m, m) for m in metrics]
+    out = [f"# policyqa evaluation{' — ' + s['source'] if s.get('source') else ''}", "",
+           (f"{s['date']} · {s['n_questions']} questions ({s['n_in_scope']} in scope, "
+           f"{s['n_out_of_scope']} out of scope) · split {s['split']} · k {s['k']}"), ""]
+
+    missing = s.get("missing_gold") or []
+    if missing:
+        out += [f"**Warning: {len(missing)} gold record id(s) are not in the index** (is every "
+                f"document of the question set in the corpus?): {', '.join(missing[:10])}"
+                + (" …" if len(missing) > 10 else ""), ""]
+    out += ["## Retrieval (in-scope questions)", ""]
+    out += _table(["mode", *labels], ([m, *(result.retrieval[m].get(x) for x in metrics)]
+                                      for m in result.modes))
+    if paths:
+        out += [f"![Recall@k per mode]({paths['recall_plot'].name})", ""]
+
+    out += ["## Per question type", ""]
+    rows = []
+    types = sorted({t for table in result.by_type.values() for t in table})
+    for t in types:
+        for m in result.modes:
+            cell = result.by_type[m].get(t, {})
+            rows.append([t, int(cell.get("n", 0)), m, *(cell.get(x) for x in metrics)])
+    out += _table(["type", "n", "mode", *labels], rows)
+    if paths:
+        out += [f"![MRR@10 per question type]({paths['type_plot'].name})", ""]
+
+    out += _significance_section(result.significance)
+    out += _answer_section(result.answers)
+    out += _answer_failures(result)
+    out += _abstention_section(result.abstention)
+
+    out += ["## Latency (ms per question)", ""]
+    out += _table(["", "p50", "p95", "mean", "max", "n"],
+                  ([name, *(_fmt(v.get(x), 1) for x in ("p50", "p95", "mean", "max")), v.get("n")]
+                   for name, v in result.latency_ms.items()))
+    if s.get("warmup"):
+        out += ["One untimed warm-up search per mode ran first (model and JIT start-up).", ""]
+
+    out += _misses_section(result)
+    if result.problems:
+        out += ["## Skipped question lines", ""]
+        out += _table(["line", "reason"], ([p["line"], p["reason"]] for p in result.problems))
+
+    out += ["## Settings", ""]
+    index = s.get("index") or {}
+    model = index.get("model") or {}
+    rows = [["question file", s.get("source")], ["split", s["split"]],
+            ["modes", ", ".join(s["modes"])], ["k", s["k"]], ["fusion", s["fusion"]],
+            ["dense weight", s["dense_weight"]], ["candidates", s["candidates"]],
+            ["doc filter", s["doc_filter"]], ["answers evaluated", s["answers"]],
+            ["significance tests", ", ".join(s["stat_tests"]) + f" (p < {s['max_p']})"],
+            ["model", model.get("id")], ["corpus hash", index.get("corpus_hash")],
+            ["index counts", json.dumps(index.get("counts"), ensure_ascii=False)
+             if index.get("counts") else None],
+            ["index settings", json.dumps(index.get("settings"), ensure_ascii=False)
+             if index.get("settings") else None],
+            ["date (UTC)", s["date"]]]
+    out += _table(["setting", "value"], rows)
+    return "\n".join(out)
+
+
+def _significance_section(sig: dict[str, Any] | None) -> list[str]:
+    out = ["## Significance", ""]
+    if not sig:
+        return out + ["Not computed (needs hybrid and at least one single mode).", ""]
+    t, b = sig["treatment"], sig["baseline"]
+    out += [(f"Paired tests of **{t}** against the best single mode **{b}** (by MRR@10) over "
+            f"{sig['n_queries']} in-scope questions; significant when p < {sig['max_p']}. "
+            f"W/T/L = questions where {t} wins/ties/loses. Fisher p-values are Monte-Carlo "
+            "estimates (ranx, 1000 permutations) and can differ by ~0.01 between runs."), ""]
+    names = {"student": "paired t-test", "fisher": "Fisher randomization"}
+    rows = []
+    for test, per_metric in sig["tests"].items():
+        for m, v in per_metric.items():
+            wtl = sig["win_tie_loss"][m]
+            rows.append([names.get(test, test), METRIC_LABELS.get(m, m), sig["scores"][t][m],
+                         sig["scores"][b][m], _fmt(v["p_value"], 4), v["significant"],
+                         f"{wtl['W']}/{wtl['T']}/{wtl['L']}"])
+    return out + _table(["test", "metric", t, b, "p-value", "significant", "W/T/L"], rows)
+
+
+def _answer_section(answers: dict[str, Any] | None) -> list[str]:
+    out = ["## Answers", ""]
+    if answers is None:
+        return out + ["Not evaluated (retrieval only).", ""]
+    a = answers
+    rows = [
+        ["department lead exact match", a["lead_exact"]["value"],
+         f"{a['lead_exact']['correct']}/{a['lead_exact']['n']}"],
+        ["target value present (all `contains`)", a["contains"]["value"],
+         f"{a['contains']['correct']}/{a['contains']['n']}"],
+        ["abstention precision", a["abstention"]["precision"],
+         f"{a['abstention']['tp']}/{a['abstention']['tp'] + a['abstention']['fp']}"],
+        ["abstention recall", a["abstention"]["recall"],
+         f"{a['abstention']['tp']}/{a['abstention']['tp'] + a['abstention']['fn']}"],
+        ["false abstention rate (in scope)", a["false_abstention"]["rate"],
+         f"{a['false_abstention']['abstained']}/{a['false_abstention']['n']}"],
+    ]
+    out += _table(["metric", "value", "count"], rows)
+    errors = a.get("errors") or []
+    if errors:
+        out += [f"**{len(errors)} question(s) raised an error** (scored as empty answers):", ""]
+        out += _table(["id", "error"], ([e["id"], e["error"]] for e in errors[:MISSES_SHOWN]))
+    return out
+
+
+def _answer_failures(result: EvalResult) -> list[str]:
+    """Questions whose answer failed a check: wrong lead, missing value, wrong abstention."""
+    rows = []
+    for q in result.questions:
+        a = q.get("answer")
+        if a is None:
+            continue
+        failed = []
+        if a["lead_ok"] is False:
+            failed.append(f"lead {'、'.join(a['lead']) or '∅'}")
+        if a["contains_ok"] is False:
+            failed.append("value missing")
+        if a["abstained"] and q["gold"]:
+            failed.append("abstained (in scope)")
+        if not a["abstained"] and not q["gold"]:
+            failed.append("answered (out of scope)")
+        if a.get("error"):
+            failed.append("error")
+        if failed:
+            excerpt = a["answer"].replace("\n", " ")
+            rows.append([q["id"], q["type"], "; ".join(failed),
+                         excerpt[:60] + ("…" if len(excerpt) > 60 else "")])
+    if not rows:
+        return []
+    shown = rows[:MISSES_SHOWN]
+    note = f" (first {len(shown)} of {len(rows)})" if len(rows) > len(shown) else ""
+    out = [f"### Answer failures{note}", ""]
+    return out + _table(["id", "type", "failed", "answer"], shown)
+
+
+def _abstention_section(abstention: dict[str, Any]) -> list[str]:
+    if not abstention:
+        return []
+    out = ["## Abstention by top-hit score", "",
+           ("If the answer layer abstained when the top hit's score is below a threshold: the "
+           "best-F1 threshold per mode (positive = out of scope). Weighted-fusion hybrid "
+           "scores are min-max normalized per query, so its top score carries little signal."),
+           ""]
+    rows = [[mode, r["threshold"], r["precision"], r["recall"], r["f1"],
+             r["false_abstention_rate"]] for mode, r in abstention.items() if r]
+    return out + _table(["mode", "threshold", "precision", "recall", "F1",
+                         "false abstention"], rows)
+
+
+def _misses_section(result: EvalResult) -> list[str]:
+    mode = "hybrid" if "hybrid" in result.modes else result.modes[0]
+    misses = []
+    for q in result.questions:
+        if not q["gold"]:
+            continue
+        r = q["retrieval"][mode]
+        rank = r["first_gold_rank"]
+        if rank is None or rank > 5:
+            misses.append([q["id"], q["type"], q["question"], ", ".join(q["gold"]),
+                           rank if rank is not None else "–", r["ids"][0] if r["ids"] else "–"])
+    out = [f"## Misses ({mode}: gold not in the top 5)", ""]
+    if not misses:
+        return out + ["None.", ""]
+    shown = misses[:MISSES_SHOWN]
+    note = f" (first {len(shown)} of {len(misses)})" if len(misses) > len(shown) else ""
+    out += [f"{len(misses)} question(s){note}; full details in results.json.", ""]
+    return out + _table(["id", "type", "question", "gold", "rank", "top hit"], shown)

@@ -1,0 +1,375 @@
+"""Run a question set through the index (and optionally the answer layer) and score it.
+
+>>> questions, _ = load_questions("eval/questions/plan.jsonl")        # doctest: +SKIP
+>>> result = run(questions, open_index(), answer_fn=qa_answer_fn(idx))  # doctest: +SKIP
+>>> result.retrieval["hybrid"]["mrr@10"]                               # doctest: +SKIP
+0.83
+>>> write_report(result, Path("eval/report"))                          # doctest: +SKIP
+
+The index is anything with ``HybridIndex.search``'s signature whose hits have
+``.record.id`` and ``.score``. ``answer_fn(question dict) -> Answer.to_dict()``; use
+:func:`qa_answer_fn` for the real answer layer (``qa.answer``, imported lazily).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from eval import metrics as M
+from eval.questions import Question, qrels, select_split
+from eval.report import write_report, write_run  # re-exported: the run API in one place
+from eval.trec import rank_scores
+
+MODES = ("bm25", "dense", "hybrid")
+FUSIONS = ("weighted", "rrf")
+DENSE_WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+AnswerFn = Callable[[dict[str, Any]], Mapping[str, Any]]
+Progress = Callable[[float, str], None]
+
+
+class Searcher(Protocol):
+    """What eval needs of :class:`index.HybridIndex`."""
+
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: Any = None,
+               fusion: str = "weighted", dense_weight: float = 0.5,
+               candidates: int = 100) -> list[Any]: ...
+
+
+@dataclass
+class EvalResult:
+    """Everything one evaluation produced (see :meth:`to_dict` for the JSON shape).
+
+    * ``retrieval`` — ``{mode: {metric: mean}}`` over in-scope questions;
+    * ``by_type`` — ``{mode: {type: {metric: mean, "n": count}}}``;
+    * ``recall_curves`` — ``{mode: [recall@1 … recall@k]}``;
+    * ``latency_ms`` — ``{mode | "answer": {"p50", "p95", "mean", "max", "n"}}``;
+    * ``significance`` — :func:`eval.metrics.significance` or None;
+    * ``answers`` — :func:`eval.metrics.answer_metrics` (+ ``errors``) or None;
+    * ``abstention`` — ``{mode: best row of abstention_sweep on top-hit scores}``;
+    * ``questions`` — one dict per question: id, type, split, question, gold,
+      ``retrieval: {mode: {ids, scores, first_gold_rank, latency_ms}}``, ``answer``;
+    * ``problems`` — question-file lines that were skipped (set by the caller).
+    """
+
+    settings: dict[str, Any]
+    retrieval: dict[str, dict[str, float]]
+    by_type: dict[str, dict[str, dict[str, float]]]
+    recall_curves: dict[str, list[float]]
+    latency_ms: dict[str, dict[str, float]]
+    significance: dict[str, Any] | None
+    answers: dict[str, Any] | None
+    abstention: dict[str, Any]
+    questions: list[dict[str, Any]]
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def modes(self) -> list[str]:
+        return list(self.settings["modes"])
+
+    def qrels(self) -> dict[str, dict[str, int]]:
+        """``{qid: {gold id: 1}}`` of the in-scope questions evaluated."""
+        return {q["id"]: {g: 1 for g in q["gold"]} for q in self.questions if q["gold"]}
+
+    def ranked(self, mode: str) -> dict[str, list[tuple[str, float]]]:
+        """``{qid: [(record id, k+1−rank)]}`` of ``mode`` for every question (TREC/ranx)."""
+        if mode not in self.modes:
+            raise ValueError(f"mode {mode!r} was not evaluated; have {', '.join(self.modes)}")
+        k = self.settings["k"]
+        return {q["id"]: rank_scores(q["retrieval"][mode]["ids"], k) for q in self.questions}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serializable (NaN → None, numpy scalars → Python numbers)."""
+        return _jsonable({
+            "settings": self.settings, "retrieval": self.retrieval, "by_type": self.by_type,
+            "recall_curves": self.recall_curves, "latency_ms": self.latency_ms,
+            "significance": self.significance, "answers": self.answers,
+            "abstention": self.abstention, "problems": self.problems,
+            "questions": self.questions,
+        })
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.floating, float)):
+        return None if math.isnan(float(obj)) or math.isinf(float(obj)) else float(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    return obj
+
+
+def latency_summary(values_ms: Sequence[float]) -> dict[str, float]:
+    """``{"p50", "p95", "mean", "max", "n"}`` in milliseconds (NaN when empty)."""
+    if not values_ms:
+        return {"p50": math.nan, "p95": math.nan, "mean": math.nan, "max": math.nan, "n": 0}
+    arr = np.asarray(values_ms, dtype=float)
+    return {"p50": float(np.percentile(arr, 50)), "p95": float(np.percentile(arr, 95)),
+            "mean": float(arr.mean()), "max": float(arr.max()), "n": len(arr)}
+
+
+def _check_modes(modes: Iterable[str]) -> list[str]:
+    modes = list(dict.fromkeys(modes))
+    if not modes:
+        raise ValueError("no modes to evaluate")
+    unknown = [m for m in modes if m not in MODES]
+    if unknown:
+        raise ValueError(f"unknown mode(s) {', '.join(unknown)}; choose from {', '.join(MODES)}")
+    return modes
+
+
+def _filters_for(question: Question, doc_filter: bool) -> Any:
+    if not (doc_filter and question.doc):
+        return None
+    from index import Filters
+
+    return Filters(doc=question.doc)
+
+
+def _metrics_for(k: int) -> list[str]:
+    if k < 1:
+        raise ValueError("k must be at least 1")
+    return [m for m in M.METRICS if (M.cutoff(m) or 0) <= k]
+
+
+def _search(index: Searcher, question: Question, mode: str, k: int, options: dict,
+            doc_filter: bool) -> tuple[list[str], list[float], float]:
+    start = time.perf_counter()
+    hits = index.search(question.question, k=k, mode=mode,
+                        filters=_filters_for(question, doc_filter), **options)
+    elapsed = (time.perf_counter() - start) * 1000
+    return [h.record.id for h in hits], [float(h.score) for h in hits], elapsed
+
+
+def qa_answer_fn(index: Any, settings: Any = None, doc_filter: bool = False) -> AnswerFn:
+    """``answer_fn`` calling the real answer layer: ``qa.answer(question, index, filters,
+    settings).to_dict()`` (``qa`` is imported here, so eval works without it)."""
+    import qa
+
+    answer = getattr(qa, "answer", None)
+    if answer is None:
+        raise RuntimeError("qa.answer is not available yet; evaluate retrieval only (--no-answers)")
+
+    def answer_fn(question: dict[str, Any]) -> Mapping[str, Any]:
+        q = Question(id=question["id"], question=question["question"], type=question["type"],
+                     gold=tuple(question["gold"]), doc=question.get("doc"))
+        filters = _filters_for(q, doc_filter)
+        return answer(question["question"], index, filters=filters, settings=settings).to_dict()
+
+    return answer_fn
+
+
+def _answer_summary(question: Question, answer: Mapping[str, Any]) -> dict[str, Any]:
+    departments = answer.get("departments") or {}
+    text = answer.get("answer") or ""
+    return {
+        "intent": answer.get("intent"), "abstained": bool(answer.get("abstained", False)),
+        "answer": text, "notice": answer.get("notice", ""),
+        "lead": list(departments.get("lead") or []),
+        "citations": [f"{c.get('doc_id')}#{c.get('path')}" for c in answer.get("citations") or []],
+        "lead_ok": None if question.lead is None else set(departments.get("lead") or [])
+        == set(question.lead),
+        "contains_ok": None if question.contains is None
+        else all(s in text for s in question.contains),
+    }
+
+
+def run(questions: Sequence[Question], index: Searcher, modes: Sequence[str] = MODES,
+        k: int = 10, answer_fn: AnswerFn | None = None, split: str | None = None,
+        fusion: str = "weighted", dense_weight: float = 0.5, candidates: int = 100,
+        doc_filter: bool = False, stat_tests: Sequence[str] = M.STAT_TESTS,
+        max_p: float = 0.05, warmup: bool = True, progress: Progress | None = None,
+        source: str | None = None) -> EvalResult:
+    """Search every question in every mode (timed), answer it if ``answer_fn``, score all.
+
+    ``split`` ("dev" | "test" | None/"all") selects questions; ``fusion``/``dense_weight``/
+    ``candidates`` go to ``index.search`` (hybrid uses them); ``doc_filter`` restricts
+    questions that carry ``doc`` to that document. With ``warmup`` one untimed search per
+    mode runs first so model/JIT start-up is not counted in latency. Metrics with a
+    cutoff above ``k`` are left out. Raises ``ValueError`` for bad modes/k/split or when
+    no question remains.
+    """
+    modes = _check_modes(modes)
+    metric_names = _metrics_for(k)
+    questions = select_split(questions, split)
+    if not questions:
+        raise ValueError(f"no questions to evaluate (split {split or 'all'})")
+    say = progress or (lambda fraction, message: None)
+    options = {"fusion": fusion, "dense_weight": dense_weight, "candidates": candidates}
+    if warmup:
+        for mode in modes:
+            index.search(questions[0].question, k=k, mode=mode, **options)
+
+    per_question: list[dict[str, Any]] = []
+    latencies: dict[str, list[float]] = {mode: [] for mode in modes}
+    answer_latency: list[float] = []
+    answers: dict[str, Mapping[str, Any]] = {}
+    errors: list[dict[str, str]] = []
+    steps = len(questions) * (len(modes) + (1 if answer_fn else 0))
+    done = 0
+    for q in questions:
+        entry: dict[str, Any] = {"id": q.id, "type": q.type, "split": q.split,
+                                 "question": q.question, "gold": list(q.gold), "retrieval": {}}
+        for mode in modes:
+            ids, scores, elapsed = _search(index, q, mode, k, options, doc_filter)
+            latencies[mode].append(elapsed)
+            entry["retrieval"][mode] = {"ids": ids, "scores": scores, "latency_ms": elapsed,
+                                        "first_gold_rank": M.first_relevant_rank(q.gold, ids)
+                                        if q.gold else None}
+            done += 1
+            say(done / steps, f"{mode} {q.id}")
+        if answer_fn is not None:
+            error = None
+            start = time.perf_counter()
+            try:
+                answer = dict(answer_fn(q.to_dict()))
+            except Exception as exc:  # noqa: BLE001 — one failing question must not lose the run
+                answer = {}
+                error = f"{type(exc).__name__}: {exc}"
+                errors.append({"id": q.id, "error": error})
+            answer_latency.append((time.perf_counter() - start) * 1000)
+            answers[q.id] = answer
+            entry["answer"] = {**_answer_summary(q, answer), "latency_ms": answer_latency[-1],
+                               "error": error}
+            done += 1
+            say(done / steps, f"answer {q.id}")
+        per_question.append(entry)
+
+    gold = qrels(questions)
+    runs = {mode: {e["id"]: dict(rank_scores(e["retrieval"][mode]["ids"], k)) for e in per_question}
+            for mode in modes}
+    say(1.0, "metrics")
+    retrieval = {mode: M.evaluate(gold, runs[mode], metric_names) for mode in modes}
+    by_type = {mode: M.evaluate_by_type(questions, runs[mode], metric_names) for mode in modes}
+    curves = {mode: M.recall_curve(gold, runs[mode], min(k, 10)) if gold else [] for mode in modes}
+    latency = {mode: latency_summary(latencies[mode]) for mode in modes}
+    if answer_fn is not None:
+        latency["answer"] = latency_summary(answer_latency)
+    test_metrics = [m for m in M.TEST_METRICS if m in metric_names]
+    sig = (M.significance(gold, runs, "hybrid", metrics=test_metrics, stat_tests=stat_tests,
+                          max_p=max_p) if "hybrid" in modes and len(modes) > 1 and test_metrics
+           else None)
+    answer_scores = None
+    if answer_fn is not None:
+        answer_scores = {**M.answer_metrics(questions, answers), "errors": errors}
+    abstention = {}
+    for mode in modes:
+        top = {e["id"]: (e["retrieval"][mode]["scores"] or [0.0])[0] for e in per_question}
+        inside = [top[q.id] for q in questions if q.in_scope]
+        outside = [top[q.id] for q in questions if not q.in_scope]
+        if inside and outside:
+            abstention[mode] = M.best_sweep_row(M.abstention_sweep(inside, outside))
+    settings = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "source": source, "modes": modes, "k": k, "split": split or "all", "fusion": fusion,
+        "dense_weight": dense_weight, "candidates": candidates, "doc_filter": doc_filter,
+        "metrics": metric_names, "stat_tests": list(stat_tests), "max_p": max_p,
+        "warmup": warmup, "answers": answer_fn is not None,
+        "n_questions": len(questions), "n_in_scope": len(gold),
+        "n_out_of_scope": sum(not q.in_scope for q in questions),
+        "index": _index_info(index), "missing_gold": missing_gold(questions, index),
+    }  # fmt: skip
+    return EvalResult(settings=settings, retrieval=retrieval, by_type=by_type,
+                      recall_curves=curves, latency_ms=latency, significance=sig,
+                      answers=answer_scores, abstention=abstention, questions=per_question)
+
+
+def missing_gold(questions: Iterable[Question], index: Any) -> list[str]:
+    """Gold record ids the index does not hold (a document missing from the corpus, or a
+    stale gold label); [] when the index cannot look records up."""
+    lookup = getattr(index, "record", None)
+    if not callable(lookup):
+        return []
+    return sorted({g for q in questions for g in q.gold if lookup(g) is None})
+
+
+def _index_info(index: Any) -> dict[str, Any]:
+    manifest = getattr(index, "manifest", None) or {}
+    return {key: manifest[key] for key in ("model", "corpus_hash", "counts", "settings")
+            if key in manifest}
+
+
+# ---------------------------------------------------------------- tuning
+@contextmanager
+def _memoized_query_vectors(index: Any) -> Iterator[None]:
+    """Encode each distinct query once while tuning (the grid repeats every query)."""
+    original = getattr(index, "encode_query", None)
+    if original is None:
+        yield
+        return
+    had_own = "encode_query" in vars(index)
+    cache: dict[str, Any] = {}
+
+    def cached(query: str) -> Any:
+        if query not in cache:
+            cache[query] = original(query)
+        return cache[query]
+
+    index.encode_query = cached
+    try:
+        yield
+    finally:
+        if had_own:
+            index.encode_query = original
+        else:
+            del index.encode_query
+
+
+def tune(questions_dev: Sequence[Question], index: Searcher,
+         fusions: Sequence[str] = FUSIONS, dense_weights: Sequence[float] = DENSE_WEIGHTS,
+         k: int = 10, candidates: int = 100, split: str | None = "dev",
+         progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Grid-search hybrid fusion × dense weight on the dev split, best first.
+
+    Rows ``{"fusion", "dense_weight", "recall@1" … "ndcg@10", "n"}`` sorted by MRR@10,
+    then Recall@5 (descending), then fusion name and weight for a stable order; the
+    first row is the setting to use (``POLICYQA_FUSION`` / ``POLICYQA_DENSE_WEIGHT``).
+    ``split=None`` uses every question given. Query vectors are computed once per query.
+    """
+    metric_names = _metrics_for(k)
+    questions = [q for q in select_split(questions_dev, split) if q.gold]
+    if not questions:
+        raise ValueError(f"no in-scope questions to tune on (split {split or 'all'})")
+    gold = qrels(questions)
+    say = progress or (lambda fraction, message: None)
+    grid = [(f, w) for f in fusions for w in dense_weights]
+    rows = []
+    with _memoized_query_vectors(index):
+        for i, (fusion, weight) in enumerate(grid):
+            say(i / len(grid), f"{fusion} {weight}")
+            options = {"fusion": fusion, "dense_weight": weight, "candidates": candidates}
+            run_dict = {}
+            for q in questions:
+                ids, _, _ = _search(index, q, "hybrid", k, options, doc_filter=False)
+                run_dict[q.id] = dict(rank_scores(ids, k))
+            rows.append({"fusion": fusion, "dense_weight": weight,
+                         **M.evaluate(gold, run_dict, metric_names), "n": len(questions)})
+    say(1.0, "done")
+    rows.sort(key=lambda r: (-r.get("mrr@10", 0.0), -r.get("recall@5", 0.0), r["fusion"],
+                             r["dense_weight"]))
+    return rows
+
+
+__all__ = [
+    "MODES",
+    "EvalResult",
+    "latency_summary",
+    "missing_gold",
+    "qa_answer_fn",
+    "run",
+    "tune",
+    "write_report",
+    "write_run",
+]
