@@ -45,11 +45,12 @@ class Settings:
     #: A file of "user:pass" lines (alternative to ``auth``).
     auth_file: str = field(default_factory=lambda: _env("AUTH_FILE", ""))
     #: Fusion of BM25 and dense rankings: "weighted" (normalized scores) or "rrf".
+    #: Defaults chosen on the eval dev split (eval/report/report.md, "Choices").
     fusion: str = field(default_factory=lambda: _env("FUSION", "weighted"))
     #: Weight of the dense side in fusion (0 = BM25 only, 1 = dense only).
-    dense_weight: float = field(default_factory=lambda: float(_env("DENSE_WEIGHT", "0.5")))
+    dense_weight: float = field(default_factory=lambda: float(_env("DENSE_WEIGHT", "0.8")))
     #: Add CJK character bigrams to the BM25 tokens.
-    bm25_bigrams: bool = field(default_factory=lambda: _env("BM25_BIGRAMS", "0") == "1")
+    bm25_bigrams: bool = field(default_factory=lambda: _env("BM25_BIGRAMS", "1") == "1")
     #: Embed each sentence as well as each whole clause (evidence and recall; costs time).
     sentence_vectors: bool = field(default_factory=lambda: _env("SENTENCE_VECTORS", "1") == "1")
     #: Above this many vectors FAISS uses HNSW (approximate) instead of exact search.
@@ -60,7 +61,7 @@ class Settings:
     embed_batch_size: int = field(default_factory=lambda: int(_env("EMBED_BATCH_SIZE", "32")))
 
     #: Abstain when the best clause's dense similarity is below this …
-    abstain_dense: float = field(default_factory=lambda: float(_env("ABSTAIN_DENSE", "0.876")))
+    abstain_dense: float = field(default_factory=lambda: float(_env("ABSTAIN_DENSE", "0.878")))
     #: … and less than this share of the question's words occur in the best clauses.
     abstain_coverage: float = field(default_factory=lambda: float(_env("ABSTAIN_COVERAGE", "0.7")))
 

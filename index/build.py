@@ -78,6 +78,10 @@ def check_fresh(settings: Settings, manifest: dict) -> None:
     corpus_hash = load_report(settings)["corpus_hash"]
     if manifest.get("corpus_hash") != corpus_hash:
         raise StaleIndex("the corpus changed since the index was built — run `policyqa index build`")
+    wanted = {"bm25_bigrams": settings.bm25_bigrams, "sentence_vectors": settings.sentence_vectors,
+              "hnsw_threshold": settings.hnsw_threshold}
+    if manifest.get("settings") != wanted:
+        raise StaleIndex("index settings changed since the index was built — run `policyqa index build`")
     if manifest["model"]["fingerprint"] != model_fingerprint(settings.model_path):
         raise StaleIndex("the embedding model changed since the index was built — run `policyqa index build`")
 

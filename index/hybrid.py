@@ -134,6 +134,7 @@ class HybridIndex:
         self.manifest = manifest
         self.encoder = encoder
         self._by_id = {r.id: i for i, r in enumerate(records)}
+        self._query_cache: dict[str, np.ndarray] = {}
         self._sentence_start = np.searchsorted(sentence_rows, np.arange(len(records) + 1))
 
     # ------------------------------------------------------------ build / persist
@@ -278,10 +279,18 @@ class HybridIndex:
         return seen
 
     def encode_query(self, query: str) -> np.ndarray:
+        """The query's e5 vector; the last few are cached (answers search twice, the
+        evaluation tab three times, with the same question)."""
         if self.encoder is None:
             raise RuntimeError("this index was loaded without an encoder; dense search needs one")
-        vector = self.encoder.encode_query([query], convert_to_numpy=True, normalize_embeddings=True)
-        return np.asarray(vector, dtype=np.float32)[0]
+        cached = self._query_cache.get(query)
+        if cached is None:
+            vector = self.encoder.encode_query([query], convert_to_numpy=True, normalize_embeddings=True)
+            cached = np.asarray(vector, dtype=np.float32)[0]
+            if len(self._query_cache) >= 256:
+                self._query_cache.pop(next(iter(self._query_cache)))
+            self._query_cache[query] = cached
+        return cached
 
     def search(self, query: str, k: int = 10, mode: Mode = "hybrid", filters: Filters | None = None,
                fusion: FusionMethod = "weighted", dense_weight: float = 0.5,

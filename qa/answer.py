@@ -102,11 +102,16 @@ def coverage(question: str, hits: list[Hit]) -> float:
     return sum(1 for w in words if w in text) / len(words)
 
 
-def is_weak(question: str, hits: list[Hit], settings: Settings) -> bool:
+def best_dense(question: str, index: HybridIndex, filters: Filters | None) -> float:
+    """The best clause or sentence similarity to the question, whatever the fusion."""
+    hits = index.search(question, k=1, mode="dense", filters=filters)
+    return hits[0].dense if hits and hits[0].dense is not None else 0.0
+
+
+def is_weak(question: str, hits: list[Hit], dense: float, settings: Settings) -> bool:
     """Weak evidence: no hit, or low dense similarity and low word coverage together."""
     if not hits:
         return True
-    dense = max((h.dense or 0.0) for h in hits[:3])
     return dense < settings.abstain_dense and coverage(question, hits) < settings.abstain_coverage
 
 
@@ -244,7 +249,7 @@ def answer(question: str, index: HybridIndex, filters: Filters | None = None,
         departments = _answer_dept_tasks(index, parsed.departments, composer)
     elif intent == "lookup" and any(h.lookup for h in hits):
         _answer_lookup(index, hits, composer)
-    elif hits and not is_weak(question, hits, settings):
+    elif hits and not is_weak(question, hits, best_dense(question, index, filters), settings):
         if intent == "department":
             departments = _answer_department(index, hits, composer, parsed.departments)
         elif intent == "target":
