@@ -292,6 +292,9 @@ class HybridIndex:
             self._query_cache[query] = cached
         return cached
 
+    def clear_query_cache(self) -> None:
+        self._query_cache.clear()
+
     def search(self, query: str, k: int = 10, mode: Mode = "hybrid", filters: Filters | None = None,
                fusion: FusionMethod = "weighted", dense_weight: float = 0.5,
                candidates: int = 100) -> list[Hit]:

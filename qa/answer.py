@@ -188,15 +188,27 @@ def _answer_dept_tasks(index, names: list[str], composer) -> Departments:
 
 
 def _answer_target(question, hits, composer) -> list[dict]:
+    """The targets that best match the question; a sentence with the asked-for number
+    when no extracted target matches better (thresholds such as 300平方米以下)."""
     scored: list[tuple[float, Record, Target]] = []
+    numeric: list[tuple[float, Record, int, int]] = []
     for rank, hit in enumerate(hits[:3]):
         for t in hit.record.targets:
-            score = _overlap(question, t.indicator + t.phrase) - 0.05 * rank
-            scored.append((score, hit.record, t))
+            scored.append((_overlap(question, t.indicator + t.phrase) - 0.05 * rank, hit.record, t))
+        for s in hit.record.sentences:
+            if re.search(r"\d", s.text):
+                numeric.append((_overlap(question, s.text) - 0.05 * rank, hit.record, s.start, s.end))
     scored.sort(key=lambda x: -x[0])
-    if not scored or scored[0][0] <= 0.1:
+    numeric.sort(key=lambda x: -x[0])
+    best_target = scored[0][0] if scored else 0.0
+    best_sentence = numeric[0][0] if numeric else 0.0
+    if best_target <= 0.1 and best_sentence <= 0.2:
         return []
-    chosen = [x for x in scored if x[0] >= max(0.1, scored[0][0] * 0.75)][:3]
+    if best_sentence > best_target + 0.1:
+        _, record, start, end = numeric[0]
+        composer.add(f"{label(record)}：{record.text[start:end]}", cite(record, start, end))
+        return []
+    chosen = [x for x in scored if x[0] >= max(0.1, best_target * 0.75)][:3]
     out = []
     for _, record, t in chosen:
         start, end = _sentence_around(record, t.start)
@@ -211,11 +223,13 @@ def _answer_support(question, hits, composer) -> None:
     candidates = []
     for rank, hit in enumerate(hits[:3]):
         for s in hit.record.sentences:
+            if s.text.rstrip("。") == hit.record.title:
+                continue  # the clause's own heading states no measure
             if SUPPORT_SENTENCE_RE.search(s.text):
                 candidates.append((_overlap(question, s.text) + (0.15 if s in hit.evidence else 0) - 0.1 * rank, hit.record, s))
     candidates.sort(key=lambda x: -x[0])
     floor = candidates[0][0] * 0.5 if candidates else 0.0
-    for score, record, s in candidates[:4]:
+    for score, record, s in candidates[:5]:
         if score < floor:
             break
         composer.add(f"{label(record)}：{s.text}", cite(record, s.start, s.end))
