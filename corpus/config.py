@@ -63,7 +63,7 @@ class Settings:
     #: Abstain when the best clause's dense similarity is below this …
     abstain_dense: float = field(default_factory=lambda: float(_env("ABSTAIN_DENSE", "0.878")))
     #: … and less than this share of the question's words occur in the best clauses.
-    abstain_coverage: float = field(default_factory=lambda: float(_env("ABSTAIN_COVERAGE", "0.7")))
+    abstain_coverage: float = field(default_factory=lambda: float(_env("ABSTAIN_COVERAGE", "0.8")))
 
     @property
     def build_dir(self) -> Path:
