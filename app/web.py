@@ -396,6 +396,8 @@ class PolicyWeb:
         """``qa.answer(...).to_dict()``; a user error gives ``{"error": message}`` and a toast."""
         index = self.holder.index
         try:
+            if doc and not any(r.doc_id == doc for r in index.records):
+                raise UserError(f"未找到文件“{doc}”：请从列表中选择。")
             if (dept or "").strip() and self.dictionary.resolve(dept) is None:
                 raise UserError(f"未找到部门“{dept.strip()}”：请从列表中选择，或输入常用简称（如 卫健委、人社部门）。")
             filters = Filters(doc=doc or None, dept=(dept or "").strip() or None, domain=domain or None)
@@ -747,7 +749,8 @@ def build_app(settings: Settings, *, auth: list[tuple[str, str]] | None = None,
                             ask_btn = gr.Button("提问", variant="primary", elem_id="pq-ask", scale=1)
                             clear_btn = gr.ClearButton(value="清空", scale=0, min_width=90)
                         with gr.Accordion("按文件、部门、领域筛选", open=False), gr.Row():
-                            doc_filter = gr.Dropdown(web.doc_choices(), value=ALL, label="文件")
+                            doc_filter = gr.Dropdown(web.doc_choices(), value=ALL, label="文件",
+                                                     allow_custom_value=True)  # uploads: checked by ask()
                             dept_filter = gr.Dropdown([("全部部门", ALL)] + list(web.dictionary.names),
                                                       value=ALL, label="部门（可输入简称）",
                                                       allow_custom_value=True)
@@ -790,7 +793,8 @@ def build_app(settings: Settings, *, auth: list[tuple[str, str]] | None = None,
 
             # ---------------------------------------------------- 3 目标指标
             with gr.Tab("目标指标", id="targets"):
-                target_doc = gr.Dropdown(web.doc_choices(), value=ALL, label="文件", elem_id="pq-target-doc")
+                target_doc = gr.Dropdown(web.doc_choices(), value=ALL, label="文件", elem_id="pq-target-doc",
+                                         allow_custom_value=True)  # uploads: an unknown id gives no rows
                 target_table = gr.Dataframe(web.targets(ALL), interactive=False, wrap=True,
                                             elem_id="pq-target-table", show_search="filter",
                                             label="文件中的量化目标", max_height=640,
@@ -908,7 +912,8 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, **kwar
             f"with user:pass lines), or serve on 127.0.0.1."
         )
     demo = build_app(settings, auth=credentials if not is_local(host) else None)
-    demo.queue(default_concurrency_limit=2)
+    # A bounded queue turns a flood away ("queue full") instead of letting waits grow.
+    demo.queue(default_concurrency_limit=2, max_size=64)
     options: dict[str, Any] = {
         "server_name": host, "server_port": port, "share": False,
         "max_file_size": f"{settings.max_upload_mb}mb", "theme": THEME, "css": CSS,

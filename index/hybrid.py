@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Literal
@@ -135,6 +136,7 @@ class HybridIndex:
         self.encoder = encoder
         self._by_id = {r.id: i for i, r in enumerate(records)}
         self._query_cache: dict[str, np.ndarray] = {}
+        self._query_cache_lock = threading.Lock()  # the web app answers from several threads
         self._sentence_start = np.searchsorted(sentence_rows, np.arange(len(records) + 1))
 
     # ------------------------------------------------------------ build / persist
@@ -287,13 +289,15 @@ class HybridIndex:
         if cached is None:
             vector = self.encoder.encode_query([query], convert_to_numpy=True, normalize_embeddings=True)
             cached = np.asarray(vector, dtype=np.float32)[0]
-            if len(self._query_cache) >= 256:
-                self._query_cache.pop(next(iter(self._query_cache)))
-            self._query_cache[query] = cached
+            with self._query_cache_lock:
+                while len(self._query_cache) >= 256:
+                    self._query_cache.pop(next(iter(self._query_cache)))
+                self._query_cache[query] = cached
         return cached
 
     def clear_query_cache(self) -> None:
-        self._query_cache.clear()
+        with self._query_cache_lock:
+            self._query_cache.clear()
 
     def search(self, query: str, k: int = 10, mode: Mode = "hybrid", filters: Filters | None = None,
                fusion: FusionMethod = "weighted", dense_weight: float = 0.5,
