@@ -342,7 +342,7 @@ def serve(host: str, port: int, home: str | None) -> None:
         launch(_settings(home), host=host, port=port)
 
 
-from eval.cli import register as register_eval  # noqa: E402  (its imports are lazy)
+from eval.cli import register as register_eval
 
 register_eval(main)
 

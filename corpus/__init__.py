@@ -9,4 +9,4 @@ from corpus.normalize import normalize_text
 from corpus.records import Record
 from corpus.sources import SourceError
 
-__all__ = ["build", "load_records", "load_report", "normalize_text", "Record", "SourceError"]
+__all__ = ["Record", "SourceError", "build", "load_records", "load_report", "normalize_text"]

@@ -13,9 +13,9 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 from corpus import departments as dept
 from corpus.config import DATA_DIR, Settings, get_settings

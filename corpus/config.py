@@ -87,7 +87,7 @@ class Settings:
     def model_path(self) -> str:
         return self.model or str(self.default_model_dir)
 
-    def with_overrides(self, **changes) -> "Settings":
+    def with_overrides(self, **changes) -> Settings:
         """Settings with CLI-flag values applied; ``None`` values are ignored."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 

@@ -24,7 +24,7 @@ TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
 #: A parenthesized Latin syllable with at least one tone mark, right after a CJK character.
 PINYIN_RE = re.compile(rf"(?<=[{CJK}])\(([a-zü]*[{TONED}][a-zü]*)\)")
 #: Question-mark noise: a run of ``?`` closing a line (``辦公廳????``).
-NOISE_RE = re.compile(r"[?？]{2,}[ \t]*$", re.M)
+NOISE_RE = re.compile(r"[?？]{2,}[ \t]*$", re.MULTILINE)
 #: Anchors of a bad encoding conversion: ``?`` glued to CJK, bopomofo, compatibility
 #: and small forms, or a Latin letter / caret squeezed between CJK characters.
 GARBLED_ANCHOR_RE = re.compile(

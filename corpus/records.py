@@ -8,9 +8,9 @@ are spans of the record, never copies that can drift.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
 
 SCHEMA_VERSION = 1
 
@@ -81,7 +81,7 @@ class Record:
     tokens: list[str]
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Record":
+    def from_dict(cls, data: dict) -> Record:
         return cls(
             **{
                 **data,

@@ -55,7 +55,7 @@ class VectorIndex:
         return not isinstance(self.index, faiss.IndexFlat)
 
     @classmethod
-    def build(cls, vectors: np.ndarray, hnsw_threshold: int) -> "VectorIndex":
+    def build(cls, vectors: np.ndarray, hnsw_threshold: int) -> VectorIndex:
         dim = vectors.shape[1]
         if len(vectors) > hnsw_threshold:
             index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
@@ -96,7 +96,7 @@ class VectorIndex:
             faiss.write_index(self.index, str(folder / f"{name}.hnsw.faiss"))
 
     @classmethod
-    def load(cls, folder: Path, name: str) -> "VectorIndex":
+    def load(cls, folder: Path, name: str) -> VectorIndex:
         vectors = np.load(folder / f"{name}_vectors.npy", allow_pickle=False)
         hnsw = folder / f"{name}.hnsw.faiss"
         if hnsw.exists():

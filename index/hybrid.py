@@ -11,9 +11,10 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -145,7 +146,7 @@ class HybridIndex:
               corpus_hash: str, bigrams: bool = False, sentence_vectors: bool = True,
               hnsw_threshold: int = 200_000, batch_size: int = 32,
               reuse: dict[str, np.ndarray] | None = None,
-              progress: Callable[[float, str], None] | None = None) -> "HybridIndex":
+              progress: Callable[[float, str], None] | None = None) -> HybridIndex:
         """Index ``records``; vectors found in ``reuse`` (key → vector) are not re-embedded."""
         say = progress or (lambda fraction, message: None)
         say(0.02, "BM25")
@@ -206,7 +207,7 @@ class HybridIndex:
         return self.manifest
 
     @classmethod
-    def load(cls, folder: Path, encoder: Encoder | None = None, verify: bool = True) -> "HybridIndex":
+    def load(cls, folder: Path, encoder: Encoder | None = None, verify: bool = True) -> HybridIndex:
         manifest = read_manifest(folder, verify=verify)
         try:
             records = list(read_jsonl(folder / "records.jsonl"))

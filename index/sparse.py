@@ -46,7 +46,7 @@ class SparseIndex:
         self.bigrams = bigrams
 
     @classmethod
-    def build(cls, texts: list[str], bigrams: bool = False) -> "SparseIndex":
+    def build(cls, texts: list[str], bigrams: bool = False) -> SparseIndex:
         retriever = bm25s.BM25(method="robertson", k1=K1, b=B)
         # An empty document still needs a token so bm25s keeps one row per record.
         corpus_tokens = [analyze(t, bigrams) or [""] for t in texts]
@@ -63,6 +63,6 @@ class SparseIndex:
         self.retriever.save(str(folder), allow_pickle=False, show_progress=False)
 
     @classmethod
-    def load(cls, folder: Path, bigrams: bool) -> "SparseIndex":
+    def load(cls, folder: Path, bigrams: bool) -> SparseIndex:
         retriever = bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False, verbosity=0)
         return cls(retriever, bigrams)

@@ -6,4 +6,4 @@ Public surface: :func:`answer`, :class:`Answer`, :class:`Citation`, :func:`verif
 from qa.answer import ABSTAIN_TEXT, Answer, answer
 from qa.citations import Citation, verify
 
-__all__ = ["answer", "Answer", "Citation", "verify", "ABSTAIN_TEXT"]
+__all__ = ["ABSTAIN_TEXT", "Answer", "Citation", "answer", "verify"]

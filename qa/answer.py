@@ -16,7 +16,7 @@ from corpus.normalize import normalize_text
 from corpus.records import Departments, Record, Target
 from corpus.tokenize import tokenize_for_search
 from index.hybrid import Filters, Hit, HybridIndex
-from qa.citations import Citation, cite, cite_text, verify
+from qa.citations import Citation, cite, verify
 from qa.intent import Intent, classify
 
 ABSTAIN_TEXT = "未在已收录的政策文件中找到相关规定。"
@@ -26,8 +26,7 @@ SUPPORT_SENTENCE_RE = re.compile(
 )
 #: Words of a question that say *how* it asks, not *what* about (kept out of coverage).
 QUESTION_WORDS = frozenset(
-    "多少 哪些 什么 哪个 谁 部门 单位 牵头 负责 目标 要求 达到 政策 规定 方案 有没有 是否 能 吗 呢 "
-    "怎么 如何 可以 支持 企业 我们 我 想 要 会 请问 一下 有 没有 哪 几个 多 大 情况 内容 讲 说".split()
+    ["多少", "哪些", "什么", "哪个", "谁", "部门", "单位", "牵头", "负责", "目标", "要求", "达到", "政策", "规定", "方案", "有没有", "是否", "能", "吗", "呢", "怎么", "如何", "可以", "支持", "企业", "我们", "我", "想", "要", "会", "请问", "一下", "有", "没有", "哪", "几个", "多", "大", "情况", "内容", "讲", "说"]
 )
 
 
