@@ -1,11 +1,12 @@
 """The ``policyqa`` command line: a thin layer over corpus / index / qa / eval.
 
-Domain errors become one-line CLI errors here (exit code 2) and nowhere else.
+Domain errors become one-line CLI errors here (exit code 1; usage errors 2) and nowhere else.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -228,6 +229,10 @@ def _read_batch(path: Path, allowed: tuple[str, ...]) -> list[dict]:
                     raise ValueError("not a JSON object")
             except ValueError as exc:
                 raise click.ClickException(f"{path}:{number}: {exc}") from exc
+            if "query" in allowed and not isinstance(item.get("query"), str):
+                raise click.ClickException(f'{path}:{number}: "query" must be a string')
+            if "k" in item and (isinstance(item["k"], bool) or not str(item["k"]).lstrip("-").isdigit()):
+                raise click.ClickException(f'{path}:{number}: "k" must be a whole number')
             unknown = set(item) - set(allowed)
             if unknown:
                 raise click.ClickException(f"{path}:{number}: unknown field(s) {sorted(unknown)}; "
@@ -252,10 +257,13 @@ def _read_batch(path: Path, allowed: tuple[str, ...]) -> list[dict]:
 @home_option
 def search(query, k, mode, doc, dept, role, domain, section, batch, as_json, home) -> None:
     """Search the clauses (the model is loaded once, also for --batch)."""
+    from corpus.normalize import normalize_text
     from index import Filters, open_index
 
     if not query and not batch:
         raise click.UsageError("give a QUERY or --batch FILE")
+    if query and not re.search(r"\w", normalize_text(query)):
+        raise click.UsageError("the QUERY has no words in it: type a few words or a clause number such as 三(二)1")
     settings = _settings(home)
     with _domain_errors():
         idx = open_index(settings)
@@ -317,7 +325,10 @@ def ask(question, doc, dept, domain, batch, as_json, home) -> None:
             for item in _read_batch(batch, ASK_FIELDS):
                 filters = Filters(doc=item.get("doc"), dept=item.get("dept"), domain=item.get("domain"))
                 try:
-                    result = qa.answer(item.get("question", ""), idx, filters, settings).to_dict()
+                    text = item.get("question", "")
+                    if not isinstance(text, str):
+                        raise ValueError(f'"question" must be a string, not {type(text).__name__}')
+                    result = qa.answer(text, idx, filters, settings).to_dict()
                 except ValueError as exc:
                     result = {"error": str(exc)}
                 _echo_json({"id": item.get("id"), **result})

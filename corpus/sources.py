@@ -137,11 +137,11 @@ def _docx_text(path: Path, data: bytes, max_mb: int) -> str:
             raise SourceError(path, f"expands to {expanded / 2**20:.0f} MB (a zip bomb?)",
                               "save the document again without embedded files")
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        if isinstance(exc, SourceError):
-            raise
+        return "\n".join(p.text for p in document.paragraphs)
+    except SourceError:
+        raise
+    except Exception as exc:  # zipfile, zlib and lxml each raise their own kinds
         raise SourceError(path, "not a valid .docx file", "save it again from Word as .docx") from exc
-    return "\n".join(p.text for p in document.paragraphs)
 
 
 def _pdf_text(path: Path, data: bytes) -> str:

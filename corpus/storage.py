@@ -50,9 +50,11 @@ def atomic_dir(link: Path) -> Iterator[Path]:
 def prune(link: Path, keep: int = KEEP_VERSIONS) -> None:
     """Delete old versions (keeping ``keep`` including the current) and dead staging dirs."""
     current = link.resolve() if link.exists() else None
-    versions = sorted(p for p in link.parent.glob(f"{link.name}-*") if p.is_dir())
+    # Oldest first by creation, not by name: several builds can share a second-resolution stamp.
+    versions = sorted((p for p in link.parent.glob(f"{link.name}-*") if p.is_dir()),
+                      key=lambda p: p.stat().st_mtime_ns)
     for old in versions[:-keep]:
-        if old != current:
+        if old.resolve() != current:
             shutil.rmtree(old, ignore_errors=True)
     for partial in link.parent.glob(f".{link.name}-*.partial"):
         if time.time() - partial.stat().st_mtime > 3600:

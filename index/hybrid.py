@@ -208,6 +208,8 @@ class HybridIndex:
 
     @classmethod
     def load(cls, folder: Path, encoder: Encoder | None = None, verify: bool = True) -> HybridIndex:
+        # Resolve the version symlink once, so a build swapping it mid-load cannot mix versions.
+        folder = Path(folder).resolve()
         manifest = read_manifest(folder, verify=verify)
         try:
             records = list(read_jsonl(folder / "records.jsonl"))

@@ -276,7 +276,11 @@ def load_encoder(model: str | Path | None = None) -> SentenceTransformer:
         return SentenceTransformer(target if hub else str(path), local_files_only=not hub)
     except Exception as exc:
         if hub:
-            raise
+            raise ModelNotFoundError(
+                f"cannot load embedding model {target!r}: there is no such local directory and the "
+                f"hub is not reachable ({type(exc).__name__}) — set POLICYQA_MODEL to a local model "
+                f"directory or {FIX_HINT}"
+            ) from exc
         raise ModelNotFoundError(f"broken embedding model at {path} ({exc}): {FIX_HINT}") from exc
 
 

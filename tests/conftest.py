@@ -45,3 +45,75 @@ def law_settings(tmp_path_factory) -> Settings:
     settings = Settings(home=tmp_path_factory.mktemp("laws"))
     corpus.build(settings, paths=[ELDERLY_LAW, POPULATION_LAW])
     return settings
+
+
+# ---------------------------------------------------------------- index fixtures
+#: The embedding model the index tests use: the one `make model` builds (or POLICYQA_MODEL).
+MODEL_PATH = Settings().model_path
+
+
+def clone_home(settings: Settings, dest: Path) -> Settings:
+    """A private copy of a built home (corpus, index and their version symlinks).
+
+    Building in the copy re-uses the original's vectors, so a test that changes the
+    corpus or breaks the index embeds only what it adds.
+    """
+    import shutil
+    from dataclasses import replace
+
+    shutil.copytree(settings.home, dest, symlinks=True)
+    return replace(settings, home=dest)
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    """The sentence-transformers model, loaded once (index.build caches it per path)."""
+    from index.build import get_encoder
+
+    return get_encoder(Settings(model=MODEL_PATH))
+
+
+def build_index_seeded(settings: Settings, encoder, request, name: str, fallback: Path | None = None) -> dict:
+    """``build_index`` with the vectors of the previous session's build of the same home kind.
+
+    The last good index of ``name`` is kept in pytest's cache (``.pytest_cache``); it is
+    copied in as the home's "previous" index, so ``build_index`` re-uses every vector whose
+    key (model fingerprint + exact text) is unchanged and embeds the rest. A clean checkout,
+    ``--cache-clear`` or ``-p no:cacheprovider`` embeds everything (``fallback``: another
+    index to seed from instead).
+    """
+    import os
+    import shutil
+
+    from index.build import build_index
+
+    cache = getattr(request.config, "cache", None)
+    seed = cache.mkdir(f"policyqa-index-{name}") / "index" if cache is not None else None
+    source = seed if seed is not None and (seed / "manifest.json").is_file() else fallback
+    if source is not None and not settings.index_dir.exists():
+        shutil.copytree(source, settings.home / "index-seed")
+        os.symlink("index-seed", settings.index_dir)
+    manifest = build_index(settings, encoder)
+    if seed is not None:
+        shutil.rmtree(seed, ignore_errors=True)
+        shutil.copytree(settings.index_dir.resolve(), seed)
+    return manifest
+
+
+@pytest.fixture(scope="session")
+def index_settings(tmp_path_factory, encoder, request) -> Settings:
+    """A home with the plan built and indexed (clause and sentence vectors). Read-only:
+    tests that change it work on :func:`clone_home`."""
+    import corpus
+
+    settings = Settings(home=tmp_path_factory.mktemp("indexed"), model=MODEL_PATH)
+    corpus.build(settings)
+    build_index_seeded(settings, encoder, request, "plan")
+    return settings
+
+
+@pytest.fixture(scope="session")
+def plan_index(index_settings, encoder):
+    from index.hybrid import HybridIndex
+
+    return HybridIndex.load(index_settings.index_dir, encoder)
