@@ -233,6 +233,9 @@ def _read_batch(path: Path, allowed: tuple[str, ...]) -> list[dict]:
                 raise click.ClickException(f'{path}:{number}: "query" must be a string')
             if "k" in item and (isinstance(item["k"], bool) or not str(item["k"]).lstrip("-").isdigit()):
                 raise click.ClickException(f'{path}:{number}: "k" must be a whole number')
+            if "mode" in item and item["mode"] not in ("bm25", "dense", "hybrid"):
+                raise click.ClickException(f'{path}:{number}: unknown mode {item["mode"]!r}; '
+                                           "choose bm25, dense or hybrid")
             unknown = set(item) - set(allowed)
             if unknown:
                 raise click.ClickException(f"{path}:{number}: unknown field(s) {sorted(unknown)}; "
