@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
-import socket
 from pathlib import Path
 
 import pytest
 
-from corpus.config import REPO_ROOT, Settings
+from corpus.config import REPO_ROOT
+from tests.test_web import built_home, free_port
 
 CHROMIUM = Path(os.environ.get("POLICYQA_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = REPO_ROOT / "test-artifacts"
@@ -42,33 +41,13 @@ def browser_context_args(browser_context_args):
     return {**browser_context_args, "viewport": {"width": 1280, "height": 900}, "locale": "zh-CN"}
 
 
-def _model_dir(tmp_path_factory) -> Path:
-    from index.model import REQUIRED_FILES, build_default_model
-
-    default = Settings().default_model_dir
-    if all((default / name).is_file() for name in REQUIRED_FILES):
-        return default
-    return build_default_model(tmp_path_factory.mktemp("models") / "multilingual-e5-small")
-
-
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory):
     """The app on a free port over a fresh home (plan corpus + index; vectors re-used)."""
-    import corpus
     from app.web import launch
-    from index import build_index
 
-    settings = Settings(home=tmp_path_factory.mktemp("browser"), model=str(_model_dir(tmp_path_factory)))
-    corpus.build(settings)
-    existing = Settings().index_dir
-    if existing.is_dir():
-        seed = settings.home / "index-00000000-seed"
-        shutil.copytree(existing.resolve(), seed)
-        os.symlink(seed.name, settings.index_dir)
-    build_index(settings)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    settings = built_home(tmp_path_factory, "browser")
+    port = free_port()
     demo = launch(settings, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
     ARTIFACTS.mkdir(exist_ok=True)
     yield demo.local_url
