@@ -193,7 +193,8 @@ def _answer_target(question, hits, composer) -> list[dict]:
     numeric: list[tuple[float, Record, int, int]] = []
     for rank, hit in enumerate(hits[:3]):
         for t in hit.record.targets:
-            scored.append((_overlap(question, t.indicator + t.phrase) - 0.05 * rank, hit.record, t))
+            scored.append((_overlap(question, t.deadline_text + t.indicator + t.phrase) - 0.05 * rank,
+                           hit.record, t))
         for s in hit.record.sentences:
             if re.search(r"\d", s.text):
                 numeric.append((_overlap(question, s.text) - 0.05 * rank, hit.record, s.start, s.end))
@@ -203,11 +204,11 @@ def _answer_target(question, hits, composer) -> list[dict]:
     best_sentence = numeric[0][0] if numeric else 0.0
     if best_target <= 0.1 and best_sentence <= 0.2:
         return []
-    if best_sentence > best_target + 0.1:
+    if best_target < 0.4 and best_sentence > best_target + 0.1:
         _, record, start, end = numeric[0]
         composer.add(f"{label(record)}：{record.text[start:end]}", cite(record, start, end))
         return []
-    chosen = [x for x in scored if x[0] >= max(0.1, best_target * 0.75)][:3]
+    chosen = [x for x in scored if x[0] >= max(0.1, best_target * 0.85)][:3]
     out = []
     for _, record, t in chosen:
         start, end = _sentence_around(record, t.start)
