@@ -136,6 +136,15 @@ class HybridIndex:
         self.manifest = manifest
         self.encoder = encoder
         self._by_id = {r.id: i for i, r in enumerate(records)}
+        # Look-up tables, so a query never loops over every record in Python.
+        self._short_titles = {r.doc_id: _short_title(r.doc_title) for r in records}
+        self._rows_by_path: dict[str, list[int]] = {}
+        self._rows_by_article: dict[str, list[int]] = {}
+        for row, r in enumerate(records):
+            self._rows_by_path.setdefault(r.path, []).append(row)
+            if r.level == "article":
+                self._rows_by_article.setdefault(r.path.rsplit("/", 1)[-1], []).append(row)
+        self._sentence_terms: dict[int, list[set[str]]] = {}  # filled lazily by evidence()
         self._query_cache: dict[str, np.ndarray] = {}
         self._query_cache_lock = threading.Lock()  # the web app answers from several threads
         self._sentence_start = np.searchsorted(sentence_rows, np.arange(len(records) + 1))
@@ -268,20 +277,17 @@ class HybridIndex:
         text = query.replace("（", "(").replace("）", ")").replace(" ", "")
         wanted: list[int] = []
         allowed_set = None if allowed is None else set(allowed.tolist())
-        named_docs = {r.doc_id for r in self.records if _short_title(r.doc_title) in text}
+        named_docs = {doc for doc, title in self._short_titles.items() if title and title in text}
         for path in [m.group(0) for m in PLAN_PATH_RE.finditer(text)] + ordinal_paths(text):
-            wanted += [i for i, r in enumerate(self.records)
-                       if r.path == path or (r.path.startswith(path) and not path[-1].isdigit())]
+            if path[-1].isdigit():
+                wanted += self._rows_by_path.get(path, [])
+            else:  # a part or a section: every clause under it, in order
+                wanted += sorted(row for p, rows in self._rows_by_path.items()
+                                 if p.startswith(path) for row in rows)
         for m in ARTICLE_PATH_RE.finditer(text):
-            label = m.group(0)
-            wanted += [i for i, r in enumerate(self.records) if r.level == "article"
-                       and (r.path == label or r.path.endswith("/" + label))
-                       and (not named_docs or r.doc_id in named_docs)]
-        seen = []
-        for row in wanted:
-            if row not in seen and (allowed_set is None or row in allowed_set):
-                seen.append(row)
-        return seen
+            wanted += [row for row in self._rows_by_article.get(m.group(0), [])
+                       if not named_docs or self.records[row].doc_id in named_docs]
+        return [row for row in dict.fromkeys(wanted) if allowed_set is None or row in allowed_set]
 
     def encode_query(self, query: str) -> np.ndarray:
         """The query's e5 vector; the last few are cached (answers search twice, the
@@ -368,9 +374,10 @@ class HybridIndex:
         if len(record.sentences) <= 1:
             return list(record.sentences)
         terms = set(tokenize_for_search(query))
-        lexical = np.array([
-            len(terms & set(tokenize_for_search(s.text))) / (len(terms) or 1) for s in record.sentences
-        ], dtype=np.float32)  # fmt: skip
+        if row not in self._sentence_terms:
+            self._sentence_terms[row] = [set(tokenize_for_search(s.text)) for s in record.sentences]
+        lexical = np.array([len(terms & words) / (len(terms) or 1) for words in self._sentence_terms[row]],
+                           dtype=np.float32)
         score = lexical
         if query_vector is not None and self.sentences is not None:
             start, end = self._sentence_start[row], self._sentence_start[row + 1]
