@@ -36,6 +36,10 @@ class Departments:
     def all(self) -> list[str]:
         return [*self.lead, *self.co, *self.implementers]
 
+    def to_dict(self) -> dict[str, list[str]]:
+        """``{"lead": [...], "co": [...], "implementers": [...]}`` — the one JSON shape."""
+        return {"lead": list(self.lead), "co": list(self.co), "implementers": list(self.implementers)}
+
     def __bool__(self) -> bool:
         return bool(self.lead or self.co or self.implementers)
 
@@ -93,9 +97,6 @@ class Record:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-    def quote(self, start: int, end: int) -> str:
-        return self.text[start:end]
 
 
 def write_jsonl(records: Iterable[Record], path: Path) -> int:

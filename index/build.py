@@ -47,6 +47,24 @@ def get_encoder(settings: Settings):
     return _ENCODERS[key]
 
 
+class LazyEncoder:
+    """The settings' encoder, loaded at the first encode: opening an index and a BM25
+    search never import torch or load the model."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    @property
+    def loaded(self):
+        return get_encoder(self.settings)
+
+    def encode_query(self, sentences: list[str], **kwargs):
+        return self.loaded.encode_query(sentences, **kwargs)
+
+    def encode_document(self, sentences: list[str], **kwargs):
+        return self.loaded.encode_document(sentences, **kwargs)
+
+
 def build_index(settings: Settings | None = None, encoder=None,
                 progress: Callable[[float, str], None] | None = None) -> dict:
     """Index the last corpus build into ``settings.index_dir``; return the manifest."""
@@ -77,20 +95,20 @@ def check_fresh(settings: Settings, manifest: dict) -> None:
     """Raise :class:`StaleIndex` when the corpus or the model changed since the build."""
     corpus_hash = load_report(settings)["corpus_hash"]
     if manifest.get("corpus_hash") != corpus_hash:
-        raise StaleIndex("the corpus changed since the index was built — run `policyqa index build`")
+        raise StaleIndex("the corpus changed since the index was built")
     wanted = {"bm25_bigrams": settings.bm25_bigrams, "sentence_vectors": settings.sentence_vectors,
               "hnsw_threshold": settings.hnsw_threshold}
     if manifest.get("settings") != wanted:
-        raise StaleIndex("index settings changed since the index was built — run `policyqa index build`")
+        raise StaleIndex("index settings changed since the index was built")
     if manifest["model"]["fingerprint"] != model_fingerprint(settings.model_path):
-        raise StaleIndex("the embedding model changed since the index was built — run `policyqa index build`")
+        raise StaleIndex("the embedding model changed since the index was built")
 
 
 def open_index(settings: Settings | None = None, rebuild: bool = True, with_encoder: bool = True,
                progress: Callable[[float, str], None] | None = None) -> HybridIndex:
     """Load and verify the index; rebuild it (if allowed) when missing, stale or corrupt."""
     settings = settings or get_settings()
-    encoder = get_encoder(settings) if with_encoder else None
+    encoder = LazyEncoder(settings) if with_encoder else None
     try:
         manifest = read_manifest(settings.index_dir)
         check_fresh(settings, manifest)
@@ -99,5 +117,5 @@ def open_index(settings: Settings | None = None, rebuild: bool = True, with_enco
         if not rebuild:
             raise
         log.warning("%s; rebuilding the index", problem)
-        build_index(settings, encoder, progress)
+        build_index(settings, get_encoder(settings), progress)
         return HybridIndex.load(settings.index_dir, encoder, verify=False)

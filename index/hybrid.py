@@ -14,63 +14,23 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
+from corpus.config import MODES, DeptRole, Fusion, Mode
 from corpus.departments import load_dictionary
-from corpus.normalize import normalize_text
+from corpus.errors import PolicyError
 from corpus.records import Record, Sentence, read_jsonl, write_jsonl
 from corpus.tokenize import tokenize_for_search
 from index.dense import Encoder, VectorIndex, encode_documents
-from index.fusion import FusionMethod, fuse
+from index.fusion import fuse
+from index.query import ARTICLE_PATH_RE, PLAN_PATH_RE, Query, compact, ordinal_paths
 from index.sparse import SparseIndex
 from index.store import CorruptIndex, read_manifest, write_manifest
 
-Mode = Literal["bm25", "dense", "hybrid"]
-DeptRole = Literal["lead", "co", "any"]
-MODES = ("bm25", "dense", "hybrid")
-CN = "一二三四五六七八九十"
-PLAN_PATH_RE = re.compile(rf"([{CN}]+)\(([{CN}]+)\)(\d+)?")
-ARTICLE_PATH_RE = re.compile(r"(?<!部分)(?<![节段项])第([一二三四五六七八九十百千零〇\d]+)条")
-#: Spelled-out plan positions: 第三部分第二节第一条 → 三(二)1, 第二部分第二段 → 二¶2.
-ORDINAL_PATH_RE = re.compile(
-    rf"第([{CN}]+)部分(?:[“\"][^”\"]*[”\"])?(?:第([{CN}]+)[节项])?(?:第([{CN}\d]+)([条点段项]))?"
-)
-_CN_DIGITS = {c: i for i, c in enumerate(CN, 1)}
-
-
-def _cn_to_int(text: str) -> int:
-    if text.isdigit():
-        return int(text)
-    if text.startswith("十"):
-        return 10 + _CN_DIGITS.get(text[1:], 0) if len(text) > 1 else 10
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return _CN_DIGITS[tens] * 10 + (_CN_DIGITS[ones] if ones else 0)
-    return _CN_DIGITS[text]
-
-
-def ordinal_paths(text: str) -> list[str]:
-    """Plan paths written out in words (第三部分第二节第一条 → 三(二)1).
-
-    Without a 节, 第N条 is read as the part's N-th section (第四部分第一条 → 四(一)),
-    and 第N段 as its N-th paragraph (二¶N).
-    """
-    paths = []
-    for m in ORDINAL_PATH_RE.finditer(text):
-        part, section, number, kind = m.groups()
-        path = part + (f"({section})" if section else "")
-        if number:
-            n = _cn_to_int(number)
-            if kind == "段":
-                path += f"¶{n}"
-            elif section:
-                path += str(n)
-            else:
-                path += f"({CN[n - 1]})" if n <= 10 else ""
-        paths.append(path)
-    return paths
+#: Re-exported for callers that parse references themselves (qa.intent).
+__all__ = ["ARTICLE_PATH_RE", "PLAN_PATH_RE", "Filters", "Hit", "HybridIndex", "Query", "Retrieval",
+           "ordinal_paths"]
 
 
 @dataclass(frozen=True)
@@ -105,9 +65,19 @@ class Hit:
             "evidence": [{"start": s.start, "end": s.end, "text": s.text} for s in self.evidence],
             "score": round(self.score, 6),
             "scores": {"bm25": _round(self.bm25), "dense": _round(self.dense)},
-            "departments": {"lead": r.departments.lead, "co": r.departments.co,
-                            "implementers": r.departments.implementers},
+            "departments": r.departments.to_dict(),
         }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """One search: the hits, and what abstention needs without searching again."""
+
+    hits: list[Hit]
+    #: The best clause or sentence similarity among the allowed records (0 without dense).
+    best_dense: float
+    #: The query vector (None for ``bm25``), for later stages that score the hits.
+    query_vector: np.ndarray | None = None
 
 
 def _round(value: float | None) -> float | None:
@@ -140,8 +110,19 @@ class HybridIndex:
         self._short_titles = {r.doc_id: _short_title(r.doc_title) for r in records}
         self._rows_by_path: dict[str, list[int]] = {}
         self._rows_by_article: dict[str, list[int]] = {}
+        # Filter row sets, so a filter is a few set intersections, not a loop over records.
+        self._rows_by_doc: dict[str, list[int]] = {}
+        self._rows_by_domain: dict[str, list[int]] = {}
+        self._rows_by_dept: dict[tuple[str, str], list[int]] = {}
         for row, r in enumerate(records):
             self._rows_by_path.setdefault(r.path, []).append(row)
+            self._rows_by_doc.setdefault(r.doc_id, []).append(row)
+            for domain in r.domains:
+                self._rows_by_domain.setdefault(domain, []).append(row)
+            for role, names in (("lead", r.departments.lead), ("co", r.departments.co),
+                                ("implementers", r.departments.implementers)):
+                for name in names:
+                    self._rows_by_dept.setdefault((role, name), []).append(row)
             if r.level == "article":
                 self._rows_by_article.setdefault(r.path.rsplit("/", 1)[-1], []).append(row)
         self._sentence_terms: dict[int, list[set[str]]] = {}  # filled lazily by evidence()
@@ -246,52 +227,84 @@ class HybridIndex:
         row = self._by_id.get(record_id)
         return None if row is None else self.records[row]
 
+    @property
+    def doc_ids(self) -> list[str]:
+        """Documents in the index, in record order."""
+        return list(self._rows_by_doc)
+
+    def department_rows(self, name: str, role: str) -> list[int]:
+        """Rows where the canonical department ``name`` has ``role`` (lead/co/implementers)."""
+        return self._rows_by_dept.get((role, name), [])
+
+    def resolve_department(self, name: str) -> str:
+        """The canonical name of a department or alias in this index, or a PolicyError."""
+        cleaned = (name or "").strip()
+        canonical = load_dictionary().resolve(cleaned)
+        if canonical is None and cleaned and cleaned in self.department_names():
+            canonical = cleaned  # a body named only in an added document
+        if canonical is None:
+            raise PolicyError("unknown_department", f"未找到部门“{cleaned}”",
+                              "请从列表中选择，或输入常用简称（如 卫健委、人社部门）")
+        return canonical
+
+    def department_names(self) -> list[str]:
+        """Every department some record names, in dictionary order, then the others."""
+        named = {name for _, name in self._rows_by_dept}
+        listed = [n for n in load_dictionary().names if n in named]
+        return listed + sorted(named - set(listed))
+
     def allowed_rows(self, filters: Filters | None) -> np.ndarray | None:
-        """Rows passing ``filters`` (None = all)."""
+        """Rows passing ``filters`` (None = all); an unknown document, department or
+        domain is a :class:`PolicyError` (the one place filters are checked)."""
         if not filters:
             return None
-        dept = None
+        sets: list[set[int]] = []
+        if filters.doc:
+            if filters.doc not in self._rows_by_doc:
+                raise PolicyError("unknown_document", f"未找到文件“{filters.doc}”",
+                                  "请从文件列表中选择（policyqa corpus docs 列出文件编号）")
+            sets.append(set(self._rows_by_doc[filters.doc]))
+        if filters.domain:
+            known = sorted(self._rows_by_domain)
+            if filters.domain not in self._rows_by_domain:
+                raise PolicyError("unknown_domain", f"没有标注为“{filters.domain}”领域的条款",
+                                  "可选领域：" + "、".join(known))
+            sets.append(set(self._rows_by_domain[filters.domain]))
         if filters.dept:
-            dept = load_dictionary().resolve(filters.dept)
-            if dept is None:
-                raise ValueError(f"unknown department {filters.dept!r}; use a name such as 省民政厅 or an alias such as 卫健委")
-        section = filters.section.replace("（", "(").replace("）", ")") if filters.section else None
-        rows = []
-        for row, r in enumerate(self.records):
-            if filters.doc and r.doc_id != filters.doc:
-                continue
-            if filters.domain and filters.domain not in r.domains:
-                continue
-            if section and not r.path.startswith(section):
-                continue
-            if dept:
-                names = {"lead": r.departments.lead, "co": r.departments.co}.get(
-                    filters.dept_role, r.departments.all())
-                if dept not in names:
-                    continue
-            rows.append(row)
-        return np.array(rows, dtype=np.int64)
+            if filters.dept_role not in ("lead", "co", "any"):
+                raise PolicyError("bad_role", f"未知的角色“{filters.dept_role}”", "用 lead、co 或 any")
+            dept = self.resolve_department(filters.dept)
+            roles = ("lead", "co", "implementers") if filters.dept_role == "any" else (filters.dept_role,)
+            sets.append({row for role in roles for row in self.department_rows(dept, role)})
+        if filters.section:
+            section = compact(filters.section)
+            sets.append({row for path, rows in self._rows_by_path.items()
+                         if path.startswith(section) for row in rows})
+        rows = set.intersection(*sets) if sets else set()
+        return np.array(sorted(rows), dtype=np.int64)
 
-    def lookup(self, query: str, allowed: np.ndarray | None = None) -> list[int]:
+    def lookup(self, query: Query, allowed: np.ndarray | None = None) -> list[int]:
         """Rows a query names by number (``三(五)1``, ``四（三）``, ``第十二条``), in order."""
-        text = query.replace("（", "(").replace("）", ")").replace(" ", "")
+        if not query.names_clause:
+            return []
+        text = compact(query.text)
         wanted: list[int] = []
         allowed_set = None if allowed is None else set(allowed.tolist())
         named_docs = {doc for doc, title in self._short_titles.items() if title and title in text}
-        for path in [m.group(0) for m in PLAN_PATH_RE.finditer(text)] + ordinal_paths(text):
+        for path in query.refs:
             if path[-1].isdigit():
                 wanted += self._rows_by_path.get(path, [])
             else:  # a part or a section: every clause under it, in order
                 wanted += sorted(row for p, rows in self._rows_by_path.items()
                                  if p.startswith(path) for row in rows)
-        for m in ARTICLE_PATH_RE.finditer(text):
-            wanted += [row for row in self._rows_by_article.get(m.group(0), [])
+        for article in query.articles:
+            wanted += [row for row in self._rows_by_article.get(article, [])
                        if not named_docs or self.records[row].doc_id in named_docs]
         return [row for row in dict.fromkeys(wanted) if allowed_set is None or row in allowed_set]
 
     def encode_query(self, query: str) -> np.ndarray:
-        """The query's e5 vector; the last few are cached (answers search twice, the
-        evaluation tab three times, with the same question)."""
+        """The query's e5 vector; the last few are cached (the evaluation tab and the
+        eval's three modes search with the same question)."""
         if self.encoder is None:
             raise RuntimeError("this index was loaded without an encoder; dense search needs one")
         cached = self._query_cache.get(query)
@@ -308,18 +321,25 @@ class HybridIndex:
         with self._query_cache_lock:
             self._query_cache.clear()
 
-    def search(self, query: str, k: int = 10, mode: Mode = "hybrid", filters: Filters | None = None,
-               fusion: FusionMethod = "weighted", dense_weight: float = 0.5,
-               candidates: int = 100) -> list[Hit]:
+    def search(self, query: Query | str, k: int = 10, mode: Mode = "hybrid",
+               filters: Filters | None = None, fusion: Fusion = "weighted",
+               dense_weight: float = 0.5, candidates: int = 100) -> list[Hit]:
         """The best ``k`` records for ``query``; a clause named by number comes first."""
+        return self.retrieve(query, k, mode, filters, fusion, dense_weight, candidates).hits
+
+    def retrieve(self, query: Query | str, k: int = 10, mode: Mode = "hybrid",
+                 filters: Filters | None = None, fusion: Fusion = "weighted",
+                 dense_weight: float = 0.5, candidates: int = 100) -> Retrieval:
+        """:meth:`search`, plus the best dense similarity (for abstention) in the same pass."""
         if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
-        if k < 1:
-            raise ValueError("k must be at least 1")
-        query = normalize_text(query)
+            raise PolicyError("bad_mode", f"未知的检索模式“{mode}”", "可选：" + "、".join(MODES))
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise PolicyError("bad_k", f"返回条数必须是正整数，而不是 {k!r}", "用 1 到 100 之间的整数")
+        if not isinstance(query, Query):
+            query = Query.parse(query)
         allowed = self.allowed_rows(filters)
         if allowed is not None and len(allowed) == 0:
-            return []
+            return Retrieval([], 0.0)
         n = len(self.records)
         bm25_all = np.zeros(n, np.float32)
         bm25_rows = dense_rows = np.zeros(0, np.int64)
@@ -327,13 +347,13 @@ class HybridIndex:
         dense_by_row: dict[int, float] = {}
         query_vector = None
         if mode in ("bm25", "hybrid"):
-            bm25_all = self.sparse.scores(query)
+            bm25_all = self.sparse.scores(query.text, query.tokens)
             pool = bm25_all if allowed is None else _masked(bm25_all, allowed)
-            bm25_rows = _top(pool, candidates)
+            bm25_rows = top_rows(pool, candidates)
             bm25_rows = bm25_rows[pool[bm25_rows] > 0]
             bm25_top = bm25_all[bm25_rows]
         if mode in ("dense", "hybrid"):
-            query_vector = self.encode_query(query)
+            query_vector = self.encode_query(query.text)
             scores, rows = self.clauses.search(query_vector, candidates, allowed)
             dense_by_row = {int(r): float(s) for r, s in zip(rows, scores)}
             if self.sentences is not None:
@@ -366,14 +386,14 @@ class HybridIndex:
                 evidence=self.evidence(row, query, query_vector),
                 lookup=row in named,
             ))  # fmt: skip
-        return hits
+        return Retrieval(hits, max(dense_by_row.values(), default=0.0), query_vector)
 
-    def evidence(self, row: int, query: str, query_vector: np.ndarray | None, limit: int = 2) -> list[Sentence]:
+    def evidence(self, row: int, query: Query, query_vector: np.ndarray | None, limit: int = 2) -> list[Sentence]:
         """The record's sentences that best support ``query``, in text order."""
         record = self.records[row]
         if len(record.sentences) <= 1:
             return list(record.sentences)
-        terms = set(tokenize_for_search(query))
+        terms = set(query.tokens)
         if row not in self._sentence_terms:
             self._sentence_terms[row] = [set(tokenize_for_search(s.text)) for s in record.sentences]
         lexical = np.array([len(terms & words) / (len(terms) or 1) for words in self._sentence_terms[row]],
@@ -401,7 +421,8 @@ def _masked(scores: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     return pool
 
 
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
+def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """Rows of the ``k`` highest scores, best first (ties by row)."""
     k = min(k, len(scores))
     if k == 0:
         return np.zeros(0, np.int64)

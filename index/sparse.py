@@ -32,10 +32,11 @@ def analyze(text: str, bigrams: bool = False) -> list[str]:
     ['养老', '托育']
     """
     tokens = tokenize_for_search(text)
-    if bigrams:
-        for run in _CJK_RUN_RE.findall(text):
-            tokens += [run[i : i + 2] for i in range(len(run) - 1)]
-    return tokens
+    return tokens + _bigrams(text) if bigrams else tokens
+
+
+def _bigrams(text: str) -> list[str]:
+    return [run[i : i + 2] for run in _CJK_RUN_RE.findall(text) for i in range(len(run) - 1)]
 
 
 class SparseIndex:
@@ -53,8 +54,12 @@ class SparseIndex:
         retriever.index(corpus_tokens, show_progress=False)
         return cls(retriever, bigrams)
 
-    def scores(self, query: str) -> np.ndarray:
-        tokens = [t for t in analyze(query, self.bigrams) if t in self.retriever.vocab_dict]
+    def scores(self, query: str, tokens: tuple[str, ...] | None = None) -> np.ndarray:
+        """BM25 of every record; ``tokens`` are the query's jieba tokens when already made."""
+        if tokens is None:
+            tokens = tuple(tokenize_for_search(query))
+        terms = list(tokens) + (_bigrams(query) if self.bigrams else [])
+        tokens = [t for t in terms if t in self.retriever.vocab_dict]
         if not tokens:
             return np.zeros(self.retriever.scores["num_docs"], dtype=np.float32)
         return self.retriever.get_scores(tokens).astype(np.float32, copy=False)

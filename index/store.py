@@ -15,25 +15,32 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+from corpus.errors import PolicyError
+
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 FIX = "run `policyqa index build`"
 
 
-class IndexProblem(RuntimeError):
-    """The index cannot be used as it is; the message says why and how to fix it."""
+class IndexProblem(PolicyError):
+    """The index cannot be used as it is; the message says why, ``fix`` how to fix it."""
+
+    code = "index_problem"
+
+    def __init__(self, message: str, fix: str = FIX):
+        super().__init__(self.code, message, fix)
 
 
 class MissingIndex(IndexProblem):
-    pass
+    code = "missing_index"
 
 
 class CorruptIndex(IndexProblem):
-    pass
+    code = "corrupt_index"
 
 
 class StaleIndex(IndexProblem):
-    pass
+    code = "stale_index"
 
 
 def sha256_file(path: Path) -> str:
@@ -76,21 +83,21 @@ def read_manifest(folder: Path, verify: bool = True) -> dict:
     """The manifest, after checking the schema version and every file's checksum."""
     path = folder / MANIFEST
     if not path.is_file():
-        raise MissingIndex(f"no index at {folder} — {FIX}")
+        raise MissingIndex(f"no index at {folder}")
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise CorruptIndex(f"index manifest {path} is unreadable ({exc}) — {FIX}") from exc
+        raise CorruptIndex(f"index manifest {path} is unreadable ({exc})") from exc
     if manifest.get("schema_version") != SCHEMA_VERSION:
         raise CorruptIndex(
             f"index at {folder} has schema version {manifest.get('schema_version')!r}, "
-            f"this policyqa reads {SCHEMA_VERSION} — {FIX}"
+            f"this policyqa reads {SCHEMA_VERSION}"
         )
     if verify:
         for name, expected in manifest.get("files", {}).items():
             file = folder / name
             if not file.is_file():
-                raise CorruptIndex(f"index file {name} is missing — {FIX}")
+                raise CorruptIndex(f"index file {name} is missing")
             if sha256_file(file) != expected:
-                raise CorruptIndex(f"index file {name} does not match its checksum — {FIX}")
+                raise CorruptIndex(f"index file {name} does not match its checksum")
     return manifest

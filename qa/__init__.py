@@ -1,9 +1,11 @@
 """qa: answers questions with verified citations, or abstains.
 
-Public surface: :func:`answer`, :class:`Answer`, :class:`Citation`, :func:`verify`.
+Public surface: :func:`answer`, :func:`make_query`, :func:`department_tasks`,
+:class:`Answer`, :class:`TargetAnswer`, :class:`Citation`, :func:`verify`.
 """
 
-from qa.answer import ABSTAIN_TEXT, Answer, answer
+from qa.answer import ABSTAIN_TEXT, Answer, TargetAnswer, answer, department_tasks, make_query
 from qa.citations import Citation, verify
 
-__all__ = ["ABSTAIN_TEXT", "Answer", "Citation", "answer", "verify"]
+__all__ = ["ABSTAIN_TEXT", "Answer", "Citation", "TargetAnswer", "answer", "department_tasks",
+           "make_query", "verify"]

@@ -9,13 +9,12 @@ returned. When the evidence is weak the answer abstains
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from corpus.config import Settings, get_settings
-from corpus.normalize import normalize_text
 from corpus.records import Departments, Record, Target
-from corpus.tokenize import tokenize_for_search
 from index.hybrid import Filters, Hit, HybridIndex
+from index.query import Query
 from qa.citations import Citation, cite, verify
 from qa.intent import Intent, classify
 
@@ -30,29 +29,57 @@ QUESTION_WORDS = frozenset(
 )
 
 
-@dataclass
+@dataclass(frozen=True)
+class TargetAnswer:
+    """A quantified target stated in an answer, and the record it comes from."""
+
+    indicator: str
+    value: float
+    unit: str
+    comparator: str
+    deadline: int | None
+    phrase: str
+    record_id: str
+
+    @classmethod
+    def of(cls, target: Target, record: Record) -> TargetAnswer:
+        return cls(target.indicator, target.value, target.unit, target.comparator, target.deadline,
+                   target.phrase, record.id)
+
+
+@dataclass(frozen=True)
 class Answer:
     question: str
     intent: Intent
     answer: str
     abstained: bool
-    citations: list[Citation] = field(default_factory=list)
+    citations: tuple[Citation, ...] = ()
     departments: Departments = field(default_factory=Departments)
-    targets: list[dict] = field(default_factory=list)
-    hits: list[Hit] = field(default_factory=list)
+    targets: tuple[TargetAnswer, ...] = ()
+    hits: tuple[Hit, ...] = ()
     notice: str = ""
 
     def to_dict(self) -> dict:
+        """The one JSON shape of an answer (CLI ``--json``, batch lines, the web API)."""
         return {
             "question": self.question, "intent": self.intent, "answer": self.answer,
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
-            "departments": {"lead": self.departments.lead, "co": self.departments.co,
-                            "implementers": self.departments.implementers},
-            "targets": self.targets,
+            "departments": self.departments.to_dict(),
+            "targets": [asdict(t) for t in self.targets],
             "hits": [h.to_dict() for h in self.hits],
             "notice": self.notice,
         }  # fmt: skip
+
+
+def make_query(question: str, settings: Settings | None = None) -> Query:
+    """The question parsed once: normalized, cut to the length limit, tokens, clause
+    references, the departments it names and its intent."""
+    settings = settings or get_settings()
+    query = Query.parse(question, settings.max_question_chars)
+    parsed = classify(query.text)
+    intent = "lookup" if query.names_clause else parsed.intent
+    return replace(query, intent=intent, departments=tuple(parsed.departments))
 
 
 class _Composer:
@@ -92,26 +119,20 @@ def _overlap(question: str, text: str) -> float:
     return len(q & _bigrams(text)) / (len(q) or 1)
 
 
-def coverage(question: str, hits: list[Hit]) -> float:
+def coverage(query: Query, hits: list[Hit]) -> float:
     """Share of the question's content words found in the best clauses' text."""
-    words = [w for w in tokenize_for_search(question) if w not in QUESTION_WORDS and len(w) > 1]
+    words = [w for w in query.tokens if w not in QUESTION_WORDS and len(w) > 1]
     if not words:
         return 0.0
     text = "".join(h.record.text + h.record.responsibility + "".join(h.record.headings) for h in hits[:3])
     return sum(1 for w in words if w in text) / len(words)
 
 
-def best_dense(question: str, index: HybridIndex, filters: Filters | None) -> float:
-    """The best clause or sentence similarity to the question, whatever the fusion."""
-    hits = index.search(question, k=1, mode="dense", filters=filters)
-    return hits[0].dense if hits and hits[0].dense is not None else 0.0
-
-
-def is_weak(question: str, hits: list[Hit], dense: float, settings: Settings) -> bool:
+def is_weak(query: Query, hits: list[Hit], dense: float, settings: Settings) -> bool:
     """Weak evidence: no hit, or low dense similarity and low word coverage together."""
     if not hits:
         return True
-    return dense < settings.abstain_dense and coverage(question, hits) < settings.abstain_coverage
+    return dense < settings.abstain_dense and coverage(query, hits) < settings.abstain_coverage
 
 
 def _sentence_around(record: Record, position: int) -> tuple[int, int]:
@@ -160,7 +181,7 @@ def _implementer_source(record: Record, index: HybridIndex) -> Citation | None:
     return None
 
 
-def _answer_department(index, hits, composer, departments: list) -> Departments:
+def _answer_department(index, hits, composer) -> Departments:
     with_departments = [h for h in hits[:3] if h.record.departments]
     if not with_departments:
         top = hits[0].record
@@ -172,21 +193,30 @@ def _answer_department(index, hits, composer, departments: list) -> Departments:
     return best.departments
 
 
-def _answer_dept_tasks(index, names: list[str], composer) -> Departments:
+ROLE_WORDS = (("lead", "牵头"), ("co", "协同负责"), ("implementers", "具体落实"))
+
+
+def department_tasks(index: HybridIndex, name: str) -> list[tuple[str, Record]]:
+    """(role, record) for every clause of the canonical department ``name``: the clauses
+    it leads first, then those it shares, then those it implements (each in text order)."""
+    return [(role, index.records[row]) for role, _ in ROLE_WORDS
+            for row in index.department_rows(name, role)]
+
+
+def _answer_dept_tasks(index, names: tuple[str, ...], composer) -> Departments:
     """Clauses where each named department leads, then shares, then implements."""
-    found: dict[str, list[str]] = {"lead": [], "co": [], "implementers": []}
-    roles = (("lead", "牵头"), ("co", "协同负责"), ("implementers", "具体落实"))
+    found: dict[str, list[str]] = {role: [] for role, _ in ROLE_WORDS}
+    words = dict(ROLE_WORDS)
     for name in names:
-        for role, word in roles:
-            for r in index.records:
-                if name in getattr(r.departments, role) and r.responsibility:
-                    found[role].append(name)
-                    composer.add(f"{name}{word}：{label(r)}",
-                                 cite(r, 0, len(r.responsibility), "responsibility"))
-    return Departments(*(list(dict.fromkeys(found[role])) for role, _ in roles))
+        for role, r in department_tasks(index, name):
+            if r.responsibility:
+                found[role].append(name)
+                composer.add(f"{name}{words[role]}：{label(r)}",
+                             cite(r, 0, len(r.responsibility), "responsibility"))
+    return Departments(*(list(dict.fromkeys(found[role])) for role, _ in ROLE_WORDS))
 
 
-def _answer_target(question, hits, composer) -> list[dict]:
+def _answer_target(question, hits, composer) -> list[TargetAnswer]:
     """The targets that best match the question; a sentence with the asked-for number
     when no extracted target matches better (thresholds such as 300平方米以下)."""
     scored: list[tuple[float, Record, Target]] = []
@@ -214,8 +244,7 @@ def _answer_target(question, hits, composer) -> list[dict]:
         start, end = _sentence_around(record, t.start)
         deadline = t.deadline_text or "未写明期限"
         composer.add(f"{t.indicator}：{t.comparator}{t.value:g}{t.unit}（{deadline}）", cite(record, start, end))
-        out.append({"indicator": t.indicator, "value": t.value, "unit": t.unit, "comparator": t.comparator,
-                    "deadline": t.deadline, "phrase": t.phrase, "record_id": record.id})
+        out.append(TargetAnswer.of(t, record))
     return out
 
 
@@ -242,39 +271,34 @@ def _answer_general(hits, composer) -> None:
             composer.add(f"{label(r)}：{s.text}", cite(r, s.start, s.end))
 
 
-def answer(question: str, index: HybridIndex, filters: Filters | None = None,
+def answer(question: str | Query, index: HybridIndex, filters: Filters | None = None,
            settings: Settings | None = None) -> Answer:
-    """Answer ``question`` from ``index``; raises ValueError for an empty question."""
+    """Answer ``question`` from ``index`` (one retrieval); an empty question is a PolicyError."""
     settings = settings or get_settings()
-    notice = ""
-    question = normalize_text(question or "")
-    if not question or not re.search(r"[\w]", question):
-        raise ValueError("问题为空：请输入一个关于政策内容的问题")
-    if len(question) > settings.max_question_chars:
-        question = question[: settings.max_question_chars]
-        notice = f"问题过长，只使用了前 {settings.max_question_chars} 个字。"
-    parsed = classify(question)
-    hits = index.search(question, k=5, mode="hybrid", filters=filters, fusion=settings.fusion,
-                        dense_weight=settings.dense_weight, candidates=settings.candidates)
+    query = question if isinstance(question, Query) else make_query(question, settings)
+    notice = f"问题过长，只使用了前 {settings.max_question_chars} 个字。" if query.truncated else ""
+    retrieval = index.retrieve(query, k=5, mode="hybrid", filters=filters, fusion=settings.fusion,
+                               dense_weight=settings.dense_weight, candidates=settings.candidates)
+    hits = retrieval.hits
     composer = _Composer(index)
     departments, targets = Departments(), []
-    intent = parsed.intent
-    if intent == "dept_tasks":
-        departments = _answer_dept_tasks(index, parsed.departments, composer)
+    intent = query.intent
+    if intent == "dept_tasks" and query.departments:
+        departments = _answer_dept_tasks(index, query.departments, composer)
     elif intent == "lookup" and any(h.lookup for h in hits):
         _answer_lookup(index, hits, composer)
-    elif hits and not is_weak(question, hits, best_dense(question, index, filters), settings):
+    elif hits and not is_weak(query, hits, retrieval.best_dense, settings):
         if intent == "department":
-            departments = _answer_department(index, hits, composer, parsed.departments)
+            departments = _answer_department(index, hits, composer)
         elif intent == "target":
-            targets = _answer_target(question, hits, composer)
+            targets = _answer_target(query.text, hits, composer)
         elif intent == "support":
-            _answer_support(question, hits, composer)
+            _answer_support(query.text, hits, composer)
         if not composer.lines:
             _answer_general(hits, composer)
     if not composer.lines:
         related = "；".join(label(h.record) for h in hits[:3])
         text = ABSTAIN_TEXT + (f"可能相关的条款：{related}。" if related else "")
-        return Answer(question, intent, text, True, [], Departments(), [], hits, notice)
-    return Answer(question, intent, composer.text(), False, composer.citations, departments,
-                  targets, hits, notice)
+        return Answer(query.text, intent, text, True, hits=tuple(hits), notice=notice)
+    return Answer(query.text, intent, composer.text(), False, tuple(composer.citations), departments,
+                  tuple(targets), tuple(hits), notice)

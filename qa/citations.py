@@ -39,12 +39,6 @@ def cite(record: Record, start: int, end: int, field: Field = "text") -> Citatio
                     source[start:end], start, end, field)
 
 
-def cite_text(record: Record, quote: str, field: Field = "text") -> Citation | None:
-    """Cite the first occurrence of ``quote`` in the record, or None if it is not there."""
-    start = getattr(record, field).find(quote)
-    return None if start < 0 or not quote else cite(record, start, start + len(quote), field)
-
-
 def verify(citation: Citation, record: Record | None) -> bool:
     """True when the quote stands verbatim at its offsets in the cited record."""
     if record is None or record.id != citation.record_id:

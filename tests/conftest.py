@@ -73,43 +73,56 @@ def encoder():
     return get_encoder(Settings(model=MODEL_PATH))
 
 
-def build_index_seeded(settings: Settings, encoder, request, name: str, fallback: Path | None = None) -> dict:
-    """``build_index`` with the vectors of the previous session's build of the same home kind.
+def build_index_seeded(settings: Settings, encoder, request, name: str) -> dict:
+    """``build_index`` with the vectors of the previous test session's build of ``name``.
 
-    The last good index of ``name`` is kept in pytest's cache (``.pytest_cache``); it is
-    copied in as the home's "previous" index, so ``build_index`` re-uses every vector whose
-    key (model fingerprint + exact text) is unchanged and embeds the rest. A clean checkout,
-    ``--cache-clear`` or ``-p no:cacheprovider`` embeds everything (``fallback``: another
-    index to seed from instead).
+    The last good index of each home kind is kept in pytest's cache (``.pytest_cache``),
+    never taken from the developer's own ``.policyqa/``; it is copied in as the home's
+    "previous" index, so ``build_index`` re-uses every vector whose key (model fingerprint +
+    exact text) is unchanged and embeds the rest. A clean checkout or ``--cache-clear``
+    embeds everything.
     """
     import os
     import shutil
 
     from index.build import build_index
 
-    cache = getattr(request.config, "cache", None)
-    seed = cache.mkdir(f"policyqa-index-{name}") / "index" if cache is not None else None
-    source = seed if seed is not None and (seed / "manifest.json").is_file() else fallback
-    if source is not None and not settings.index_dir.exists():
-        shutil.copytree(source, settings.home / "index-seed")
+    cache = request.config.cache
+    seed = cache.mkdir(f"policyqa-index-{name}") / "index"
+    if (seed / "manifest.json").is_file() and not settings.index_dir.exists():
+        shutil.copytree(seed, settings.home / "index-seed")
         os.symlink("index-seed", settings.index_dir)
     manifest = build_index(settings, encoder)
-    if seed is not None:
-        shutil.rmtree(seed, ignore_errors=True)
-        shutil.copytree(settings.index_dir.resolve(), seed)
+    shutil.rmtree(seed, ignore_errors=True)
+    shutil.copytree(settings.index_dir.resolve(), seed)
     return manifest
 
 
 @pytest.fixture(scope="session")
-def index_settings(tmp_path_factory, encoder, request) -> Settings:
-    """A home with the plan built and indexed (clause and sentence vectors). Read-only:
-    tests that change it work on :func:`clone_home`."""
+def indexed_home(tmp_path_factory, encoder, request):
+    """The one factory of indexed homes: ``indexed_home(name, paths=(), **settings)`` builds
+    the shipped plan plus ``paths`` into a fresh home, indexes it (seeded from pytest's
+    cache, see :func:`build_index_seeded`) and returns its Settings; the same name gives the
+    same home for the whole session. Read-only: tests that change a home use :func:`clone_home`."""
     import corpus
 
-    settings = Settings(home=tmp_path_factory.mktemp("indexed"), model=MODEL_PATH)
-    corpus.build(settings)
-    build_index_seeded(settings, encoder, request, "plan")
-    return settings
+    homes: dict[str, Settings] = {}
+
+    def make(name: str, paths=(), **overrides) -> Settings:
+        if name not in homes:
+            settings = Settings(home=tmp_path_factory.mktemp(name), model=MODEL_PATH, **overrides)
+            corpus.build(settings, paths=list(paths))
+            build_index_seeded(settings, encoder, request, name)
+            homes[name] = settings
+        return homes[name]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def index_settings(indexed_home) -> Settings:
+    """A home with the plan built and indexed (clause and sentence vectors)."""
+    return indexed_home("plan")
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-from dataclasses import replace
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
@@ -21,13 +20,14 @@ import pytest
 import corpus
 from corpus.build import load_report
 from corpus.config import REPO_ROOT, Settings
+from corpus.errors import PolicyError
 from corpus.sources import remove_document
 from index.build import build_index, check_fresh, get_encoder, model_fingerprint, open_index
 from index.hybrid import Filters, HybridIndex, search_text, vector_key
 from index.model import ModelNotFoundError
 from index.sparse import K1, SparseIndex, analyze
 from index.store import SCHEMA_VERSION, CorruptIndex, StaleIndex, read_manifest
-from tests.conftest import MODEL_PATH, build_index_seeded, clone_home
+from tests.conftest import ELDERLY_LAW, MODEL_PATH, POPULATION_LAW, clone_home
 
 PLAN = "gansu-2022-46"
 ELDERLY = "老年人权益保障法-2018-12-29"
@@ -145,13 +145,15 @@ def test_each_mode_fills_the_scores_it_computes(plan_index, mode):
 
 
 def test_unknown_mode_is_an_error_naming_the_valid_modes(plan_index):
-    with pytest.raises(ValueError, match="bm25, dense, hybrid"):
+    with pytest.raises(PolicyError) as info:
         plan_index.search("养老", mode="sparse")
+    assert info.value.code == "bad_mode" and "bm25、dense、hybrid" in info.value.fix
 
 
 def test_k_must_be_positive(plan_index):
-    with pytest.raises(ValueError, match="k must be at least 1"):
+    with pytest.raises(PolicyError) as info:
         plan_index.search("养老", k=0)
+    assert info.value.code == "bad_k"
 
 
 # ------------------------------------------------------------------ filters
@@ -198,14 +200,16 @@ def test_section_filter_keeps_the_section_subtree(plan_index):
 
 def test_doc_filter(plan_index):
     assert {h.record.doc_id for h in plan_index.search("养老", k=5, filters=Filters(doc=PLAN))} == {PLAN}
-    assert plan_index.search("养老", k=5, filters=Filters(doc="no-such-doc")) == []
+    with pytest.raises(PolicyError) as info:  # the same error for the CLI and the web
+        plan_index.search("养老", k=5, filters=Filters(doc="no-such-doc"))
+    assert info.value.code == "unknown_document" and "no-such-doc" in info.value.message
 
 
 def test_unknown_department_is_an_error_that_suggests_names(plan_index):
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(PolicyError) as info:
         plan_index.search("养老", filters=Filters(dept="省魔法部"))
-    message = str(info.value)
-    assert "省魔法部" in message and "省民政厅" in message and "卫健委" in message
+    assert info.value.code == "unknown_department"
+    assert "省魔法部" in info.value.message and "卫健委" in info.value.fix
 
 
 # ------------------------------------------------------------------ clause lookup
@@ -228,11 +232,10 @@ def test_a_clause_named_by_number_comes_first_in_hybrid_mode(plan_index, query, 
 
 
 @pytest.fixture(scope="session")
-def law_index(law_settings, index_settings, encoder, request):
-    """Plan + the two laws, clause vectors only. On a cold cache the plan index is copied in
-    as the "previous" index, so only the articles are embedded."""
-    settings = replace(law_settings, model=MODEL_PATH, sentence_vectors=False)
-    manifest = build_index_seeded(settings, encoder, request, "laws", fallback=index_settings.index_dir.resolve())
+def law_index(indexed_home, encoder):
+    """Plan + the two laws, clause vectors only."""
+    settings = indexed_home("laws", [ELDERLY_LAW, POPULATION_LAW], sentence_vectors=False)
+    manifest = HybridIndex.load(settings.index_dir).manifest
     assert manifest["counts"]["records"] == len(corpus.load_records(settings))
     return HybridIndex.load(settings.index_dir, encoder)
 

@@ -1,0 +1,313 @@
+"""``Assistant``: the one core object behind the CLI and the web app.
+
+It owns the settings and the served index, and offers every operation a face needs::
+
+    >>> a = Assistant(Settings())                                  # doctest: +SKIP
+    >>> a.ask(parse_ask({"question": "谁牵头推动社区基础服务设施达标？"})).departments.lead
+    ['省住建厅']                                                   # doctest: +SKIP
+
+Reads (``ask``, ``search``, ``department_tasks``, ``targets``, ``documents``) take the
+served index once per call; writes (``add``, ``remove``) rebuild corpus + index under one
+lock and swap the served index in one assignment, so requests in flight keep the index
+they started with, and a failed rebuild puts the documents back and keeps the old index.
+Every user-fixable problem is a :class:`PolicyError`; anything else is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import corpus
+import qa
+from core.requests import AskRequest, SearchRequest
+from corpus.config import MODES, Mode, Settings, get_settings
+from corpus.departments import load_dictionary
+from corpus.errors import PolicyError
+from corpus.sources import SUPPORTED_SUFFIXES, add_document, discover, remove_document
+from index import HybridIndex, build_index, open_index
+from index.hybrid import Hit
+
+log = logging.getLogger(__name__)
+Progress = Callable[[float, str], None]
+SCRATCH_PREFIX = "policyqa-scratch-"
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    doc_id: str
+    title: str
+    shipped: bool
+    records: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TaskRow:
+    """One clause of a department's tasks (the 部门职责 table, ``policyqa departments``)."""
+
+    role: str  # lead | co | implementers
+    record_id: str
+    path: str
+    title: str
+    doc_id: str
+    doc_title: str
+    responsibility: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DepartmentTasks:
+    asked: str
+    department: str  # the canonical name
+    rows: tuple[TaskRow, ...]
+
+    def count(self, role: str) -> int:
+        return sum(1 for r in self.rows if r.role == role)
+
+    def to_dict(self) -> dict:
+        return {"asked": self.asked, "department": self.department, "rows": [r.to_dict() for r in self.rows]}
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    indicator: str
+    value: float
+    unit: str
+    comparator: str
+    deadline: str  # as written, or the year, or 未写明
+    record_id: str
+    path: str
+    doc_id: str
+    doc_title: str
+    phrase: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _quiet(fraction: float, message: str) -> None:
+    return None
+
+
+class Assistant:
+    def __init__(self, settings: Settings | None = None, index: HybridIndex | None = None):
+        self.settings = settings or get_settings()
+        self._index = index
+        self.version = 1 if index is not None else 0
+        self._load_lock = threading.Lock()
+        #: One rebuild at a time; readers never wait for it.
+        self.build_lock = threading.Lock()
+        self._scratch: Path | None = None
+
+    # ------------------------------------------------------------ the served index
+    @property
+    def index(self) -> HybridIndex:
+        """The served index, opened on first use (a missing corpus or index is built, a
+        stale or corrupt one rebuilt). The model loads only when a dense search needs it."""
+        if self._index is None:
+            with self._load_lock:
+                if self._index is None:
+                    self._index = self._open()
+                    self.version = 1
+        return self._index
+
+    def _open(self, progress: Progress | None = None) -> HybridIndex:
+        try:
+            corpus.load_report(self.settings)
+        except FileNotFoundError:
+            log.warning("no corpus at %s; building it", self.settings.build_dir)
+            corpus.build(self.settings)
+        return open_index(self.settings, rebuild=True, progress=progress)
+
+    def swap(self, index: HybridIndex) -> None:
+        self._index = index
+        self.version += 1
+
+    # ------------------------------------------------------------ reads
+    def ask(self, request: AskRequest) -> qa.Answer:
+        index = self.index
+        return qa.answer(request.question, index, request.scope.filters(), self.settings)
+
+    def search(self, request: SearchRequest) -> list[Hit]:
+        s = self.settings
+        return self.index.search(qa.make_query(request.query, s), k=request.k, mode=request.mode,
+                                 filters=request.scope.filters(), fusion=s.fusion,
+                                 dense_weight=s.dense_weight, candidates=s.candidates)
+
+    def compare(self, request: SearchRequest) -> dict[Mode, list[Hit]]:
+        """The same search in every mode (BM25, dense, hybrid side by side)."""
+        return {mode: self.search(SearchRequest(request.query, request.k, mode, request.scope))
+                for mode in MODES}
+
+    def check(self, requests: Sequence[AskRequest | SearchRequest]) -> None:
+        """Check every request's filters against the served index before anything runs
+        (no model needed); a problem names the request's ``file:line``."""
+        index = self.index
+        for request in requests:
+            try:
+                index.allowed_rows(request.scope.filters())
+            except PolicyError as exc:
+                raise PolicyError(exc.code, request.where + exc.message, exc.fix) from None
+
+    def department_names(self) -> list[str]:
+        names = list(load_dictionary().names)
+        return names + [n for n in self.index.department_names() if n not in names]
+
+    def department_tasks(self, name: str) -> DepartmentTasks:
+        """A department's clauses: led first, then shared, then implemented."""
+        if not (name or "").strip():
+            raise PolicyError("empty_department", "请选择或输入一个部门", "如 省民政厅、卫健委、人社部门")
+        index = self.index
+        canonical = index.resolve_department(name)
+        rows = tuple(TaskRow(role, r.id, r.path, r.title, r.doc_id, r.doc_title, r.responsibility)
+                     for role, r in qa.department_tasks(index, canonical))
+        return DepartmentTasks(name.strip(), canonical, rows)
+
+    def targets(self, doc: str | None = None) -> list[TargetRow]:
+        index = self.index
+        if doc and doc not in index.doc_ids:
+            raise PolicyError("unknown_document", f"未找到文件“{doc}”", "请从文件列表中选择")
+        return [TargetRow(t.indicator, t.value, t.unit, t.comparator,
+                          t.deadline_text or (str(t.deadline) if t.deadline else "未写明"),
+                          r.id, r.path, r.doc_id, r.doc_title, t.phrase)
+                for r in index.records if not doc or r.doc_id == doc for t in r.targets]
+
+    def documents(self) -> list[DocumentInfo]:
+        """Every document of the corpus, shipped first, with its record count in the index."""
+        counts: dict[str, int] = {}
+        for r in self.index.records:
+            counts[r.doc_id] = counts.get(r.doc_id, 0) + 1
+        s = self.settings
+        docs = discover(s.docs_dir, s.user_docs_dir)
+        return sorted((DocumentInfo(d.manifest.doc_id, d.manifest.title, d.shipped,
+                                    counts.get(d.manifest.doc_id, 0)) for d in docs),
+                      key=lambda d: (not d.shipped, d.doc_id))
+
+    # ------------------------------------------------------------ writes
+    def add(self, path: Path, *, replace: bool = False, progress: Progress | None = None) -> DocumentInfo:
+        """Add one document (validated first), rebuild corpus + index, swap; on failure the
+        documents and the served index stay as they were."""
+        source = Path(path)
+        suffix = source.suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES:
+            raise PolicyError("unsupported_file", f"不支持的文件类型“{suffix or '无扩展名'}”",
+                              "请上传 " + "、".join(SUPPORTED_SUFFIXES) + " 文件")
+        with self.build_lock:
+            manifest = self._rebuild(lambda: add_document(source, self.settings.user_docs_dir,
+                                                          self.settings.max_upload_mb, replace=replace),
+                                     progress or _quiet)
+        info = {d.doc_id: d for d in self.documents()}
+        return info[manifest.doc_id]
+
+    def remove(self, doc_id: str, *, progress: Progress | None = None) -> None:
+        if not (doc_id or "").strip():
+            raise PolicyError("empty_document", "请选择要删除的上传文件", "从列表中选择一个上传的文件")
+        shipped = {d.manifest.doc_id for d in discover(self.settings.docs_dir)}
+        if doc_id in shipped:
+            raise PolicyError("shipped_document", f"“{doc_id}”是内置文件，不能删除", "只能删除上传的文件")
+        with self.build_lock:
+            self._rebuild(lambda: remove_document(doc_id, self.settings.user_docs_dir), progress or _quiet)
+
+    def _rebuild(self, change: Callable, say: Progress):
+        """Apply ``change`` to the documents folder, rebuild corpus + index, swap the served
+        index. On any failure the documents folder is put back as it was and the corpus
+        rebuilt from it, so the files on disk agree with the index still being served."""
+        s = self.settings
+        backup = self.scratch() / f"backup-{os.getpid()}-{self.version}"
+        shutil.rmtree(backup, ignore_errors=True)
+        if s.user_docs_dir.exists():
+            shutil.copytree(s.user_docs_dir, backup, symlinks=True)
+        try:
+            result = change()
+            say(0.02, "解析文件")
+            corpus.build(s, progress=lambda f, m: say(0.02 + 0.18 * f, f"解析：{m}"))
+            say(0.2, "更新索引")
+            build_index(s, progress=lambda f, m: say(0.2 + 0.75 * f, f"索引：{m}"))
+            new = open_index(s, rebuild=False)
+        except BaseException:
+            shutil.rmtree(s.user_docs_dir, ignore_errors=True)
+            if backup.exists():
+                shutil.copytree(backup, s.user_docs_dir, symlinks=True)
+            try:  # the corpus may already include the failed change
+                corpus.build(s)
+            except PolicyError:  # the previous corpus build is still in place
+                log.exception("restoring the corpus after a failed change")
+            raise
+        finally:
+            shutil.rmtree(backup, ignore_errors=True)
+        self.swap(new)
+        say(1.0, "完成")
+        return result
+
+    # ------------------------------------------------------------ evaluation
+    def evaluate(self, questions_path: Path, modes: Sequence[str] = MODES, *, split: str = "all",
+                 answers: bool = True, strict: bool = False, progress: Progress | None = None):
+        """``(result, problems)`` of a question file (eval JSONL) on the served index."""
+        import eval as ev
+
+        unknown = [m for m in modes if m not in MODES]
+        if not modes or unknown:
+            raise PolicyError("bad_mode", f"未知的检索模式 {unknown or '（空）'}", "可选：" + "、".join(MODES))
+        try:
+            questions, problems = ev.load_questions(questions_path, strict=strict, split=split)
+        except FileNotFoundError as exc:
+            raise PolicyError("unreadable_file", f"找不到问题文件 {questions_path}", "检查路径") from exc
+        except ev.QuestionFileError as exc:
+            raise PolicyError("bad_question_file", str(exc), "修正该行后重试") from exc
+        if not questions:
+            lines = "；".join(f"第 {p.line} 行：{p.reason}" for p in problems[:5])
+            raise PolicyError("empty_question_file", f"{questions_path} 中没有可用的问题（split {split}）。{lines}",
+                              "每行一个 {id, question, type, gold, split} 对象")
+        index, s = self.index, self.settings
+        answer_fn = ev.qa_answer_fn(index, s) if answers else None
+        result = ev.run(questions, index, modes=tuple(modes), answer_fn=answer_fn, fusion=s.fusion,
+                        dense_weight=s.dense_weight, candidates=s.candidates, split=split,
+                        progress=progress, source=str(questions_path))
+        result.problems = [p.to_dict() for p in problems]
+        return result, problems
+
+    # ------------------------------------------------------------ scratch space
+    def scratch(self) -> Path:
+        """A private temporary folder (uploads, backups, downloads), removed by :meth:`close`."""
+        if self._scratch is None:
+            self._scratch = Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-"))
+        return self._scratch
+
+    def close(self) -> None:
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+
+def clean_stale_scratch(root: Path | None = None) -> list[Path]:
+    """Remove scratch folders left by processes that no longer run (killed with -9)."""
+    root = Path(root or tempfile.gettempdir())
+    removed = []
+    for folder in root.glob(f"{SCRATCH_PREFIX}*"):
+        m = re.match(rf"{SCRATCH_PREFIX}(\d+)-", folder.name)
+        if m and not _alive(int(m.group(1))):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
