@@ -1,14 +1,19 @@
 """Who may do what in the web app.
 
 On localhost everything is open. Served on any other host, anonymous users can ask,
-search and browse; everything that writes or costs (upload, remove, evaluate) needs a
-login from ``POLICYQA_AUTH=user:pass`` or ``POLICYQA_AUTH_FILE`` (``user:pass`` lines),
-checked in constant time. Failed logins are slowed per client with a growing delay
-(1, 2, 4 … up to 30 s), and credentials are never echoed or logged.
+search and browse; everything that writes or costs (upload, remove, evaluate — and
+Gradio's own file-upload route, which every upload passes first) needs a login from
+``POLICYQA_AUTH=user:pass`` or ``POLICYQA_AUTH_FILE`` (``user:pass`` lines), checked in
+constant time: HTTP Basic on the request (the browser asks once; ``gradio_client`` sends
+``headers={"Authorization": …}``), or the admin fields of the page. Failed logins are
+slowed per client with a growing delay (1, 2, 4 … up to 30 s), and credentials are
+never echoed or logged. Basic credentials travel in clear text: put TLS in front.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import threading
 import time
@@ -68,6 +73,15 @@ class Gate:
     def required(self) -> bool:
         return bool(self.credentials)
 
+    def check_request(self, headers, user: str | None, password: str | None, client: str = "") -> None:
+        """Accept HTTP Basic credentials on the request, else the page's admin fields."""
+        if not self.required:
+            return
+        basic = basic_credentials(headers.get("authorization", "") if headers is not None else "")
+        if basic is not None:
+            user, password = basic
+        self.check(user, password, client)
+
     def check(self, user: str | None, password: str | None, client: str = "") -> None:
         """Raise a PolicyError unless the login is right (or none is required)."""
         if not self.required:
@@ -88,3 +102,46 @@ class Gate:
             count += 1
             self._failures[client] = (count, now + min(MAX_DELAY_S, 2.0 ** (count - 1)))
         raise PolicyError("login_required", "需要管理员登录", "请填写正确的用户名和密码后再上传、删除或评测")
+
+
+def basic_credentials(header: str) -> tuple[str, str] | None:
+    """(user, password) of an ``Authorization: Basic …`` header, or None."""
+    scheme, _, value = (header or "").partition(" ")
+    if scheme.lower() != "basic" or not value:
+        return None
+    try:
+        user, sep, password = base64.b64decode(value.strip()).decode("utf-8").partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (user, password) if sep else None
+
+
+#: Gradio routes that store files on the server: guarded like the costly handlers.
+GUARDED_SUFFIXES = ("/gradio_api/upload", "/upload")
+
+
+class UploadGuard:
+    """ASGI middleware: Gradio's file-upload route needs the login (HTTP Basic) when one is
+    required — the handlers check theirs, but the raw upload happens before any handler."""
+
+    def __init__(self, app, gate: Gate):
+        self.app, self.gate = app, gate
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and self.gate.required and scope["path"].rstrip("/").endswith(GUARDED_SUFFIXES):
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            client = (scope.get("client") or ("", 0))[0]
+            credentials = basic_credentials(headers.get("authorization", ""))
+            try:
+                if credentials is None:
+                    raise PolicyError("login_required", "需要管理员登录", "上传文件前请登录（HTTP Basic）")
+                self.gate.check(*credentials, client=client)
+            except PolicyError as exc:
+                body = exc.message.encode("utf-8")
+                await send({"type": "http.response.start", "status": 401, "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"www-authenticate", b'Basic realm="policyqa admin", charset="UTF-8"'),
+                    (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+                return
+        await self.app(scope, receive, send)

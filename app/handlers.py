@@ -32,6 +32,10 @@ def _client(request: gr.Request | None) -> str:
     return getattr(getattr(request, "client", None), "host", "") or ""
 
 
+def _headers(request: gr.Request | None):
+    return getattr(request, "headers", None)
+
+
 def _path(file: Any) -> Path | None:
     if not file:
         return None
@@ -145,7 +149,7 @@ class PolicyWeb:
         empty = pd.DataFrame([], columns=["模式"])
         say = progress or (lambda *a, **k: None)
         try:
-            self.gate.check(user, password, _client(request))
+            self.gate.check_request(_headers(request), user, password, _client(request))
             path = _path(file)
             if path is None:
                 raise PolicyError("no_file", "请先上传问题文件（JSONL）", "评测格式：每行 {id, question, type, gold}")
@@ -186,7 +190,7 @@ class PolicyWeb:
         """Validate and add one document, rebuild, swap; an HTML status line."""
         say = progress or (lambda *a, **k: None)
         try:
-            self.gate.check(user, password, _client(request))
+            self.gate.check_request(_headers(request), user, password, _client(request))
             path = _path(file)
             if path is None:
                 raise PolicyError("no_file", "请先选择要上传的文件", "支持 .txt、.md、.docx、.pdf")
@@ -202,7 +206,7 @@ class PolicyWeb:
                request: gr.Request | None = None) -> str:
         say = progress or (lambda *a, **k: None)
         try:
-            self.gate.check(user, password, _client(request))
+            self.gate.check_request(_headers(request), user, password, _client(request))
             self.core.remove(doc_id or "", progress=lambda fraction, text: say(fraction, desc=text))
         except PolicyError as exc:
             _toast(exc)

@@ -35,8 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+from starlette.middleware import Middleware
 
-from app.auth import Gate, is_local, load_credentials
+from app.auth import Gate, UploadGuard, is_local, load_credentials
 from app.handlers import PolicyWeb
 from app.layout import build_blocks
 from core import Assistant, PolicyError, clean_stale_scratch
@@ -55,6 +56,11 @@ def build_app(settings: Settings, *, auth: list[tuple[str, str]] | None = None,
     """The Blocks over a core (a new one for ``settings`` when none is given). With
     ``auth`` (user, password) pairs, uploads, removals and evaluations ask for them."""
     return build_blocks(PolicyWeb(core or Assistant(settings), Gate(auth)))
+
+
+def guard_middleware(demo: gr.Blocks) -> list[Middleware]:
+    """What ``launch`` passes to FastAPI: the upload route needs the same login."""
+    return [Middleware(UploadGuard, gate=demo.policyqa.gate)]
 
 
 def _close_on_signals(core: Assistant) -> None:
@@ -95,6 +101,7 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, **kwar
         "server_name": host, "server_port": port,
         "max_file_size": f"{settings.max_upload_mb}mb", "theme": THEME, "css": CSS,
         "footer_links": ["api"], "show_error": False,
+        "app_kwargs": {"middleware": guard_middleware(demo)},
     }
     options.update(kwargs)
     options["share"] = False
