@@ -24,10 +24,12 @@ def corpus() -> None:
 
 @corpus.command("build")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--replace", is_flag=True, help="A PATH whose document exists with other content replaces it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @home_option
-def corpus_build(paths: tuple[Path, ...], as_json: bool, home: str | None) -> None:
-    """Build records from the shipped and added documents (PATHS are added first)."""
+def corpus_build(paths: tuple[Path, ...], replace: bool, as_json: bool, home: str | None) -> None:
+    """Build records from the shipped and added documents (PATHS — files or folders — are
+    added first; a folder adds every .txt .md .docx .pdf under it)."""
     from tqdm import tqdm
 
     import corpus as corpus_pkg
@@ -38,7 +40,7 @@ def corpus_build(paths: tuple[Path, ...], as_json: bool, home: str | None) -> No
             bar.n = int(fraction * 100)
             bar.refresh()
 
-        summary = corpus_pkg.build(settings_for(home), paths=paths, progress=progress)
+        summary = corpus_pkg.build(settings_for(home), paths=paths, progress=progress, replace=replace)
     if as_json:
         echo_json(summary)
     else:
@@ -92,16 +94,22 @@ def corpus_check(as_json: bool, home: str | None) -> None:
 
 @corpus.command("add")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--replace", is_flag=True, help="Replace an added document of the same name (kept until the next build).")
 @home_option
-def corpus_add(paths: tuple[Path, ...], home: str | None) -> None:
-    """Add documents (.txt .md .docx .pdf); run `policyqa corpus build` afterwards."""
-    from corpus.sources import add_document
+def corpus_add(paths: tuple[Path, ...], replace: bool, home: str | None) -> None:
+    """Add documents (.txt .md .docx .pdf); run `policyqa corpus build` afterwards. A
+    different file whose name cleans to an existing id gets a suffix (a-b-2); the same name
+    with other content needs --replace; shipped ids cannot be shadowed."""
+    from corpus.sources import add_document_ex, shipped_ids
 
     settings = settings_for(home)
     with domain_errors():
         for path in paths:
-            manifest = add_document(path, settings.user_docs_dir, settings.max_upload_mb)
-            click.echo(f"added {manifest.doc_id}: {manifest.title}")
+            manifest, action = add_document_ex(
+                path, settings.user_docs_dir, settings.max_upload_mb, replace=replace,
+                shipped=shipped_ids(settings.docs_dir), max_chars=settings.max_document_chars,
+                max_records=settings.max_document_records)
+            click.echo(f"{action} {manifest.doc_id}: {manifest.title}")
 
 
 @corpus.command("remove")
@@ -109,10 +117,11 @@ def corpus_add(paths: tuple[Path, ...], home: str | None) -> None:
 @home_option
 def corpus_remove(doc_id: str, home: str | None) -> None:
     """Remove an added document; run `policyqa corpus build` afterwards."""
-    from corpus.sources import remove_document
+    from corpus.sources import remove_document, shipped_ids
 
+    settings = settings_for(home)
     with domain_errors():
-        remove_document(doc_id, settings_for(home).user_docs_dir)
+        remove_document(doc_id, settings.user_docs_dir, shipped=shipped_ids(settings.docs_dir))
     click.echo(f"removed {doc_id}")
 
 

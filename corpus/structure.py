@@ -8,7 +8,10 @@ Three document shapes are recognized, tried in this order by :func:`parse`:
   un-numbered paragraphs directly under a numbered heading become ``二¶1``, ``二¶2``;
 * **paragraphs** — the fallback: one unit per paragraph, path ``¶3``, with a warning.
 
-Every unit keeps the raw lines it came from, for audit.
+Every unit keeps the raw lines it came from, for audit. ``parse(…, max_units=N)`` raises
+:class:`TooManyUnits` for a document of more than N units — from a lower bound counted on
+the lines before any unit is made when it can, else right after parsing (units are cheap;
+the records made from them are not, and none is made).
 """
 
 from __future__ import annotations
@@ -23,6 +26,14 @@ ITEM_RE = re.compile(r"^(\d{1,2})[.．、](?!\d)\s*(.*)$")
 ARTICLE_RE = re.compile(rf"^(第[{CN_NUM}\d]+条(?:之[{CN_NUM}]+)?)(?:\s+|$)(.*)$")
 LAW_HEADING_RE = re.compile(rf"^#*\s*(第[{CN_NUM}\d]+(?:编|分编|章|节))\s*(.*)$")
 MAX_TITLE_CHARS = 40
+
+
+class TooManyUnits(Exception):
+    """More units than the budget; ``count`` is how many (or at least how many) there are."""
+
+    def __init__(self, count: int, limit: int):
+        self.count, self.limit = count, limit
+        super().__init__(f"{count} units, over the limit of {limit}")
 
 
 @dataclass
@@ -60,11 +71,33 @@ def detect_shape(lines: list[str]) -> str:
     return "paragraphs"
 
 
-def parse(lines: list[tuple[str, str]], title: str) -> tuple[str, list[Unit]]:
-    """(raw line, clean line) pairs → (shape, units)."""
-    shape = detect_shape([clean for _, clean in lines])
+def _least_units(shape: str, lines: list[str]) -> int:
+    """A lower bound on the units :func:`parse` makes: one per paragraph, per article, per
+    ``（一）`` section under a ``一、`` part of a plan (its items replace it, at least one)."""
+    if shape == "paragraphs":
+        return len(lines)
+    if shape == "law":
+        return sum(1 for line in lines if not line.startswith(("#", "<!--")) and ARTICLE_RE.match(line.strip()))
+    count, in_part = 0, False
+    for line in lines:
+        if PART_RE.match(line):
+            in_part = True
+        elif in_part and SECTION_RE.match(line):
+            count += 1
+    return count
+
+
+def parse(lines: list[tuple[str, str]], title: str, max_units: int | None = None) -> tuple[str, list[Unit]]:
+    """(raw line, clean line) pairs → (shape, units); :class:`TooManyUnits` over ``max_units``."""
+    clean = [c for _, c in lines]
+    shape = detect_shape(clean)
+    if max_units is not None and (least := _least_units(shape, clean)) > max_units:
+        raise TooManyUnits(least, max_units)
     parser = {"law": parse_law, "plan": parse_plan, "paragraphs": parse_paragraphs}[shape]
-    return shape, parser(lines, title)
+    units = parser(lines, title)
+    if max_units is not None and len(units) > max_units:
+        raise TooManyUnits(len(units), max_units)
+    return shape, units
 
 
 def _split_paragraph_children(node: Unit, children: list[Unit]) -> list[Unit]:

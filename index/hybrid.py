@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from corpus.config import MODES, DeptRole, Fusion, Mode
-from corpus.departments import load_dictionary
+from corpus.departments import load_dictionary, normalize_law_body, sector_of
 from corpus.errors import PolicyError
 from corpus.records import Record, Sentence, read_jsonl, write_jsonl
 from corpus.tokenize import tokenize_for_search
@@ -236,16 +236,28 @@ class HybridIndex:
         """Rows where the canonical department ``name`` has ``role`` (lead/co/implementers)."""
         return self._rows_by_dept.get((role, name), [])
 
-    def resolve_department(self, name: str) -> str:
-        """The canonical name of a department or alias in this index, or a PolicyError."""
+    def resolve_departments(self, name: str) -> list[str]:
+        """The canonical names a department, alias or sector word stands for here: the
+        plan's dictionary first (卫健委 → 省卫生健康委), then a body named in a law
+        (国务院民政部门), and for a sector word without a level (民政部门, 人社部门) also
+        every body of that sector at any level. Unknown → a :class:`PolicyError`."""
         cleaned = (name or "").strip()
+        named = {n for _, n in self._rows_by_dept}
+        found: list[str] = []
         canonical = load_dictionary().resolve(cleaned)
-        if canonical is None and cleaned and cleaned in self.department_names():
-            canonical = cleaned  # a body named only in an added document
-        if canonical is None:
+        if canonical:
+            found.append(canonical)
+        law = normalize_law_body(cleaned) if cleaned else None
+        for candidate in (cleaned, law):
+            if candidate and candidate in named and candidate not in found:
+                found.append(candidate)
+        sector = sector_of(cleaned) if cleaned else None
+        if sector and (not canonical or cleaned.endswith(("部门", "机构"))):
+            found += sorted(n for n in named if n not in found and sector_of(n) == sector)
+        if not found:
             raise PolicyError("unknown_department", f"未找到部门“{cleaned}”",
                               "请从列表中选择，或输入常用简称（如 卫健委、人社部门）")
-        return canonical
+        return found
 
     def department_names(self) -> list[str]:
         """Every department some record names, in dictionary order, then the others."""
@@ -273,9 +285,9 @@ class HybridIndex:
         if filters.dept:
             if filters.dept_role not in ("lead", "co", "any"):
                 raise PolicyError("bad_role", f"未知的角色“{filters.dept_role}”", "用 lead、co 或 any")
-            dept = self.resolve_department(filters.dept)
+            names = self.resolve_departments(filters.dept)
             roles = ("lead", "co", "implementers") if filters.dept_role == "any" else (filters.dept_role,)
-            sets.append({row for role in roles for row in self.department_rows(dept, role)})
+            sets.append({row for name in names for role in roles for row in self.department_rows(name, role)})
         if filters.section:
             section = compact(filters.section)
             sets.append({row for path, rows in self._rows_by_path.items()

@@ -155,17 +155,30 @@ def _answer_lookup(index, hits, composer) -> list[Hit]:
 
 
 def _responsibility_statements(record: Record, index: HybridIndex, composer: _Composer) -> None:
-    note = record.responsibility
     d = record.departments
+    lead_word = "负责" if record.level == "article" else "牵头"
     if d.lead:
-        composer.add(f"牵头：{'、'.join(d.lead)}（{label(record)}）", cite(record, 0, len(note), "responsibility"))
+        composer.add(f"{lead_word}：{'、'.join(d.lead)}（{label(record)}）", role_citation(record, d.lead))
     if d.co:
         composer.add(f"{'协同' if d.lead else '按职责分工'}负责：{'、'.join(d.co)}（{record.path}）",
-                     cite(record, 0, len(note), "responsibility"))
+                     role_citation(record, d.co))
     if d.implementers:
         source = _implementer_source(record, index)
         if source is not None:
             composer.add(f"具体落实：{'、'.join(d.implementers)}（{source.record_id.split('#')[1]}）", source)
+
+
+def role_citation(record: Record, names: list[str]) -> Citation | None:
+    """Where a record names its responsible bodies: the plan's note, or — in a law article,
+    which has none — the sentence that names the body (as written, level words aside)."""
+    if record.responsibility:
+        return cite(record, 0, len(record.responsibility), "responsibility")
+    for name in names:
+        core = re.sub(r"^.*?(国务院|人民政府|各级)", "", name) or name
+        for s in record.sentences:
+            if name in s.text or core in s.text:
+                return cite(record, s.start, s.end)
+    return None
 
 
 def _implementer_source(record: Record, index: HybridIndex) -> Citation | None:
@@ -196,11 +209,16 @@ def _answer_department(index, hits, composer) -> Departments:
 ROLE_WORDS = (("lead", "牵头"), ("co", "协同负责"), ("implementers", "具体落实"))
 
 
-def department_tasks(index: HybridIndex, name: str) -> list[tuple[str, Record]]:
-    """(role, record) for every clause of the canonical department ``name``: the clauses
-    it leads first, then those it shares, then those it implements (each in text order)."""
-    return [(role, index.records[row]) for role, _ in ROLE_WORDS
-            for row in index.department_rows(name, role)]
+def department_tasks(index: HybridIndex, names: list[str] | tuple[str, ...]) -> list[tuple[str, Record]]:
+    """(role, record) for every clause of the canonical departments ``names``: the clauses
+    they lead first, then those they share, then those they implement (each in text order)."""
+    out: list[tuple[str, Record]] = []
+    seen: set[tuple[str, int]] = set()
+    for role, _ in ROLE_WORDS:
+        rows = sorted({row for name in names for row in index.department_rows(name, role)})
+        out += [(role, index.records[row]) for row in rows if (role, row) not in seen]
+        seen |= {(role, row) for row in rows}
+    return out
 
 
 def _answer_dept_tasks(index, names: tuple[str, ...], composer) -> Departments:
@@ -208,11 +226,11 @@ def _answer_dept_tasks(index, names: tuple[str, ...], composer) -> Departments:
     found: dict[str, list[str]] = {role: [] for role, _ in ROLE_WORDS}
     words = dict(ROLE_WORDS)
     for name in names:
-        for role, r in department_tasks(index, name):
-            if r.responsibility:
+        for role, r in department_tasks(index, [name]):
+            citation = role_citation(r, [name])
+            if citation is not None:
                 found[role].append(name)
-                composer.add(f"{name}{words[role]}：{label(r)}",
-                             cite(r, 0, len(r.responsibility), "responsibility"))
+                composer.add(f"{name}{words[role]}：{label(r)}", citation)
     return Departments(*(list(dict.fromkeys(found[role])) for role, _ in ROLE_WORDS))
 
 
