@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
+import math
 import threading
 import time
 from pathlib import Path
@@ -90,7 +91,7 @@ class Gate:
         with self._lock:
             count, until = self._failures.get(client, (0, 0.0))
         if now < until:
-            raise PolicyError("login_throttled", f"登录失败次数过多，请 {until - now:.0f} 秒后再试",
+            raise PolicyError("login_throttled", f"登录失败次数过多，请 {math.ceil(until - now)} 秒后再试",
                               "稍后再试；确认用户名和密码")
         ok = any(hmac.compare_digest((user or "").encode(), u.encode())
                  & hmac.compare_digest((password or "").encode(), p.encode())

@@ -61,9 +61,10 @@ def build_blocks(web: PolicyWeb) -> gr.Blocks:
                                                       value=ALL, label="部门（可输入简称）",
                                                       allow_custom_value=True)
                             role_filter = gr.Dropdown([("牵头或协同", "any"), ("牵头", "lead"), ("协同负责", "co")],
-                                                      value="any", label="部门角色")
+                                                      value="any", label="部门角色",
+                                                      allow_custom_value=True)  # checked by the core
                             domain_filter = gr.Dropdown([("全部领域", ALL)] + domains, value=ALL,
-                                                        label="领域")
+                                                        label="领域", allow_custom_value=True)
                             section_filter = gr.Textbox(label="条款范围（如 三(二)）", value=ALL,
                                                         max_lines=1)
                     with gr.Column(scale=2, min_width=280):

@@ -74,10 +74,7 @@ def _close_on_signals(core: Assistant) -> None:
         sys.exit(128 + signum)
 
     for sig in (signal.SIGTERM, signal.SIGINT):
-        try:
-            signal.signal(sig, stop)
-        except ValueError:  # not the main thread (tests): atexit still cleans up
-            pass
+        signal.signal(sig, stop)
 
 
 def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, **kwargs) -> gr.Blocks:
@@ -93,7 +90,8 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, **kwar
     clean_stale_scratch()
     core = Assistant(settings)
     core.index  # noqa: B018 — open (or build) the index before the first visitor
-    _close_on_signals(core)
+    if not kwargs.get("prevent_thread_lock"):  # a served process (policyqa serve), not a test
+        _close_on_signals(core)
     demo = build_app(settings, auth=credentials if not is_local(host) else None, core=core)
     # A bounded queue turns a flood away ("queue full") instead of letting waits grow.
     demo.queue(default_concurrency_limit=2, max_size=64)

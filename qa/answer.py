@@ -221,12 +221,17 @@ def department_tasks(index: HybridIndex, names: list[str] | tuple[str, ...]) -> 
     return out
 
 
-def _answer_dept_tasks(index, names: tuple[str, ...], composer) -> Departments:
-    """Clauses where each named department leads, then shares, then implements."""
+def _answer_dept_tasks(index, names: tuple[str, ...], composer, filters: Filters | None) -> Departments:
+    """Clauses where each named department leads, then shares, then implements (only those
+    the filters allow)."""
+    allowed = index.allowed_rows(filters)
+    allowed_ids = None if allowed is None else {index.records[row].id for row in allowed}
     found: dict[str, list[str]] = {role: [] for role, _ in ROLE_WORDS}
     words = dict(ROLE_WORDS)
     for name in names:
         for role, r in department_tasks(index, [name]):
+            if allowed_ids is not None and r.id not in allowed_ids:
+                continue
             citation = role_citation(r, [name])
             if citation is not None:
                 found[role].append(name)
@@ -302,7 +307,7 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     departments, targets = Departments(), []
     intent = query.intent
     if intent == "dept_tasks" and query.departments:
-        departments = _answer_dept_tasks(index, query.departments, composer)
+        departments = _answer_dept_tasks(index, query.departments, composer, filters)
     elif intent == "lookup" and any(h.lookup for h in hits):
         _answer_lookup(index, hits, composer)
     elif hits and not is_weak(query, hits, retrieval.best_dense, settings):

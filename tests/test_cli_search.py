@@ -81,25 +81,49 @@ def test_batch_answers_each_line_in_order_with_its_id(cli, tmp_path):
 
 
 @pytest.mark.parametrize("bad_line, message", [
-    ('{"id": "q2", "query": ', "Expecting value"),
-    ('["not", "an", "object"]', "not a JSON object"),
-    ('{"id": "q2", "query": "养老", "colour": "red"}', "unknown field(s) ['colour']"),
-    ('{"id": "q2", "k": 3}', "query"),  # no question at all
-    ('{"id": "q2", "query": "养老", "mode": "fuzzy"}', "fuzzy"),
+    ('{"id": "q2", "query": ', "不是合法的 JSON（Expecting value）"),
+    ('["not", "an", "object"]', "不是 JSON 对象"),
+    ('{"id": "q2", "query": "养老", "colour": "red"}', "未知字段 ['colour']"),
+    ('{"id": "q2", "k": 3}', "“query” 应为字符串"),  # no question at all
+    ('{"id": "q2", "query": "养老", "mode": "fuzzy"}', "未知的检索模式 'fuzzy'"),
+    ('{"id": "q2", "query": "养老", "k": 0}', "k 应为 1 到 100 之间的整数"),
 ])  # fmt: skip
 def test_malformed_batch_line_fails_naming_its_line_number(cli, tmp_path, bad_line, message):
     batch = tmp_path / "bad.jsonl"
     batch.write_text('{"id": "q1", "query": "养老"}\n' + bad_line + "\n", encoding="utf-8")
     result = cli("search", "--batch", str(batch), "--json")
-    assert result.exit_code != 0 and "Traceback" not in result.output
-    assert f"{batch}:2:" in result.output and message in result.output
-    assert '"id": "q1"' not in result.stdout  # nothing is answered from a bad file
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, result.stdout  # the error object only: nothing is answered from a bad file
+    error = json.loads(lines[0])
+    assert set(error) == {"error"} and set(error["error"]) == {"code", "message", "fix"}
+    assert error["error"]["code"] == "bad_request" and error["error"]["fix"]
+    assert error["error"]["message"].startswith(f"{batch}:2: ") and message in error["error"]["message"]
+
+
+def test_malformed_batch_line_without_json_is_message_and_fix_on_stderr(cli, tmp_path):
+    batch = tmp_path / "bad.jsonl"
+    batch.write_text('{"id": "q1", "query": "养老"}\n{"id": "q2", "query": "？？？"}\n', encoding="utf-8")
+    result = cli("search", "--batch", str(batch))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith(f"Error: {batch}:2: 问题为空") and "\n  fix: " in result.stderr
+
+
+def test_empty_batch_is_an_error(cli, tmp_path):
+    batch = tmp_path / "empty.jsonl"
+    batch.write_text("\n  \n", encoding="utf-8")
+    result = cli("search", "--batch", str(batch), "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["error"]["code"] == "empty_batch"
 
 
 def test_unknown_department_is_a_one_line_error(cli):
     result = cli("search", "养老", "--dept", "省魔法部")
-    assert result.exit_code != 0
-    assert "unknown department" in result.output and "Traceback" not in result.output
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith("Error: 未找到部门“省魔法部”\n  fix: ") and "Traceback" not in result.output
+    result = cli("search", "养老", "--dept", "省魔法部", "--json")
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["error"]["code"] == "unknown_department"
 
 
 def test_search_without_query_or_batch_is_a_usage_error(cli):

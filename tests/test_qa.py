@@ -8,6 +8,7 @@ import pytest
 
 import qa
 from corpus.config import Settings
+from corpus.errors import PolicyError
 from index.hybrid import Filters
 from qa.citations import cite, verify
 
@@ -52,7 +53,8 @@ def test_target_question_quotes_the_value(plan_index):
     answer = ask(plan_index, "到2025年每千人口托位数要达到多少？")
     assert answer.intent == "target" and not answer.abstained
     assert "4.5" in answer.answer
-    assert answer.targets[0]["value"] == 4.5 and answer.targets[0]["deadline"] == 2025
+    assert answer.targets[0].value == 4.5 and answer.targets[0].deadline == 2025
+    assert answer.to_dict()["targets"][0]["value"] == 4.5  # the JSON shape is unchanged
     assert any("4.5个" in c.quote for c in answer.citations)
     assert_citations_verbatim(answer, plan_index)
 
@@ -76,7 +78,7 @@ def test_out_of_scope_questions_abstain_with_related_clauses(plan_index, questio
     answer = ask(plan_index, question)
     assert answer.abstained
     assert answer.answer.startswith(qa.ABSTAIN_TEXT)
-    assert answer.citations == []
+    assert answer.citations == ()
     assert "可能相关的条款" in answer.answer
 
 
@@ -116,10 +118,31 @@ def test_filters_narrow_the_answer(plan_index):
     assert {c.path for c in answer.citations} == {"四(二)"}
 
 
+def test_role_filter_keeps_only_clauses_the_department_leads(plan_index):
+    answer = ask(plan_index, "养老服务设施", dept="卫健委", dept_role="lead")
+    assert answer.citations
+    for citation in answer.citations:
+        assert "省卫生健康委" in plan_index.record(citation.record_id).departments.lead
+
+
+@pytest.mark.parametrize("filters, code", [
+    ({"doc": "no-such-doc"}, "unknown_document"),
+    ({"dept": "火星局"}, "unknown_department"),
+    ({"domain": "航天"}, "unknown_domain"),
+])  # fmt: skip
+def test_unknown_filter_values_are_policy_errors(plan_index, filters, code):
+    with pytest.raises(PolicyError) as caught:
+        ask(plan_index, "养老服务", **filters)
+    assert caught.value.code == code and caught.value.fix
+    assert caught.value.to_dict() == {"error": {"code": code, "message": caught.value.message,
+                                                "fix": caught.value.fix}}
+
+
 def test_empty_and_long_questions(plan_index):
     for empty in ["", "   ", "？？！", "\x00\x01"]:
-        with pytest.raises(ValueError, match="问题为空"):
+        with pytest.raises(PolicyError, match="问题为空") as caught:
             ask(plan_index, empty)
+        assert caught.value.code == "empty_question" and caught.value.fix
     settings = Settings(home=plan_index_home(plan_index), max_question_chars=50)
     answer = qa.answer("养老" * 5000, plan_index, settings=settings)
     assert "问题过长" in answer.notice and len(answer.question) == 50
@@ -144,4 +167,14 @@ def test_answer_json_shape(plan_index):
                          "targets", "hits", "notice"}
     assert set(data["citations"][0]) == {"record_id", "doc_id", "doc_title", "path", "title", "quote",
                                          "start", "end", "field"}
+    target = ask(plan_index, "到2025年每千人口托位数要达到多少？").to_dict()["targets"][0]
+    assert set(target) == {"indicator", "value", "unit", "comparator", "deadline", "phrase", "record_id"}
     json.dumps(data, ensure_ascii=False)
+
+
+def test_answer_is_frozen(plan_index):
+    import dataclasses
+
+    answer = ask(plan_index, "谁牵头推动社区基础服务设施达标？")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        answer.answer = "forged"  # type: ignore[misc]
