@@ -1,7 +1,7 @@
 """The ``policyqa`` command line: parse flags, call the core (:class:`core.Assistant`), print.
 
 Commands: ``corpus``/``model``/``index`` (:mod:`app.cli_build`), ``search``, ``ask``,
-``departments``, ``targets``, ``serve``, ``eval`` (:mod:`eval.cli`). Errors: see
+``departments``, ``targets``, ``serve``, ``eval`` (:mod:`app.cli_eval`). Errors: see
 :mod:`app.cli_common`.
 """
 
@@ -188,7 +188,7 @@ def serve(host: str, port: int, home: str | None) -> None:
 
 
 from app.cli_build import register as register_build
-from eval.cli import register as register_eval
+from app.cli_eval import register as register_eval
 
 register_build(main)
 register_eval(main)

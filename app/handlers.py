@@ -158,11 +158,9 @@ class PolicyWeb:
             if path.stat().st_size > self.core.settings.max_upload_mb * 2**20:
                 raise PolicyError("file_too_large", f"文件超过 {self.core.settings.max_upload_mb} MB 上限",
                                   "拆分问题文件")
-            result, problems = self.core.evaluate(
-                path, modes or list(MODES), answers=False,
+            result = self.core.evaluate(
+                path, modes or list(MODES), answers=False, max_questions=MAX_EVAL_QUESTIONS,
                 progress=lambda fraction, text: say(fraction, desc=f"评测 {text}"))
-            if result.settings.get("n_questions", 0) > MAX_EVAL_QUESTIONS:
-                raise PolicyError("too_many_questions", f"超过 {MAX_EVAL_QUESTIONS} 个问题", "拆分问题文件")
         except PolicyError as exc:
             _toast(exc)
             return error_box(exc.to_dict()["error"]), empty, None, None
@@ -177,7 +175,7 @@ class PolicyWeb:
         files = sorted(str(p) for p in folder.rglob("*") if p.is_file())
         plot = str(written["recall_plot"]) if "recall_plot" in written else None
         summary = (f"评测了 {len(result.questions)} 个问题，模式：{'、'.join(MODE_LABELS[m] for m in result.modes)}。"
-                   + (f"跳过 {len(problems)} 行有问题的记录。" if problems else ""))
+                   + (f"跳过 {len(result.problems)} 行有问题的记录。" if result.problems else ""))
         return summary, table, plot, files
 
     # ------------------------------------------------------------ 文档管理

@@ -274,8 +274,11 @@ class Assistant:
 
     # ------------------------------------------------------------ evaluation
     def evaluate(self, questions_path: Path, modes: Sequence[str] = MODES, *, split: str = "all",
-                 answers: bool = True, strict: bool = False, progress: Progress | None = None):
-        """``(result, problems)`` of a question file (eval JSONL) on the served index."""
+                 answers: bool = True, strict: bool = False, progress: Progress | None = None,
+                 max_questions: int | None = None):
+        """The :class:`eval.EvalResult` of a question file (eval JSONL) on the served index;
+        ``result.problems`` lists the skipped lines (malformed, or gold naming nothing).
+        ``max_questions`` caps the cost of one request (checked before any search)."""
         import eval as ev
 
         unknown = [m for m in modes if m not in MODES]
@@ -283,21 +286,23 @@ class Assistant:
             raise PolicyError("bad_mode", f"未知的检索模式 {unknown or '（空）'}", "可选：" + "、".join(MODES))
         try:
             questions, problems = ev.load_questions(questions_path, strict=strict, split=split)
-        except FileNotFoundError as exc:
-            raise PolicyError("unreadable_file", f"找不到问题文件 {questions_path}", "检查路径") from exc
-        except ev.QuestionFileError as exc:
-            raise PolicyError("bad_question_file", str(exc), "修正该行后重试") from exc
+        except OSError as exc:
+            raise PolicyError("unreadable_file", f"{questions_path}: 无法读取（{exc.strerror}）",
+                              "检查路径和权限") from exc
         if not questions:
-            lines = "；".join(f"第 {p.line} 行：{p.reason}" for p in problems[:5])
-            raise PolicyError("empty_question_file", f"{questions_path} 中没有可用的问题（split {split}）。{lines}",
-                              "每行一个 {id, question, type, gold, split} 对象")
+            lines = "".join(f"\n  {questions_path}:{p.line}: {p.reason}" for p in problems[:10])
+            raise PolicyError("empty_question_file", f"{questions_path}: no valid questions in split {split}{lines}",
+                              "one {id, question, type, gold, split} object a line (README, Evaluation)")
+        if max_questions is not None and len(questions) > max_questions:
+            raise PolicyError("too_many_questions", f"问题文件有 {len(questions)} 个问题，超过 {max_questions} 个的上限",
+                              "拆分问题文件，或在命令行运行 policyqa eval")
         index, s = self.index, self.settings
         answer_fn = ev.qa_answer_fn(index, s) if answers else None
         result = ev.run(questions, index, modes=tuple(modes), answer_fn=answer_fn, fusion=s.fusion,
                         dense_weight=s.dense_weight, candidates=s.candidates, split=split,
-                        progress=progress, source=str(questions_path))
-        result.problems = [p.to_dict() for p in problems]
-        return result, problems
+                        progress=progress, source=str(questions_path), strict=strict)
+        result.problems = [p.to_dict() for p in problems] + list(result.problems)
+        return result
 
     # ------------------------------------------------------------ scratch space
     def scratch(self) -> Path:

@@ -23,7 +23,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from corpus.config import Settings, get_settings
-from corpus.normalize import normalize_text
 from eval.questions import load_questions
 from eval.run import run, tune
 
@@ -43,16 +42,15 @@ def _index_copy(settings: Settings, home: Path, **changes):
 
 
 def abstention_grid(questions, index) -> list[dict]:
-    from qa.answer import best_dense, coverage
-    from qa.intent import classify
+    from qa.answer import coverage, make_query
 
     signals = []
     for q in questions:
-        text = normalize_text(q.question)
-        if classify(text).intent in ("lookup", "dept_tasks"):
+        query = make_query(q.question)
+        if query.intent in ("lookup", "dept_tasks"):
             continue  # answered without the abstention test
-        hits = index.search(text, k=5)
-        signals.append((not q.gold, best_dense(text, index, None), coverage(text, hits)))
+        retrieval = index.retrieve(query, k=5)
+        signals.append((not q.gold, retrieval.best_dense, coverage(query, retrieval.hits)))
     rows = []
     for dense, cover in itertools.product(DENSE_GRID, COVERAGE_GRID):
         abstain = [(oos, d < dense and c < cover) for oos, d, c in signals]
@@ -81,15 +79,15 @@ def main() -> None:
                 dense_weights=[0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9])
     best = grid[0]
     lines = [f"# Choices made on the dev split — {args.questions}", "",
-             f"{time.strftime('%Y-%m-%d %H:%M')} · {len(questions)} dev questions · "
-             "regenerate with `python -m eval.choose`", "",
+             (f"{time.strftime('%Y-%m-%d %H:%M')} · {len(questions)} dev questions · "
+             "regenerate with `python -m eval.choose`"), "",
              "## 1. Fusion (hybrid, in-scope dev questions)", "",
              "| fusion | dense weight | MRR@10 | R@1 | R@5 | R@10 |", "|---|---|---|---|---|---|"]
     for r in grid:
         lines.append(f"| {r['fusion']} | {r['dense_weight']} | {r['mrr@10']:.3f} | "
                      f"{r['recall@1']:.3f} | {r['recall@5']:.3f} | {r['recall@10']:.3f} |")
-    lines += ["", f"Best: **{best['fusion']} {best['dense_weight']}**. "
-              f"Default in corpus/config.py: {settings.fusion} {settings.dense_weight}.", "",
+    lines += ["", (f"Best: **{best['fusion']} {best['dense_weight']}**. "
+              f"Default in corpus/config.py: {settings.fusion} {settings.dense_weight}."), "",
               "## 2. BM25 tokens: jieba words, with and without CJK character bigrams", "",
               "| bigrams | bm25 MRR@10 | bm25 R@5 | hybrid MRR@10 | hybrid R@5 |", "|---|---|---|---|---|"]
     for bigrams in (False, True):
@@ -110,8 +108,8 @@ def main() -> None:
         lines.append(f"| {r['dense']} | {r['coverage']} | {r['recall']:.3f} | "
                      f"{r['false_abstention']:.3f} | {r['n_out']} / {r['n_in']} |")
     if rows:
-        lines += ["", f"Chosen: dense {rows[0]['dense']}, coverage {rows[0]['coverage']}. Defaults in "
-                  f"corpus/config.py: {settings.abstain_dense}, {settings.abstain_coverage}."]
+        lines += ["", (f"Chosen: dense {rows[0]['dense']}, coverage {rows[0]['coverage']}. Defaults in "
+                  f"corpus/config.py: {settings.abstain_dense}, {settings.abstain_coverage}.")]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(args.out)

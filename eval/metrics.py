@@ -2,8 +2,9 @@
 
 Shapes used throughout:
 
-* qrels — ``{qid: {record_id: 1}}`` (out_of_scope questions, gold ``[]``, are absent:
-  they are excluded from retrieval metrics);
+* qrels — ``{qid: {record_id: grade}}``, grades 1–2 (out_of_scope questions, gold ``[]``,
+  are absent: they are excluded from retrieval metrics). nDCG gains are the grades
+  (ranx's Järvelin–Kekäläinen nDCG); Recall and MRR count every grade ≥ 1 as relevant;
 * run — ``{qid: {record_id: score}}`` with scores strictly decreasing along the system's
   ranking (see :func:`eval.trec.rank_scores`);
 * metric names are ranx's: ``recall@5``, ``mrr@10``, ``ndcg@10``.
@@ -77,18 +78,33 @@ def evaluate(qrels: Qrels, run: RunDict, metrics: Sequence[str] = METRICS) -> di
     return {m: float(scores[m]) for m in metrics}
 
 
-def evaluate_by_type(questions: Iterable[Question], run: RunDict,
-                     metrics: Sequence[str] = METRICS) -> dict[str, dict[str, float]]:
-    """``{question type: {metric: mean, "n": count}}`` over in-scope questions, types sorted."""
-    groups: dict[str, dict[str, dict[str, int]]] = defaultdict(dict)
-    for q in questions:
-        if q.gold and q.type != OUT_OF_SCOPE:
-            groups[q.type][q.id] = {g: 1 for g in q.gold}
+def evaluate_groups(qrels: Qrels, run: RunDict, groups: Mapping[str, str],
+                    metrics: Sequence[str] = METRICS) -> dict[str, dict[str, float]]:
+    """``{group: {metric: mean, "n": count}}`` over the queries of ``qrels``, grouped by
+    ``groups[qid]`` (queries without a group are left out), groups sorted."""
+    members: dict[str, dict[str, Mapping[str, int]]] = defaultdict(dict)
+    for qid, gold in qrels.items():
+        if qid in groups and gold:
+            members[groups[qid]][qid] = gold
     table: dict[str, dict[str, float]] = {}
-    for qtype in sorted(groups):
-        sub_run = {qid: run[qid] for qid in groups[qtype] if qid in run}
-        table[qtype] = {**evaluate(groups[qtype], sub_run, metrics), "n": len(groups[qtype])}
+    for group in sorted(members):
+        sub_run = {qid: run[qid] for qid in members[group] if qid in run}
+        table[group] = {**evaluate(members[group], sub_run, metrics), "n": len(members[group])}
     return table
+
+
+def evaluate_by_type(questions: Iterable[Question], run: RunDict,
+                     metrics: Sequence[str] = METRICS,
+                     qrels: Qrels | None = None) -> dict[str, dict[str, float]]:
+    """``{question type: {metric: mean, "n": count}}`` over in-scope questions, types sorted.
+
+    ``qrels`` (e.g. with hierarchical gold expanded) replaces the questions' own gold."""
+    questions = [q for q in questions if q.gold and q.type != OUT_OF_SCOPE]
+    if qrels is None:
+        qrels = {q.id: q.gold_grades for q in questions}
+    groups = {q.id: q.type for q in questions}
+    return evaluate_groups({qid: g for qid, g in qrels.items() if qid in groups}, run, groups,
+                           metrics)
 
 
 def recall_curve(qrels: Qrels, run: RunDict, k: int = 10) -> list[float]:
@@ -176,8 +192,20 @@ def _ratio(hits: int, total: int) -> float | None:
     return hits / total if total else None
 
 
-def answer_metrics(questions: Iterable[Question],
-                   answers: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def citation_ids(answer: Mapping[str, Any]) -> list[str]:
+    """The record ids ``doc_id#path`` an answer cites, in order."""
+    return [f"{c.get('doc_id')}#{c.get('path')}" for c in answer.get("citations") or []]
+
+
+def lead_first(lead_ids: Iterable[str], cited: Sequence[str]) -> bool:
+    """True when ``cited`` starts with every id of ``lead_ids`` (in any order): the
+    clauses the department leads are all cited, before any other clause."""
+    wanted = set(lead_ids)
+    return bool(wanted) and set(cited[:len(wanted)]) == wanted
+
+
+def answer_metrics(questions: Iterable[Question], answers: Mapping[str, Mapping[str, Any]],
+                   lead_gold: Mapping[str, Sequence[str]] | None = None) -> dict[str, Any]:
     """Answer-level metrics from ``{qid: Answer.to_dict()}``; questions without an answer
     (or with an empty dict, e.g. after an error) count as not abstained, empty answer::
 
@@ -187,12 +215,20 @@ def answer_metrics(questions: Iterable[Question],
          "abstention":      {"tp": 20, "fp": 3, "fn": 2, "tn": 204,
                              "precision": 0.87, "recall": 0.91},     # positive = out_of_scope
          "false_abstention": {"n": 207, "abstained": 3, "rate": 0.014},  # in-scope abstained
+         "abstention_near": {"n": 10, "abstained": 7, "recall": 0.7},  # out_of_scope, near
+         "abstention_far":  {"n": 12, "abstained": 12, "recall": 1.0}, # near: false
+         "lead_first": {"n": 8, "correct": 6, "value": 0.75},  # dept_tasks: lead_gold cited first
          "by_type": {"target": {"n": 31, "abstained": 1}, …}}
 
+    ``lead_first`` counts questions with a non-empty ``lead_gold`` (``lead_gold`` maps a
+    question id to its expanded ids; default: the question's ids as written): the answer's
+    citations start with every clause the department leads (:func:`lead_first`).
     A value is None when its denominator is 0.
     """
     lead_n = lead_ok = contains_n = contains_ok = 0
     tp = fp = fn = tn = 0
+    first_n = first_ok = 0
+    near = {True: [0, 0], False: [0, 0]}  # [n, abstained]
     by_type: dict[str, dict[str, int]] = defaultdict(lambda: {"n": 0, "abstained": 0})
     n = 0
     for q in questions:
@@ -209,6 +245,13 @@ def answer_metrics(questions: Iterable[Question],
             contains_n += 1
             text = answer.get("answer") or ""
             contains_ok += int(all(s in text for s in q.contains))
+        led = (lead_gold or {}).get(q.id, q.lead_gold) if q.lead_gold is not None else None
+        if led:
+            first_n += 1
+            first_ok += int(lead_first(led, citation_ids(answer)))
+        if q.near is not None and not q.in_scope:
+            near[q.near][0] += 1
+            near[q.near][1] += int(abstained)
         should = not q.in_scope
         if should and abstained:
             tp += 1
@@ -227,6 +270,10 @@ def answer_metrics(questions: Iterable[Question],
         "abstention": {"tp": tp, "fp": fp, "fn": fn, "tn": tn,
                        "precision": _ratio(tp, tp + fp), "recall": _ratio(tp, tp + fn)},
         "false_abstention": {"n": in_scope, "abstained": fp, "rate": _ratio(fp, in_scope)},
+        **{f"abstention_{name}": {"n": near[flag][0], "abstained": near[flag][1],
+                                  "recall": _ratio(near[flag][1], near[flag][0])}
+           for name, flag in (("near", True), ("far", False))},
+        "lead_first": {"n": first_n, "correct": first_ok, "value": _ratio(first_ok, first_n)},
         "by_type": {t: by_type[t] for t in sorted(by_type)},
     }
 

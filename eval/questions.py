@@ -6,10 +6,22 @@ One JSON object a line::
      "gold": ["gansu-2022-46#二¶2"], "split": "dev", "contains": ["4.5"]}
 
 Required: ``id`` (str, no whitespace), ``question`` (str), ``type`` (str), ``gold``
-(list of record ids ``doc_id#path``; ``[]`` exactly when ``type`` is ``out_of_scope``).
+(``[]`` exactly when ``type`` is ``out_of_scope``), either a list of gold ids (grade 1
+each) or an object ``{gold id: grade}`` with grades 1–2 (2 = the answer, 1 = also
+answers it; nDCG uses the grade, Recall/MRR count any grade ≥ 1).
+
+A gold id names any level of a document's hierarchy: a record ``doc_id#path``, a plan
+part or section (``gansu-2022-46#二``, ``gansu-2022-46#三(二)``), a law chapter
+(``老年人权益保障法-2018-12-29#第三章``) or a whole document (``gansu-2022-46``). It
+stands for every record inside it (:class:`RecordCatalog` expands it against an index's
+records when a run starts; the expanded ids inherit the grade).
+
 Optional: ``split`` (``dev`` | ``test``), ``lead`` ([canonical department names]; ``[]``
 = the clause names no lead department, so the answer must name none), ``contains``
-([strings the answer must contain], non-empty), ``doc`` (doc_id the question is about).
+([strings the answer must contain], non-empty), ``doc`` (doc_id the question is about),
+``dept`` (the department a ``dept_tasks`` question asks about), ``lead_gold`` ([gold
+ids of the clauses that department leads]; the answer should cite them first),
+``near`` (out_of_scope only: true = close to the corpus's topics, false = far from them).
 
 A malformed line becomes a :class:`Problem` (line number, reason): skipped and returned,
 or with ``strict=True`` raised as :class:`QuestionFileError` naming the first bad line.
@@ -19,17 +31,21 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from corpus.errors import PolicyError
 
 OUT_OF_SCOPE = "out_of_scope"
 SPLITS = ("dev", "test")
 REQUIRED = ("id", "question", "type", "gold")
-OPTIONAL = ("split", "lead", "contains", "doc")
-#: ``doc_id#path``: both parts non-empty, no whitespace (TREC files split on it), one ``#``.
-GOLD_ID_RE = re.compile(r"[^#\s]+#[^#\s]+")
+OPTIONAL = ("split", "lead", "contains", "doc", "dept", "lead_gold", "near")
+#: ``doc_id#path`` or a whole document ``doc_id``: no whitespace (TREC files split on it),
+#: at most one ``#`` with both sides non-empty.
+GOLD_ID_RE = re.compile(r"[^#\s]+(?:#[^#\s]+)?")
+GRADES = (1, 2)
 _NO_SPACE_RE = re.compile(r"\S+")
 
 
@@ -45,16 +61,30 @@ class Question:
     lead: tuple[str, ...] | None = None
     contains: tuple[str, ...] | None = None
     doc: str | None = None
+    #: Grades parallel to ``gold`` when the line gave an object; None = grade 1 each.
+    grades: tuple[int, ...] | None = None
+    dept: str | None = None
+    lead_gold: tuple[str, ...] | None = None
+    near: bool | None = None
+    #: 1-based line in the question file (None when built in code); not part of equality.
+    line: int | None = field(default=None, compare=False)
 
     @property
     def in_scope(self) -> bool:
         """False for ``out_of_scope`` questions (the answer layer should abstain)."""
         return self.type != OUT_OF_SCOPE
 
+    @property
+    def gold_grades(self) -> dict[str, int]:
+        """``{gold id: grade}`` as written (before hierarchical expansion)."""
+        grades = self.grades if self.grades is not None else (1,) * len(self.gold)
+        return dict(zip(self.gold, grades, strict=True))
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of the line (optional fields only when set)."""
+        gold: Any = self.gold_grades if self.grades is not None else list(self.gold)
         d: dict[str, Any] = {"id": self.id, "question": self.question, "type": self.type,
-                             "gold": list(self.gold)}
+                             "gold": gold}
         if self.split is not None:
             d["split"] = self.split
         if self.lead is not None:
@@ -63,25 +93,32 @@ class Question:
             d["contains"] = list(self.contains)
         if self.doc is not None:
             d["doc"] = self.doc
+        if self.dept is not None:
+            d["dept"] = self.dept
+        if self.lead_gold is not None:
+            d["lead_gold"] = list(self.lead_gold)
+        if self.near is not None:
+            d["near"] = self.near
         return d
 
 
 @dataclass(frozen=True)
 class Problem:
-    """A line that was not loaded: ``line`` is 1-based."""
+    """A line that was not loaded or evaluated: ``line`` is 1-based (None: not from a file)."""
 
-    line: int
+    line: int | None
     reason: str
 
     def to_dict(self) -> dict[str, Any]:
         return {"line": self.line, "reason": self.reason}
 
 
-class QuestionFileError(ValueError):
+class QuestionFileError(PolicyError):
     """A malformed question file (strict loading); the message is ``source:line: reason``."""
 
     def __init__(self, source: str, line: int, reason: str):
-        super().__init__(f"{source}:{line}: {reason}")
+        super().__init__("bad_question_file", f"{source}:{line}: {reason}",
+                         "fix that line (README, Evaluation: the question format)")
         self.source = source
         self.line = line
         self.reason = reason
@@ -97,6 +134,34 @@ def _str_list(obj: dict, name: str, *, allow_empty: bool) -> tuple[str, ...]:
         if not isinstance(item, str) or not item.strip():
             raise ValueError(f"{name!r} must hold non-empty strings, got {item!r}")
     return tuple(value)
+
+
+def _gold(obj: dict) -> tuple[tuple[str, ...], tuple[int, ...] | None]:
+    """``(gold ids, grades or None)`` of the ``gold`` field (list or object)."""
+    value = obj["gold"]
+    if isinstance(value, dict):
+        ids, grades = [], []
+        for gold_id, grade in value.items():
+            if isinstance(grade, bool) or not isinstance(grade, int) or grade not in GRADES:
+                raise ValueError(f"gold grade of {gold_id!r} must be 1 or 2, got {grade!r}")
+            ids.append(gold_id)
+            grades.append(grade)
+        gold, graded = tuple(ids), tuple(grades)
+    elif isinstance(value, list):
+        gold, graded = _str_list(obj, "gold", allow_empty=True), None
+        if len(set(gold)) != len(gold):
+            raise ValueError("'gold' lists an id twice")
+    else:
+        raise TypeError("'gold' must be a list of ids or an object {id: grade}, "
+                        f"got {type(value).__name__}")
+    _check_gold_ids("gold", gold)
+    return gold, graded
+
+
+def _check_gold_ids(name: str, ids: Iterable[str]) -> None:
+    for gold_id in ids:
+        if not GOLD_ID_RE.fullmatch(gold_id):
+            raise ValueError(f"{name} id {gold_id!r} is not of the form doc_id#path or doc_id")
 
 
 def parse_question(obj: Any) -> Question:
@@ -115,10 +180,7 @@ def parse_question(obj: Any) -> Question:
             raise ValueError(f"{name!r} must be a non-empty string")
     if not _NO_SPACE_RE.fullmatch(obj["id"]):
         raise ValueError(f"'id' must not contain whitespace: {obj['id']!r}")
-    gold = _str_list(obj, "gold", allow_empty=True)
-    for gold_id in gold:
-        if not GOLD_ID_RE.fullmatch(gold_id):
-            raise ValueError(f"gold id {gold_id!r} is not of the form doc_id#path")
+    gold, grades = _gold(obj)
     if obj["type"] == OUT_OF_SCOPE and gold:
         raise ValueError("an out_of_scope question must have gold []")
     if obj["type"] != OUT_OF_SCOPE and not gold:
@@ -126,14 +188,25 @@ def parse_question(obj: Any) -> Question:
     split = obj.get("split")
     if split is not None and split not in SPLITS:
         raise ValueError(f"'split' must be one of {', '.join(SPLITS)}, got {split!r}")
-    doc = obj.get("doc")
-    if doc is not None and (not isinstance(doc, str) or not doc.strip()):
-        raise ValueError("'doc' must be a non-empty string")
+    for name in ("doc", "dept"):
+        value = obj.get(name)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise ValueError(f"{name!r} must be a non-empty string")
+    lead_gold = None
+    if "lead_gold" in obj:
+        lead_gold = _str_list(obj, "lead_gold", allow_empty=True)
+        _check_gold_ids("lead_gold", lead_gold)
+    near = obj.get("near")
+    if near is not None:
+        if not isinstance(near, bool):
+            raise ValueError(f"'near' must be true or false, got {near!r}")
+        if obj["type"] != OUT_OF_SCOPE:
+            raise ValueError("'near' is only for out_of_scope questions")
     return Question(
         id=obj["id"], question=obj["question"], type=obj["type"], gold=gold, split=split,
         lead=_str_list(obj, "lead", allow_empty=True) if "lead" in obj else None,
         contains=_str_list(obj, "contains", allow_empty=False) if "contains" in obj else None,
-        doc=doc,
+        doc=obj.get("doc"), grades=grades, dept=obj.get("dept"), lead_gold=lead_gold, near=near,
     )
 
 
@@ -159,7 +232,7 @@ def parse_lines(lines: Iterable[str | bytes], source: str = "<questions>",
                 obj = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"invalid JSON ({exc.msg}, column {exc.colno})") from exc
-            question = parse_question(obj)
+            question = replace(parse_question(obj), line=number)
             if question.id in seen:
                 raise ValueError(f"duplicate id {question.id!r} (first on line {seen[question.id]})")
         except (ValueError, TypeError) as exc:
@@ -195,13 +268,163 @@ def select_split(questions: Iterable[Question], split: str | None) -> list[Quest
     return [q for q in questions if q.split == split]
 
 
-def qrels(questions: Iterable[Question]) -> dict[str, dict[str, int]]:
-    """``{question id: {gold record id: 1}}`` — out_of_scope questions (gold []) left out."""
-    return {q.id: {gold_id: 1 for gold_id in q.gold} for q in questions if q.gold}
+def qrels(questions: Iterable[Question],
+          catalog: RecordCatalog | None = None) -> dict[str, dict[str, int]]:
+    """``{question id: {gold record id: grade}}`` — out_of_scope questions (gold []) left out.
+
+    With a ``catalog`` every gold id is expanded to the records inside it (a gold naming
+    nothing raises :class:`UnknownGoldError`); without one the ids are taken as written.
+    """
+    return {q.id: expand_grades(q.gold_grades, catalog, q) for q in questions if q.gold}
 
 
-def export_qrels(questions: Iterable[Question], path: str | Path) -> Path:
-    """Write the TREC qrels (``qid 0 docid 1``) of ``questions``; return the path."""
+def export_qrels(questions: Iterable[Question], path: str | Path,
+                 catalog: RecordCatalog | None = None) -> Path:
+    """Write the TREC qrels (``qid 0 docid grade``) of ``questions``; return the path."""
     from eval.trec import write_qrels
 
-    return write_qrels(qrels(questions), path)
+    return write_qrels(qrels(questions, catalog), path)
+
+
+# ---------------------------------------------------------------- hierarchical gold
+_SPLIT_RE = re.compile(r"(?=[(¶])|(?<=[)])")
+_PARENS = str.maketrans({"（": "(", "）": ")"})
+
+
+def path_segments(path: str) -> tuple[str, ...]:
+    """The hierarchy levels of a record path, outermost first.
+
+    Law paths split on ``/`` (``第三章/第二十条`` → ``第三章``, ``第二十条``); within a
+    level, plan paths split before ``(`` and ``¶`` and after ``)`` (``三(二)1`` → ``三``,
+    ``(二)``, ``1``; ``二¶1`` → ``二``, ``¶1``). Full-width parentheses count as ASCII.
+    """
+    segments: list[str] = []
+    for level in path.translate(_PARENS).split("/"):
+        segments += [part for part in _SPLIT_RE.split(level) if part]
+    return tuple(segments)
+
+
+class UnknownGoldError(PolicyError):
+    """A gold id that names no record of the index (its document is not in the corpus,
+    or the label is stale)."""
+
+    def __init__(self, question_id: str, gold_id: str, line: int | None = None,
+                 source: str | None = None, field_name: str = "gold"):
+        self.question_id = question_id
+        self.gold_id = gold_id
+        self.line = line
+        self.source = source
+        where = f"{source or '<questions>'}:{line}: " if line is not None else ""
+        self.reason = (f"question {question_id}: {field_name} id {gold_id!r} names nothing in the "
+                       "index — add its document to the corpus (policyqa corpus build PATHS…) "
+                       "or fix the id")
+        super().__init__("unknown_gold", where + self.reason,
+                         "add the question set's documents (policyqa corpus build PATHS…) or fix the id")
+
+
+class RecordCatalog:
+    """The record ids of an index, grouped by document, to expand hierarchical gold ids.
+
+    ``expand("gansu-2022-46#三(二)")`` → every record whose path starts with the levels
+    ``三``, ``(二)`` (``三(二)1``, ``三(二)2``, …); ``expand("gansu-2022-46")`` → every
+    record of the document; levels compare whole, so ``二`` never matches ``二十…``.
+    """
+
+    def __init__(self, record_ids: Iterable[str]):
+        self._docs: dict[str, list[tuple[str, tuple[str, ...]]]] = {}
+        for record_id in record_ids:
+            doc_id, _, path = record_id.partition("#")
+            self._docs.setdefault(doc_id, []).append((record_id, path_segments(path)))
+        self._memo: dict[str, tuple[str, ...]] = {}
+
+    @classmethod
+    def from_index(cls, index: Any) -> RecordCatalog | None:
+        """The catalog of ``index.records`` (objects with ``.id``); None when it has none."""
+        records = getattr(index, "records", None)
+        if records is None:
+            return None
+        return cls(r.id for r in records)
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._docs.values())
+
+    def expand(self, gold_id: str) -> tuple[str, ...]:
+        """The record ids inside ``gold_id`` in index order (empty: it names nothing)."""
+        if gold_id not in self._memo:
+            doc_id, sep, path = gold_id.partition("#")
+            records = self._docs.get(doc_id, [])
+            if not sep:
+                found = tuple(record_id for record_id, _ in records)
+            else:
+                want = path_segments(path)
+                n = len(want)
+                found = tuple(record_id for record_id, segs in records if segs[:n] == want)
+            self._memo[gold_id] = found
+        return self._memo[gold_id]
+
+
+def expand_grades(grades: Mapping[str, int], catalog: RecordCatalog | None,
+                  question: Question | None = None, source: str | None = None,
+                  field_name: str = "gold") -> dict[str, int]:
+    """``{record id: grade}`` of ``{gold id: grade}``: each gold id expanded to its records
+    (a record inside several gold ids keeps the highest grade). No catalog → as given.
+    Raises :class:`UnknownGoldError` for a gold id that names nothing."""
+    if catalog is None:
+        return dict(grades)
+    out: dict[str, int] = {}
+    for gold_id, grade in grades.items():
+        found = catalog.expand(gold_id)
+        if not found:
+            raise UnknownGoldError(question.id if question else "?", gold_id,
+                                   question.line if question else None, source, field_name)
+        for record_id in found:
+            out[record_id] = max(grade, out.get(record_id, 0))
+    return out
+
+
+@dataclass(frozen=True)
+class ResolvedGold:
+    """Questions whose gold names records of the index, with their expanded ids."""
+
+    questions: list[Question]
+    #: ``{qid: {record id: grade}}`` of the in-scope questions kept.
+    qrels: dict[str, dict[str, int]]
+    #: ``{qid: (record ids)}`` of ``lead_gold``, expanded, for questions that have it.
+    lead_gold: dict[str, tuple[str, ...]]
+    #: Questions skipped (non-strict) because a gold id names nothing.
+    problems: list[Problem]
+    #: The gold ids that named nothing (sorted).
+    missing: list[str]
+
+
+def resolve_gold(questions: Iterable[Question], catalog: RecordCatalog | None,
+                 strict: bool = False, source: str | None = None) -> ResolvedGold:
+    """Expand every question's ``gold`` and ``lead_gold`` against ``catalog``.
+
+    A question with an id that names nothing raises :class:`UnknownGoldError` with
+    ``strict``; otherwise it is left out and becomes a :class:`Problem` (its line, the
+    question and the id). Without a catalog, ids are taken as written.
+    """
+    kept: list[Question] = []
+    gold: dict[str, dict[str, int]] = {}
+    lead: dict[str, tuple[str, ...]] = {}
+    problems: list[Problem] = []
+    missing: set[str] = set()
+    for q in questions:
+        try:
+            expanded = expand_grades(q.gold_grades, catalog, q, source)
+            lead_ids = (tuple(expand_grades(dict.fromkeys(q.lead_gold, 1), catalog, q, source,
+                                            "lead_gold"))
+                        if q.lead_gold is not None else None)
+        except UnknownGoldError as exc:
+            if strict:
+                raise
+            problems.append(Problem(q.line, exc.reason))
+            missing.add(exc.gold_id)
+            continue
+        kept.append(q)
+        if expanded:
+            gold[q.id] = expanded
+        if lead_ids is not None:
+            lead[q.id] = lead_ids
+    return ResolvedGold(kept, gold, lead, problems, sorted(missing))

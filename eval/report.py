@@ -7,7 +7,7 @@
     folder/recall_at_k.png    Recall@1…k curve per mode
     folder/mrr_by_type.png    MRR@10 per question type, one bar per mode
     folder/results.json       result.to_dict()
-    folder/qrels.trec         TREC qrels of the in-scope questions
+    folder/qrels.trec         TREC qrels of the in-scope questions (gold expanded, graded)
     folder/run.<mode>.trec    TREC run per mode (trec_eval -m all_trec qrels.trec run.hybrid.trec)
 """
 
@@ -81,7 +81,8 @@ def plot_recall_curves(curves: dict[str, Sequence[float]], path: Path) -> Path:
         ax.legend(loc="lower right")
         ax.set_xticks(range(1, max(len(v) for v in curves.values()) + 1))
     else:
-        ax.text(0.5, 0.5, "no in-scope questions", ha="center", va="center")
+        ax.text(0.5, 0.5, "no in-scope questions", ha="center", va="center",
+                transform=ax.transAxes)
     ax.set_xlabel("k")
     ax.set_ylabel("Recall@k")
     ax.set_ylim(0, 1.02)
@@ -93,8 +94,9 @@ def plot_recall_curves(curves: dict[str, Sequence[float]], path: Path) -> Path:
 
 
 def plot_mrr_by_type(by_type: dict[str, dict[str, dict[str, float]]], path: Path,
-                     metric: str = "mrr@10") -> Path:
-    """Grouped bars: ``metric`` per question type, one bar per mode."""
+                     metric: str = "mrr@10", title: str | None = None) -> Path:
+    """Grouped bars: ``metric`` per question type (any group: ``{mode: {group: {metric}}}``),
+    one bar per mode."""
     modes = list(by_type)
     types = sorted({t for table in by_type.values() for t in table})
     fig = _figure(max(6.4, 1.0 + 0.9 * len(types)), 4.0)
@@ -109,12 +111,14 @@ def plot_mrr_by_type(by_type: dict[str, dict[str, dict[str, float]]], path: Path
         ax.set_xticklabels(types, rotation=20, ha="right")
         ax.legend(loc="upper center", ncol=max(len(modes), 1), frameon=False)
     else:
-        ax.text(0.5, 0.5, "no in-scope questions", ha="center", va="center")
+        ax.set_xticks([])
+        ax.text(0.5, 0.5, "no in-scope questions", ha="center", va="center",
+                transform=ax.transAxes)
     ax.set_ylim(0, 1.15)  # room for the legend above the bars
     ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.set_ylabel(METRIC_LABELS.get(metric, metric))
     ax.grid(axis="y", alpha=0.3)
-    ax.set_title(f"{METRIC_LABELS.get(metric, metric)} per question type")
+    ax.set_title(title or f"{METRIC_LABELS.get(metric, metric)} per question type")
     fig.tight_layout()
     fig.savefig(path, format="png")
     return path
@@ -145,8 +149,23 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
     return lines + [""]
 
 
-def render_markdown(result: EvalResult, paths: dict[str, Path] | None = None) -> str:
-    """The report as Markdown (image links are relative to the report's folder)."""
+def render_markdown(result: EvalResult, paths: dict[str, Path] | None = None,
+                    level: int = 1, link_prefix: str = "") -> str:
+    """The report as Markdown (image links are relative to the report's folder).
+
+    ``level`` is the level of the title heading (2 nests the report as a section of a
+    larger one; every heading moves down with it); ``link_prefix`` goes before image
+    file names (e.g. ``"library-plan/"`` when the images are in a sub-folder).
+    """
+    text = _render(result, paths, link_prefix)
+    if level > 1:
+        extra = "#" * (level - 1)
+        text = "\n".join(extra + line if line.startswith("#") else line
+                         for line in text.split("\n"))
+    return text
+
+
+def _render(result: EvalResult, paths: dict[str, Path] | None, link_prefix: str) -> str:
     s = result.settings
     metrics = list(s["metrics"])
     labels = [METRIC_LABELS.get(m, m) for m in metrics]
@@ -156,14 +175,15 @@ def render_markdown(result: EvalResult, paths: dict[str, Path] | None = None) ->
 
     missing = s.get("missing_gold") or []
     if missing:
-        out += [f"**Warning: {len(missing)} gold record id(s) are not in the index** (is every "
-                f"document of the question set in the corpus?): {', '.join(missing[:10])}"
-                + (" …" if len(missing) > 10 else ""), ""]
+        out += [(f"**Warning: {s.get('n_skipped', 0)} question(s) skipped: {len(missing)} gold "
+                 "id(s) name nothing in the index** (add the documents with `policyqa corpus "
+                 f"build PATHS…`): {', '.join(missing[:10])}"
+                 + (" …" if len(missing) > 10 else "")), ""]
     out += ["## Retrieval (in-scope questions)", ""]
     out += _table(["mode", *labels], ([m, *(result.retrieval[m].get(x) for x in metrics)]
                                       for m in result.modes))
     if paths:
-        out += [f"![Recall@k per mode]({paths['recall_plot'].name})", ""]
+        out += [f"![Recall@k per mode]({link_prefix}{paths['recall_plot'].name})", ""]
 
     out += ["## Per question type", ""]
     rows = []
@@ -174,7 +194,7 @@ def render_markdown(result: EvalResult, paths: dict[str, Path] | None = None) ->
             rows.append([t, int(cell.get("n", 0)), m, *(cell.get(x) for x in metrics)])
     out += _table(["type", "n", "mode", *labels], rows)
     if paths:
-        out += [f"![MRR@10 per question type]({paths['type_plot'].name})", ""]
+        out += [f"![MRR@10 per question type]({link_prefix}{paths['type_plot'].name})", ""]
 
     out += _significance_section(result.significance)
     out += _answer_section(result.answers)
@@ -190,7 +210,7 @@ def render_markdown(result: EvalResult, paths: dict[str, Path] | None = None) ->
 
     out += _misses_section(result)
     if result.problems:
-        out += ["## Skipped question lines", ""]
+        out += ["## Skipped questions", ""]
         out += _table(["line", "reason"], ([p["line"], p["reason"]] for p in result.problems))
 
     out += ["## Settings", ""]
@@ -248,6 +268,15 @@ def _answer_section(answers: dict[str, Any] | None) -> list[str]:
         ["false abstention rate (in scope)", a["false_abstention"]["rate"],
          f"{a['false_abstention']['abstained']}/{a['false_abstention']['n']}"],
     ]
+    for name, label in (("abstention_near", "abstention recall, near out-of-scope"),
+                        ("abstention_far", "abstention recall, far out-of-scope")):
+        cell = a.get(name) or {}
+        if cell.get("n"):
+            rows.append([label, cell["recall"], f"{cell['abstained']}/{cell['n']}"])
+    first = a.get("lead_first") or {}
+    if first.get("n"):
+        rows.append(["led clauses cited first (dept_tasks)", first["value"],
+                     f"{first['correct']}/{first['n']}"])
     out += _table(["metric", "value", "count"], rows)
     errors = a.get("errors") or []
     if errors:
@@ -268,6 +297,8 @@ def _answer_failures(result: EvalResult) -> list[str]:
             failed.append(f"lead {'、'.join(a['lead']) or '∅'}")
         if a["contains_ok"] is False:
             failed.append("value missing")
+        if a.get("lead_first") is False:
+            failed.append("led clauses not cited first")
         if a["abstained"] and q["gold"]:
             failed.append("abstained (in scope)")
         if not a["abstained"] and not q["gold"]:

@@ -23,8 +23,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from corpus.errors import PolicyError
 from eval import metrics as M
-from eval.questions import Question, qrels, select_split
+from eval.questions import (
+    Question,
+    RecordCatalog,
+    resolve_gold,
+    select_split,
+)
 from eval.report import write_report, write_run  # re-exported: the run API in one place
 from eval.trec import rank_scores
 
@@ -55,9 +61,11 @@ class EvalResult:
     * ``significance`` — :func:`eval.metrics.significance` or None;
     * ``answers`` — :func:`eval.metrics.answer_metrics` (+ ``errors``) or None;
     * ``abstention`` — ``{mode: best row of abstention_sweep on top-hit scores}``;
-    * ``questions`` — one dict per question: id, type, split, question, gold,
-      ``retrieval: {mode: {ids, scores, first_gold_rank, latency_ms}}``, ``answer``;
-    * ``problems`` — question-file lines that were skipped (set by the caller).
+    * ``questions`` — one dict per question: id, type, split, question, gold (as written),
+      ``grades`` (graded gold only), ``qrels`` (``{record id: grade}``, gold expanded to
+      records), ``retrieval: {mode: {ids, scores, first_gold_rank, latency_ms}}``, ``answer``;
+    * ``problems`` — question lines that were skipped: those whose gold names nothing in
+      the index (set by :func:`run`); callers add the malformed lines of the file.
     """
 
     settings: dict[str, Any]
@@ -76,8 +84,9 @@ class EvalResult:
         return list(self.settings["modes"])
 
     def qrels(self) -> dict[str, dict[str, int]]:
-        """``{qid: {gold id: 1}}`` of the in-scope questions evaluated."""
-        return {q["id"]: {g: 1 for g in q["gold"]} for q in self.questions if q["gold"]}
+        """``{qid: {record id: grade}}`` of the in-scope questions evaluated (gold expanded)."""
+        return {q["id"]: q.get("qrels") or {g: 1 for g in q["gold"]}
+                for q in self.questions if q["gold"]}
 
     def ranked(self, mode: str) -> dict[str, list[tuple[str, float]]]:
         """``{qid: [(record id, k+1−rank)]}`` of ``mode`` for every question (TREC/ranx)."""
@@ -167,25 +176,28 @@ def qa_answer_fn(index: Any, settings: Any = None, doc_filter: bool = False) -> 
 
     def answer_fn(question: dict[str, Any]) -> Mapping[str, Any]:
         q = Question(id=question["id"], question=question["question"], type=question["type"],
-                     gold=tuple(question["gold"]), doc=question.get("doc"))
+                     gold=(), doc=question.get("doc"))
         filters = _filters_for(q, doc_filter)
         return answer(question["question"], index, filters=filters, settings=settings).to_dict()
 
     return answer_fn
 
 
-def _answer_summary(question: Question, answer: Mapping[str, Any]) -> dict[str, Any]:
+def _answer_summary(question: Question, answer: Mapping[str, Any],
+                    lead_ids: Sequence[str] | None = None) -> dict[str, Any]:
     departments = answer.get("departments") or {}
     text = answer.get("answer") or ""
+    citations = M.citation_ids(answer)
     return {
         "intent": answer.get("intent"), "abstained": bool(answer.get("abstained", False)),
         "answer": text, "notice": answer.get("notice", ""),
         "lead": list(departments.get("lead") or []),
-        "citations": [f"{c.get('doc_id')}#{c.get('path')}" for c in answer.get("citations") or []],
+        "citations": citations,
         "lead_ok": None if question.lead is None else set(departments.get("lead") or [])
         == set(question.lead),
         "contains_ok": None if question.contains is None
         else all(s in text for s in question.contains),
+        "lead_first": M.lead_first(lead_ids, citations) if lead_ids else None,
     }
 
 
@@ -194,8 +206,14 @@ def run(questions: Sequence[Question], index: Searcher, modes: Sequence[str] = M
         fusion: str = "weighted", dense_weight: float = 0.5, candidates: int = 100,
         doc_filter: bool = False, stat_tests: Sequence[str] = M.STAT_TESTS,
         max_p: float = 0.05, warmup: bool = True, progress: Progress | None = None,
-        source: str | None = None) -> EvalResult:
+        source: str | None = None, strict: bool = False) -> EvalResult:
     """Search every question in every mode (timed), answer it if ``answer_fn``, score all.
+
+    Gold ids are first expanded against the index's records (``index.records``; an index
+    without them takes the ids as written): a part, section, chapter or whole document
+    stands for every record inside it. A question whose gold names nothing raises
+    :class:`eval.questions.UnknownGoldError` with ``strict``; otherwise it is skipped and
+    listed in ``result.problems`` (line, question id, gold id).
 
     ``split`` ("dev" | "test" | None/"all") selects questions; ``fusion``/``dense_weight``/
     ``candidates`` go to ``index.search`` (hybrid uses them); ``doc_filter`` restricts
@@ -208,7 +226,19 @@ def run(questions: Sequence[Question], index: Searcher, modes: Sequence[str] = M
     metric_names = _metrics_for(k)
     questions = select_split(questions, split)
     if not questions:
-        raise ValueError(f"no questions to evaluate (split {split or 'all'})")
+        raise PolicyError("empty_question_file", f"no questions to evaluate (split {split or 'all'})",
+                          "choose another split, or add questions")
+    resolved = resolve_gold(questions, RecordCatalog.from_index(index), strict=strict,
+                            source=source)
+    questions = resolved.questions
+    if not questions:
+        first = resolved.problems[0]
+        where = f"{source or '<questions>'}:{first.line}: " if first.line is not None else ""
+        raise PolicyError(
+            "unknown_gold", f"no question left to evaluate: every question's gold names something "
+            f"not in the index, e.g. {where}{first.reason}",
+            "add the question set's documents (policyqa corpus build PATHS…) or fix the ids")
+    gold = resolved.qrels
     say = progress or (lambda fraction, message: None)
     options = {"fusion": fusion, "dense_weight": dense_weight, "candidates": candidates}
     if warmup:
@@ -222,17 +252,26 @@ def run(questions: Sequence[Question], index: Searcher, modes: Sequence[str] = M
     errors: list[dict[str, str]] = []
     steps = len(questions) * (len(modes) + (1 if answer_fn else 0))
     done = 0
-    for q in questions:
+    for number, q in enumerate(questions, 1):
         entry: dict[str, Any] = {"id": q.id, "type": q.type, "split": q.split,
                                  "question": q.question, "gold": list(q.gold), "retrieval": {}}
+        if q.grades is not None:
+            entry["grades"] = list(q.grades)
+        if q.gold:
+            entry["qrels"] = gold[q.id]
+        for name in ("dept", "lead_gold", "near"):
+            if getattr(q, name) is not None:
+                value = getattr(q, name)
+                entry[name] = list(value) if isinstance(value, tuple) else value
+        counter = f"{number}/{len(questions)}"
         for mode in modes:
             ids, scores, elapsed = _search(index, q, mode, k, options, doc_filter)
             latencies[mode].append(elapsed)
             entry["retrieval"][mode] = {"ids": ids, "scores": scores, "latency_ms": elapsed,
-                                        "first_gold_rank": M.first_relevant_rank(q.gold, ids)
+                                        "first_gold_rank": M.first_relevant_rank(gold[q.id], ids)
                                         if q.gold else None}
             done += 1
-            say(done / steps, f"{mode} {q.id}")
+            say(done / steps, f"{mode} {counter} {q.id}")
         if answer_fn is not None:
             error = None
             start = time.perf_counter()
@@ -244,18 +283,18 @@ def run(questions: Sequence[Question], index: Searcher, modes: Sequence[str] = M
                 errors.append({"id": q.id, "error": error})
             answer_latency.append((time.perf_counter() - start) * 1000)
             answers[q.id] = answer
-            entry["answer"] = {**_answer_summary(q, answer), "latency_ms": answer_latency[-1],
-                               "error": error}
+            entry["answer"] = {**_answer_summary(q, answer, resolved.lead_gold.get(q.id)),
+                               "latency_ms": answer_latency[-1], "error": error}
             done += 1
-            say(done / steps, f"answer {q.id}")
+            say(done / steps, f"answer {counter} {q.id}")
         per_question.append(entry)
 
-    gold = qrels(questions)
     runs = {mode: {e["id"]: dict(rank_scores(e["retrieval"][mode]["ids"], k)) for e in per_question}
             for mode in modes}
     say(1.0, "metrics")
     retrieval = {mode: M.evaluate(gold, runs[mode], metric_names) for mode in modes}
-    by_type = {mode: M.evaluate_by_type(questions, runs[mode], metric_names) for mode in modes}
+    by_type = {mode: M.evaluate_by_type(questions, runs[mode], metric_names, qrels=gold)
+               for mode in modes}
     curves = {mode: M.recall_curve(gold, runs[mode], min(k, 10)) if gold else [] for mode in modes}
     latency = {mode: latency_summary(latencies[mode]) for mode in modes}
     if answer_fn is not None:
@@ -266,7 +305,8 @@ def run(questions: Sequence[Question], index: Searcher, modes: Sequence[str] = M
            else None)
     answer_scores = None
     if answer_fn is not None:
-        answer_scores = {**M.answer_metrics(questions, answers), "errors": errors}
+        answer_scores = {**M.answer_metrics(questions, answers, resolved.lead_gold),
+                         "errors": errors}
     abstention = {}
     for mode in modes:
         top = {e["id"]: (e["retrieval"][mode]["scores"] or [0.0])[0] for e in per_question}
@@ -282,20 +322,23 @@ def run(questions: Sequence[Question], index: Searcher, modes: Sequence[str] = M
         "warmup": warmup, "answers": answer_fn is not None,
         "n_questions": len(questions), "n_in_scope": len(gold),
         "n_out_of_scope": sum(not q.in_scope for q in questions),
-        "index": _index_info(index), "missing_gold": missing_gold(questions, index),
+        "index": _index_info(index), "missing_gold": resolved.missing,
+        "n_skipped": len(resolved.problems), "strict": strict,
     }  # fmt: skip
     return EvalResult(settings=settings, retrieval=retrieval, by_type=by_type,
                       recall_curves=curves, latency_ms=latency, significance=sig,
-                      answers=answer_scores, abstention=abstention, questions=per_question)
+                      answers=answer_scores, abstention=abstention, questions=per_question,
+                      problems=[p.to_dict() for p in resolved.problems])
 
 
 def missing_gold(questions: Iterable[Question], index: Any) -> list[str]:
-    """Gold record ids the index does not hold (a document missing from the corpus, or a
-    stale gold label); [] when the index cannot look records up."""
-    lookup = getattr(index, "record", None)
-    if not callable(lookup):
+    """Gold ids (``gold`` and ``lead_gold``) that name no record of the index (a document
+    missing from the corpus, or a stale gold label); [] when the index has no records."""
+    catalog = RecordCatalog.from_index(index)
+    if catalog is None:
         return []
-    return sorted({g for q in questions for g in q.gold if lookup(g) is None})
+    ids = {g for q in questions for g in (*q.gold, *(q.lead_gold or ()))}
+    return sorted(g for g in ids if not catalog.expand(g))
 
 
 def _index_info(index: Any) -> dict[str, Any]:
@@ -342,10 +385,11 @@ def tune(questions_dev: Sequence[Question], index: Searcher,
     ``split=None`` uses every question given. Query vectors are computed once per query.
     """
     metric_names = _metrics_for(k)
-    questions = [q for q in select_split(questions_dev, split) if q.gold]
+    resolved = resolve_gold([q for q in select_split(questions_dev, split) if q.gold],
+                            RecordCatalog.from_index(index))
+    questions, gold = resolved.questions, resolved.qrels
     if not questions:
         raise ValueError(f"no in-scope questions to tune on (split {split or 'all'})")
-    gold = qrels(questions)
     say = progress or (lambda fraction, message: None)
     grid = [(f, w) for f in fusions for w in dense_weights]
     rows = []

@@ -87,7 +87,7 @@ BAD_FILE_LINES = [
     '["not", "an", "object"]',                                                      # 3
     '',                                                                             # 4 blank
     '{"id": "no-gold", "question": "x", "type": "topical"}',                        # 5
-    '{"id": "bad-gold", "question": "x", "type": "topical", "gold": ["no-hash"]}',  # 6
+    '{"id": "bad-gold", "question": "x", "type": "topical", "gold": ["d#a#b"]}',    # 6
     '{"id": "oos", "question": "x", "type": "out_of_scope", "gold": ["d#1"]}',      # 7
     '{"id": "ok-1", "question": "x", "type": "topical", "gold": ["d#1"]}',          # 8 dup
     '{"id": "typo", "question": "x", "type": "topical", "gold": ["d#1"], "contain": ["1"]}',
@@ -336,7 +336,7 @@ def test_report_writes_markdown_plots_json_and_runs(tmp_path):
 def cli():
     import click
 
-    from eval.cli import register
+    from app.cli_eval import register
 
     @click.group()
     def main() -> None:

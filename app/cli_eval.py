@@ -1,9 +1,5 @@
-"""``policyqa eval``: registered onto the CLI group by :func:`register`.
-
-In ``app/cli.py``::
-
-    from eval.cli import register as register_eval
-    register_eval(main)
+"""``policyqa eval``: a question file scored on the served index through the core
+(:meth:`core.Assistant.evaluate`), registered onto the CLI group by :func:`register`.
 
 Only click is imported here; ranx, matplotlib, the index and qa load when the command runs.
 """
@@ -11,11 +7,13 @@ Only click is imported here; ranx, matplotlib, the index and qa load when the co
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
 
-MODES = ("bm25", "dense", "hybrid")
+from app.cli_common import domain_errors, home_option, settings_for
+from corpus.config import MODES
 
 
 def _parse_modes(ctx: click.Context, param: click.Parameter, value: str) -> tuple[str, ...]:
@@ -81,55 +79,26 @@ def register(main: click.Group) -> None:
     @click.option("--report", "report_dir", type=click.Path(file_okay=False, path_type=Path),
                   help="Write report.md, plots, results.json and TREC files into this folder.")
     @click.option("--json", "as_json", is_flag=True, help="Print the full result as JSON.")
-    @click.option("--strict", is_flag=True, help="Stop at the first malformed question line.")
+    @click.option("--strict", is_flag=True,
+                  help="Stop at the first malformed line or gold id that names nothing "
+                       "in the index (default: skip such questions with a warning).")
     @click.option("--no-answers", is_flag=True, help="Retrieval only; do not call qa.answer.")
-    @click.option("--home", envvar="POLICYQA_HOME", help="Artifact home (default .policyqa/).")
+    @home_option
     def eval_command(questions_path: Path, modes: tuple[str, ...], split: str,
                      run_out: Path | None, report_dir: Path | None, as_json: bool, strict: bool,
                      no_answers: bool, home: str | None) -> None:
         """Score retrieval (and answers) on a question set: Recall@k, MRR, nDCG per mode and
         question type, significance of hybrid vs the best single mode, latency."""
-        from corpus.config import get_settings
-        from eval.questions import QuestionFileError, load_questions
+        from core import Assistant
+        from eval.progress import progress_reporter
+
+        with domain_errors(), progress_reporter("eval", stream=sys.stderr, disable=as_json) as progress:
+            result = Assistant(settings_for(home)).evaluate(
+                questions_path, modes, split=split, answers=not no_answers, strict=strict,
+                progress=progress)
+        for p in result.problems:
+            click.echo(f"warning: {questions_path}:{p['line']}: {p['reason']} (skipped)", err=True)
         from eval.report import write_report, write_run
-        from eval.run import qa_answer_fn, run
-        from index import IndexProblem, open_index
-
-        settings = get_settings().with_overrides(home=Path(home) if home else None)
-        try:
-            questions, problems = load_questions(questions_path, strict=strict, split=split)
-        except (QuestionFileError, OSError) as exc:
-            raise click.ClickException(str(exc)) from exc
-        for p in problems:
-            click.echo(f"warning: {questions_path}:{p.line}: {p.reason} (skipped)", err=True)
-        if not questions:
-            raise click.ClickException(f"{questions_path}: no valid questions in split {split}")
-
-        from tqdm import tqdm
-
-        bar = tqdm(total=1000, desc="eval", disable=as_json, leave=False)
-
-        def progress(fraction: float, message: str) -> None:
-            bar.set_postfix_str(message[:30])
-            bar.n = int(fraction * 1000)
-            bar.refresh()
-
-        try:
-            with bar:
-                index = open_index(settings)
-                answer_fn = None if no_answers else qa_answer_fn(index, settings)
-                result = run(questions, index, modes=modes, answer_fn=answer_fn,
-                             fusion=settings.fusion, dense_weight=settings.dense_weight,
-                             candidates=settings.candidates, split=split, progress=progress,
-                             source=str(questions_path))
-        except (IndexProblem, FileNotFoundError, ValueError, RuntimeError, ImportError) as exc:
-            raise click.ClickException(str(exc)) from exc
-        result.problems = [p.to_dict() for p in problems]
-        missing = result.settings["missing_gold"]
-        if missing:
-            click.echo(f"warning: {len(missing)} gold record id(s) are not in the index, e.g. "
-                       f"{missing[0]} — add the question set's documents to the corpus "
-                       "(policyqa corpus build PATHS…)", err=True)
 
         written: list[Path] = []
         try:

@@ -1,0 +1,512 @@
+"""The library benchmark: the plan plus related national laws, every question file at once.
+
+``python -m eval.library [--split dev|test|all] [--report DIR] [--home DIR] [--no-answers]``
+(``make eval-library``):
+
+1. reads the versioned document list ``eval/library/documents.txt`` (paths under
+   ``$POLICYQA_SHARED/corpora/lawrefbook/``);
+2. builds a library home (default ``.policyqa/library``) with those documents and opens
+   its index — rebuilt only when stale, re-using the vectors of unchanged texts, so a
+   second run is fast;
+3. evaluates each ``eval/questions/library-*.jsonl`` that exists, with no document filter
+   (gold is expanded against the library's records: parts, chapters, whole documents);
+4. writes ``report.md`` (summary across files, by type, answers, then a section per file),
+   ``results.json``, plots and per-file sub-folders (``library-plan/`` …: report.md,
+   plots, results.json with every question, TREC qrels and runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from corpus.config import REPO_ROOT, Settings
+from eval import metrics as M
+from eval.progress import progress_reporter
+from eval.questions import Problem, QuestionFileError, load_questions
+from eval.report import (
+    METRIC_LABELS,
+    _fmt,
+    _table,
+    plot_mrr_by_type,
+    plot_recall_curves,
+    render_markdown,
+    write_report,
+)
+from eval.run import MODES, AnswerFn, EvalResult, _jsonable, qa_answer_fn, run
+
+DOCUMENTS = REPO_ROOT / "eval" / "library" / "documents.txt"
+QUESTIONS_DIR = REPO_ROOT / "eval" / "questions"
+QUESTION_GLOB = "library-*.jsonl"
+REPORT_DIR = REPO_ROOT / "eval" / "report-library"
+#: The summary's metrics (every per-file section has them all).
+SUMMARY_METRICS = ("mrr@10", "recall@5", "ndcg@10")
+ALL = "all files"
+
+
+class LibraryError(Exception):
+    """A problem the user can fix (missing shared corpus, no question files, …)."""
+
+
+# ---------------------------------------------------------------- documents
+def lawrefbook_dir(settings: Settings) -> Path:
+    """Where the document list's paths live: ``<shared>/corpora/lawrefbook``."""
+    return settings.shared / "corpora" / "lawrefbook"
+
+
+def read_documents(list_path: Path, root: Path) -> list[Path]:
+    """The documents of ``list_path`` (one path under ``root`` a line; ``#`` comments and
+    blank lines skipped). Raises :class:`LibraryError` naming the list, the missing file
+    and ``POLICYQA_SHARED``."""
+    try:
+        lines = Path(list_path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise LibraryError(f"cannot read the document list {list_path}: {exc}") from exc
+    paths = []
+    for number, line in enumerate(lines, 1):
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        path = root / entry
+        if not path.is_file():
+            hint = ("" if root.is_dir() else
+                    f" ({root} does not exist: point POLICYQA_SHARED at the shared folder "
+                    "that holds corpora/lawrefbook)")
+            raise LibraryError(f"{list_path}:{number}: document {path} not found{hint}; set "
+                               "POLICYQA_SHARED to the shared folder or fix the list")
+        paths.append(path)
+    if not paths:
+        raise LibraryError(f"{list_path}: no documents listed")
+    return paths
+
+
+def prune_documents(settings: Settings, keep: Sequence[Path]) -> list[str]:
+    """Remove documents added to ``settings``' home that the list no longer names (the
+    library home holds exactly the listed documents); return their ids."""
+    from corpus.sources import doc_id_for, remove_document
+
+    root = settings.user_docs_dir
+    if not root.is_dir():
+        return []
+    wanted = {doc_id_for(p) for p in keep}
+    removed = []
+    for folder in sorted(root.iterdir()):
+        if folder.is_dir() and not folder.name.startswith(".") and folder.name not in wanted \
+                and (folder / "manifest.json").is_file():
+            remove_document(folder.name, root)
+            removed.append(folder.name)
+    return removed
+
+
+def build_library(settings: Settings, documents: Sequence[Path],
+                  progress: Callable[[float, str], None] | None = None) -> tuple[Any, dict]:
+    """``(index, corpus report)``: the corpus of the plan + ``documents`` in
+    ``settings.home``, and its index (rebuilt only when stale)."""
+    import corpus
+    from index import open_index
+
+    prune_documents(settings, documents)
+    report = corpus.build(settings, paths=list(documents))
+    index = open_index(settings, progress=progress)
+    return index, report
+
+
+# ---------------------------------------------------------------- evaluation
+@dataclass
+class FileResult:
+    """One question file: its result, or why it has none."""
+
+    name: str
+    path: Path
+    result: EvalResult | None = None
+    problems: list[Problem] = field(default_factory=list)
+    #: Set when the file could not be evaluated (the run fails).
+    error: str | None = None
+    #: Set when the file has nothing to evaluate in the split (not a failure).
+    note: str | None = None
+
+    @property
+    def folder(self) -> str:
+        return self.name.removesuffix(".jsonl")
+
+
+@dataclass
+class LibraryResult:
+    settings: dict[str, Any]
+    files: list[FileResult]
+    summary: dict[str, Any]
+
+    @property
+    def failed(self) -> list[FileResult]:
+        return [f for f in self.files if f.error]
+
+    def to_dict(self) -> dict[str, Any]:
+        files = {}
+        for f in self.files:
+            entry: dict[str, Any] = {"path": str(f.path), "error": f.error, "note": f.note}
+            if f.result is not None:
+                data = f.result.to_dict()
+                data.pop("questions")
+                entry.update(data, details=f"{f.folder}/results.json")
+            else:
+                entry["problems"] = [p.to_dict() for p in f.problems]
+            files[f.name] = entry
+        return _jsonable({"settings": self.settings, "summary": self.summary, "files": files})
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the repository when inside it (for titles and messages)."""
+    try:
+        return str(Path(path).resolve().relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def question_files(folder: Path) -> list[Path]:
+    """The ``library-*.jsonl`` files of ``folder``, sorted."""
+    return sorted(Path(folder).glob(QUESTION_GLOB))
+
+
+def evaluate_file(path: Path, index: Any, split: str, answer_fn: AnswerFn | None,
+                  settings: Settings, strict: bool = False,
+                  progress: Callable[[float, str], None] | None = None,
+                  modes: Sequence[str] = MODES) -> FileResult:
+    """Run one question file over the whole library (no document filter)."""
+    entry = FileResult(path.name, path)
+    try:
+        questions, entry.problems = load_questions(path, strict=strict, split=split)
+    except (QuestionFileError, OSError) as exc:
+        entry.error = str(exc)
+        return entry
+    if not questions:
+        entry.note = f"no valid questions in split {split}"
+        return entry
+    try:
+        entry.result = run(questions, index, modes=modes, answer_fn=answer_fn,
+                           fusion=settings.fusion, dense_weight=settings.dense_weight,
+                           candidates=settings.candidates, split=split, progress=progress,
+                           source=display_path(path), strict=strict)
+    except ValueError as exc:
+        entry.error = str(exc)
+        return entry
+    entry.result.problems = [p.to_dict() for p in entry.problems] + entry.result.problems
+    return entry
+
+
+def evaluate_library(index: Any, paths: Sequence[Path], settings: Settings,
+                     split: str = "all", answer_fn: AnswerFn | None = None,
+                     strict: bool = False, modes: Sequence[str] = MODES,
+                     progress_stream: Any = None, info: Mapping[str, Any] | None = None,
+                     ) -> LibraryResult:
+    """Evaluate every question file in ``paths`` on ``index``; summarize across files."""
+    files = []
+    for path in paths:
+        with progress_reporter(f"eval {path.stem}", stream=progress_stream) as say:
+            files.append(evaluate_file(path, index, split, answer_fn, settings, strict, say,
+                                       modes))
+    lib_settings = {"date": datetime.now(UTC).isoformat(timespec="seconds"), "split": split,
+                    "modes": list(modes), "answers": answer_fn is not None, "strict": strict,
+                    **(info or {})}
+    return LibraryResult(lib_settings, files, summarize(files, modes))
+
+
+# ---------------------------------------------------------------- summary
+def _pooled(files: Sequence[FileResult], modes: Sequence[str]):
+    """Qrels, runs and types of every evaluated question, ids prefixed with the file."""
+    qrels: dict[str, dict[str, int]] = {}
+    runs: dict[str, dict[str, dict[str, float]]] = {m: {} for m in modes}
+    types: dict[str, str] = {}
+    for f in files:
+        if f.result is None:
+            continue
+        for qid, gold in f.result.qrels().items():
+            qrels[f"{f.folder}/{qid}"] = gold
+        for q in f.result.questions:
+            types[f"{f.folder}/{q['id']}"] = q["type"]
+        for mode in modes:
+            if mode in f.result.modes:
+                for qid, ranked in f.result.ranked(mode).items():
+                    runs[mode][f"{f.folder}/{qid}"] = dict(ranked)
+    return qrels, runs, types
+
+
+def _answers(files: Sequence[FileResult]) -> dict[str, Any] | None:
+    """Answer counts summed over files (abstention, near/far, led clauses first)."""
+    scored = [f.result.answers for f in files if f.result is not None and f.result.answers]
+    if not scored:
+        return None
+
+    def total(*keys: str) -> int:
+        out = 0
+        for a in scored:
+            value: Any = a
+            for key in keys:
+                value = (value or {}).get(key)
+            out += int(value or 0)
+        return out
+
+    def ratio(a: int, b: int) -> float | None:
+        return a / b if b else None
+
+    tp, fp, fn = (total("abstention", x) for x in ("tp", "fp", "fn"))
+    out = {
+        "n": total("n"),
+        "abstention": {"tp": tp, "fp": fp, "fn": fn, "tn": total("abstention", "tn"),
+                       "precision": ratio(tp, tp + fp), "recall": ratio(tp, tp + fn)},
+        "false_abstention": {"n": total("false_abstention", "n"), "abstained": fp,
+                             "rate": ratio(fp, total("false_abstention", "n"))},
+        "lead_first": {"n": total("lead_first", "n"), "correct": total("lead_first", "correct"),
+                       "value": ratio(total("lead_first", "correct"), total("lead_first", "n"))},
+        "errors": sum(len(a.get("errors") or []) for a in scored),
+    }
+    for name in ("abstention_near", "abstention_far"):
+        n, hit = total(name, "n"), total(name, "abstained")
+        out[name] = {"n": n, "abstained": hit, "recall": ratio(hit, n)}
+    return out
+
+
+def summarize(files: Sequence[FileResult], modes: Sequence[str] = MODES) -> dict[str, Any]:
+    """``{"retrieval": {file | ALL: {mode: {metric, "n"}}}, "by_type": {mode: {type: …}},
+    "recall_curves": {mode: […]}, "answers": pooled counts or None}``."""
+    retrieval: dict[str, dict[str, dict[str, float]]] = {}
+    for f in files:
+        if f.result is not None:
+            n = f.result.settings["n_in_scope"]
+            retrieval[f.name] = {m: {**{x: f.result.retrieval[m].get(x) for x in SUMMARY_METRICS},
+                                     "n": n} for m in f.result.modes}
+    qrels, runs, types = _pooled(files, modes)
+    if len(retrieval) > 1:
+        retrieval[ALL] = {m: {**M.evaluate(qrels, runs[m], SUMMARY_METRICS), "n": len(qrels)}
+                          for m in modes}
+    return {
+        "retrieval": retrieval,
+        "by_type": {m: M.evaluate_groups(qrels, runs[m], types, SUMMARY_METRICS) for m in modes},
+        "recall_curves": {m: M.recall_curve(qrels, runs[m], 10) if qrels else [] for m in modes},
+        "answers": _answers(files),
+        "n_questions": sum(f.result.settings["n_questions"] for f in files if f.result),
+        "n_skipped": sum(len(f.result.problems) if f.result else len(f.problems) for f in files),
+    }
+
+
+# ---------------------------------------------------------------- report
+def write_library_report(lib: LibraryResult, folder: Path) -> dict[str, Path]:
+    """``report.md``, ``results.json``, ``mrr_by_file.png``, ``mrr_by_type.png``,
+    ``recall_at_k.png`` and one sub-folder per evaluated file (:func:`write_report`)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"report": folder / "report.md", "results": folder / "results.json",
+             "file_plot": folder / "mrr_by_file.png", "type_plot": folder / "mrr_by_type.png",
+             "recall_plot": folder / "recall_at_k.png"}
+    file_paths = {f.name: write_report(f.result, folder / f.folder)
+                  for f in lib.files if f.result is not None}
+    s = lib.summary
+    modes = lib.settings["modes"]
+    by_file = {m: {name.removesuffix(".jsonl"): cells[m] for name, cells in s["retrieval"].items()
+                   if m in cells and cells[m].get("n")} for m in modes}
+    plot_mrr_by_type(by_file, paths["file_plot"], title="MRR@10 per question file")
+    plot_mrr_by_type(s["by_type"], paths["type_plot"],
+                     title="MRR@10 per question type (all files)")
+    plot_recall_curves(s["recall_curves"], paths["recall_plot"])
+    paths["results"].write_text(json.dumps(lib.to_dict(), ensure_ascii=False, indent=1,
+                                           allow_nan=False) + "\n", encoding="utf-8")
+    paths["report"].write_text(render_library_markdown(lib, paths, file_paths),
+                               encoding="utf-8")
+    return paths
+
+
+def _answers_rows(a: Mapping[str, Any]) -> list[list[Any]]:
+    rows = [["abstention precision", a["abstention"]["precision"],
+             f"{a['abstention']['tp']}/{a['abstention']['tp'] + a['abstention']['fp']}"],
+            ["abstention recall", a["abstention"]["recall"],
+             f"{a['abstention']['tp']}/{a['abstention']['tp'] + a['abstention']['fn']}"],
+            ["abstention recall, near out-of-scope", a["abstention_near"]["recall"],
+             f"{a['abstention_near']['abstained']}/{a['abstention_near']['n']}"],
+            ["abstention recall, far out-of-scope", a["abstention_far"]["recall"],
+             f"{a['abstention_far']['abstained']}/{a['abstention_far']['n']}"],
+            ["false abstention rate (in scope)", a["false_abstention"]["rate"],
+             f"{a['false_abstention']['abstained']}/{a['false_abstention']['n']}"],
+            ["led clauses cited first (dept_tasks)", a["lead_first"]["value"],
+             f"{a['lead_first']['correct']}/{a['lead_first']['n']}"]]
+    return rows
+
+
+def render_library_markdown(lib: LibraryResult, paths: Mapping[str, Path] | None = None,
+                            file_paths: Mapping[str, Mapping[str, Path]] | None = None) -> str:
+    """The combined report: summary tables, then each file's report as a section."""
+    st, s = lib.settings, lib.summary
+    labels = [METRIC_LABELS[m] for m in SUMMARY_METRICS]
+    out = ["# policyqa library benchmark", "",
+           (f"{st['date']} · split {st['split']} · {s['n_questions']} questions in "
+            f"{sum(f.result is not None for f in lib.files)} file(s) · "
+            f"{len(st.get('documents') or [])} law(s) + the shipped plan · "
+            f"{st.get('records', '?')} records · no document filter"), ""]
+    if lib.failed:
+        out += [f"**{len(lib.failed)} question file(s) failed:**", ""]
+        out += _table(["file", "error"], ([f.name, f.error] for f in lib.failed))
+
+    out += ["## Summary (in-scope questions)", ""]
+    rows = []
+    for name, cells in s["retrieval"].items():
+        for mode, cell in cells.items():
+            rows.append([f"**{name}**" if name == ALL else name, mode, cell.get("n"),
+                         *(cell.get(m) for m in SUMMARY_METRICS)])
+    for f in lib.files:
+        if f.result is None:
+            rows.append([f.name, "–", 0, *(["–"] * len(SUMMARY_METRICS))])
+    out += _table(["file", "mode", "n", *labels], rows)
+    if paths:
+        out += [(f"![MRR@10 per question file]({paths['file_plot'].name}) "
+                f"![Recall@k, all files]({paths['recall_plot'].name})"), ""]
+
+    out += ["## By question type (all files)", ""]
+    rows = []
+    types = sorted({t for table in s["by_type"].values() for t in table})
+    for t in types:
+        for mode, table in s["by_type"].items():
+            cell = table.get(t, {})
+            rows.append([t, int(cell.get("n", 0)), mode, *(cell.get(m) for m in SUMMARY_METRICS)])
+    out += _table(["type", "n", "mode", *labels], rows)
+    if paths:
+        out += [f"![MRR@10 per question type]({paths['type_plot'].name})", ""]
+
+    out += ["## Answers (all files)", ""]
+    a = s["answers"]
+    if a is None:
+        out += ["Not evaluated (retrieval only, `--no-answers`).", ""]
+    else:
+        out += _table(["metric", "value", "count"], _answers_rows(a))
+        out += [("Positive = out of scope (should abstain). Near out-of-scope questions are "
+                 "close to the library's topics, far ones are not. *Led clauses cited first*: "
+                 "the answer's citations start with every clause the department leads "
+                 "(`lead_gold`)."), ""]
+        if a["errors"]:
+            out += [f"**{a['errors']} answer(s) raised an error** (see the file sections).", ""]
+
+    out += ["## Documents", "", "The shipped plan and, from `lawrefbook`:", ""]
+    out += [f"- {d}" for d in st.get("documents") or []] + [""]
+    for key, label in (("model", "model"), ("corpus_hash", "corpus hash"),
+                       ("build_s", "build / open seconds"), ("eval_s", "evaluation seconds")):
+        if st.get(key) is not None:
+            out += [f"{label}: {_fmt(st[key], 1)}  "]
+    out += [""]
+
+    for f in lib.files:
+        if f.result is None:
+            out += [f"## {f.name}", "", f.error or f.note or "not evaluated", ""]
+            if f.problems:
+                out += _table(["line", "reason"], ([p.line, p.reason] for p in f.problems))
+            continue
+        fp = dict((file_paths or {}).get(f.name) or {}) or None
+        out += [render_markdown(f.result, fp, level=2, link_prefix=f"{f.folder}/"), ""]
+    return "\n".join(out)
+
+
+def summary_lines(lib: LibraryResult) -> list[str]:
+    """Plain-text summary for the terminal."""
+    head = f"{'file':<24}{'mode':<8}{'n':>5}" + "".join(f"{METRIC_LABELS[m]:>9}"
+                                                      for m in SUMMARY_METRICS)
+    lines = [f"split {lib.settings['split']}: {lib.summary['n_questions']} questions", head]
+    for name, cells in lib.summary["retrieval"].items():
+        for mode, cell in cells.items():
+            lines.append(f"{name:<24}{mode:<8}{cell.get('n') or 0:>5}"
+                         + "".join(f"{_fmt(cell.get(m)):>9}" for m in SUMMARY_METRICS))
+    for f in lib.files:
+        if f.result is None:
+            lines.append(f"{f.name:<24}{'–':<8}{0:>5}  {f.error or f.note}")
+    a = lib.summary["answers"]
+    if a:
+        lines.append(f"answers: abstention P {_fmt(a['abstention']['precision'])} "
+                     f"R {_fmt(a['abstention']['recall'])} "
+                     f"(near {_fmt(a['abstention_near']['recall'])}, "
+                     f"far {_fmt(a['abstention_far']['recall'])}), "
+                     f"false abstention {_fmt(a['false_abstention']['rate'])}, "
+                     f"led clauses first {_fmt(a['lead_first']['value'])}, errors {a['errors']}")
+    return lines
+
+
+# ---------------------------------------------------------------- command
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m eval.library",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--split", choices=("dev", "test", "all"), default="all",
+                        help="only the questions of this split (default: all)")
+    parser.add_argument("--report", type=Path, default=REPORT_DIR,
+                        help=f"report folder (default {REPORT_DIR.relative_to(REPO_ROOT)})")
+    parser.add_argument("--home", type=Path, default=None,
+                        help="library home (default: <POLICYQA_HOME or .policyqa>/library)")
+    parser.add_argument("--no-answers", action="store_true",
+                        help="retrieval only; do not call the answer layer")
+    parser.add_argument("--strict", action="store_true",
+                        help="a malformed line or a gold id naming nothing fails its file "
+                             "(default: such questions are skipped with a warning)")
+    parser.add_argument("--documents", type=Path, default=DOCUMENTS,
+                        help="document list (default eval/library/documents.txt)")
+    parser.add_argument("--questions", type=Path, default=QUESTIONS_DIR,
+                        help=f"folder of {QUESTION_GLOB} files (default eval/questions)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None, stdout: Any = None, stderr: Any = None) -> int:
+    """The command; returns the exit status (0 ok, 1 an error or a failed question file)."""
+    args = parse_args(argv)
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+
+    def say(line: str, stream: Any = out) -> None:
+        print(line, file=stream, flush=True)
+
+    try:
+        base = Settings()
+        settings = Settings(home=args.home if args.home else base.home / "library")
+        root = lawrefbook_dir(settings)
+        documents = read_documents(args.documents, root)
+        paths = question_files(args.questions)
+        if not paths:
+            raise LibraryError(f"no {QUESTION_GLOB} question files in {args.questions}")
+        say(f"library home {settings.home}: the plan + {len(documents)} document(s) "
+            f"from {args.documents}", err)
+        start = time.perf_counter()
+        with progress_reporter("index", stream=err) as progress:
+            index, report = build_library(settings, documents, progress)
+        build_s = time.perf_counter() - start
+        say(f"corpus: {report['records']} records in {len(report['documents'])} documents; "
+            f"index ready in {build_s:.1f} s", err)
+        answer_fn = None if args.no_answers else qa_answer_fn(index, settings)
+        info = {"documents": [str(p.relative_to(root)) for p in documents],
+                "records": report["records"], "corpus_hash": report.get("corpus_hash"),
+                "model": ((getattr(index, "manifest", None) or {}).get("model") or {}).get("id"),
+                "home": str(settings.home), "build_s": build_s}
+        start = time.perf_counter()
+        lib = evaluate_library(index, paths, settings, split=args.split, answer_fn=answer_fn,
+                               strict=args.strict, progress_stream=err, info=info)
+        lib.settings["eval_s"] = time.perf_counter() - start
+    except (LibraryError, ValueError, OSError, RuntimeError, ImportError) as exc:
+        say(f"error: {exc}", err)
+        return 1
+    for f in lib.files:
+        problems = ([Problem(p["line"], p["reason"]) for p in f.result.problems]
+                    if f.result is not None else f.problems)
+        for p in problems:
+            say(f"warning: {display_path(f.path)}:{p.line}: {p.reason} (skipped)", err)
+        if f.error:
+            say(f"error: {f.name}: {f.error}", err)
+    try:
+        written = write_library_report(lib, args.report)
+    except OSError as exc:
+        say(f"error: cannot write the report: {exc}", err)
+        return 1
+    for line in summary_lines(lib):
+        say(line)
+    say(f"wrote {written['report']}")
+    return 1 if lib.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
