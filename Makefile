@@ -11,7 +11,7 @@ export GRADIO_ANALYTICS_ENABLED := False
 export HF_HUB_DISABLE_TELEMETRY := 1
 export NO_PROXY := 127.0.0.1,localhost
 
-.PHONY: setup model data run test browser-deps bench eval lint clean
+.PHONY: setup model data run test test-fast browser-deps bench eval eval-library lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,18 +40,26 @@ browser-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }
 
-## test: set everything up and run the whole test suite
+## test: set everything up and run the whole test suite (what CI runs)
 test: setup browser-deps
 	$(PY) -m pytest -q
 
+## test-fast: the quick lane — no browser, load, fault or slow tests (a couple of minutes)
+test-fast: setup
+	$(PY) -m pytest -q -m "not browser and not load and not faults and not slow"
+
 bench: setup
-	$(PY) -m index.bench
+	$(PY) -m tools.bench
 
 eval: setup
 	$(VENV)/bin/policyqa eval eval/questions/plan.jsonl --report eval/report
 
+## eval-library: the plan + twelve laws (eval/library/documents.txt) built and evaluated
+eval-library: setup
+	$(PY) -m eval.library --report eval/report-library
+
 lint: $(STAMP)
-	$(VENV)/bin/ruff check corpus index qa app eval tests
+	$(VENV)/bin/ruff check corpus index qa core app eval tools tests
 
 clean:
 	rm -rf .policyqa

@@ -35,7 +35,7 @@ class PolicyClickError(click.ClickException):
         if self.as_json:
             click.echo(json.dumps(self.error.to_dict(), ensure_ascii=False))
         else:
-            click.echo(f"Error: {self.error.message}" + (f"\n  fix: {self.error.fix}" if self.error.fix else ""),
+            click.echo(f"Error: {self.error.message}" + (f" — {self.error.fix}" if self.error.fix else ""),
                        err=True)
 
 

@@ -55,7 +55,7 @@ def build_app(settings: Settings, *, auth: list[tuple[str, str]] | None = None,
               core: Assistant | None = None) -> gr.Blocks:
     """The Blocks over a core (a new one for ``settings`` when none is given). With
     ``auth`` (user, password) pairs, uploads, removals and evaluations ask for them."""
-    return build_blocks(PolicyWeb(core or Assistant(settings), Gate(auth)))
+    return build_blocks(PolicyWeb(core or Assistant(settings, build_corpus=True), Gate(auth)))
 
 
 def guard_middleware(demo: gr.Blocks) -> list[Middleware]:
@@ -88,7 +88,7 @@ def launch(settings: Settings, host: str = "127.0.0.1", port: int = 7860, **kwar
             "login when the app is reachable from other machines",
             "set POLICYQA_AUTH=user:pass (or POLICYQA_AUTH_FILE=FILE with user:pass lines), or serve on 127.0.0.1")
     clean_stale_scratch()
-    core = Assistant(settings)
+    core = Assistant(settings, build_corpus=True)
     core.index  # noqa: B018 — open (or build) the index before the first visitor
     if not kwargs.get("prevent_thread_lock"):  # a served process (policyqa serve), not a test
         _close_on_signals(core)

@@ -103,8 +103,11 @@ def _quiet(fraction: float, message: str) -> None:
 
 
 class Assistant:
-    def __init__(self, settings: Settings | None = None, index: HybridIndex | None = None):
+    def __init__(self, settings: Settings | None = None, index: HybridIndex | None = None, *,
+                 build_corpus: bool = False):
         self.settings = settings or get_settings()
+        #: Build a missing corpus on first use (the web app); the CLI reports it instead.
+        self.build_corpus = build_corpus
         self._index = index
         self.version = 1 if index is not None else 0
         self._load_lock = threading.Lock()
@@ -128,7 +131,9 @@ class Assistant:
     def _open(self, progress: Progress | None = None) -> HybridIndex:
         try:
             corpus.load_report(self.settings)
-        except FileNotFoundError:
+        except corpus.MissingCorpus:
+            if not self.build_corpus:
+                raise
             log.warning("no corpus at %s; building it", self.settings.build_dir)
             corpus.build(self.settings)
         return open_index(self.settings, rebuild=True, progress=progress)

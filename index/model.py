@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from corpus.config import Settings
+from corpus.errors import PolicyError
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -42,8 +43,11 @@ _LAYER = {"q": "attention.self.query", "k": "attention.self.key", "v": "attentio
           "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm"}  # fmt: skip
 
 
-class ModelNotFoundError(RuntimeError):
-    """The embedding model directory is missing or broken."""
+class ModelNotFoundError(PolicyError):
+    """The embedding model directory is missing or broken (the message says the fix)."""
+
+    def __init__(self, message: str):
+        super().__init__("model_not_found", message)
 
 
 def _read_q4(buf: bytes) -> tuple[dict[str, Any], list[tuple[str, float]], dict, dict]:

@@ -106,7 +106,7 @@ def test_malformed_batch_line_without_json_is_message_and_fix_on_stderr(cli, tmp
     batch.write_text('{"id": "q1", "query": "养老"}\n{"id": "q2", "query": "？？？"}\n', encoding="utf-8")
     result = cli("search", "--batch", str(batch))
     assert result.exit_code == 1 and result.stdout == ""
-    assert result.stderr.startswith(f"Error: {batch}:2: 问题为空") and "\n  fix: " in result.stderr
+    assert result.stderr.startswith(f"Error: {batch}:2: 问题为空") and " — " in result.stderr
 
 
 def test_empty_batch_is_an_error(cli, tmp_path):
@@ -120,7 +120,7 @@ def test_empty_batch_is_an_error(cli, tmp_path):
 def test_unknown_department_is_a_one_line_error(cli):
     result = cli("search", "养老", "--dept", "省魔法部")
     assert result.exit_code == 1 and result.stdout == ""
-    assert result.stderr.startswith("Error: 未找到部门“省魔法部”\n  fix: ") and "Traceback" not in result.output
+    assert result.stderr.startswith("Error: 未找到部门“省魔法部” — ") and "Traceback" not in result.output
     result = cli("search", "养老", "--dept", "省魔法部", "--json")
     assert result.exit_code == 1
     assert json.loads(result.stdout)["error"]["code"] == "unknown_department"

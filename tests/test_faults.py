@@ -3,12 +3,12 @@ the app runs (issue: holds under load, faults and bad input; loses nothing).
 
 Every test works on a private copy of the session's indexed plan home (``index_settings``).
 The CLI runs in a subprocess (``python -m app.cli``) where a crash or a traceback would
-show; ``reports/faults.md`` has the results and timings.
+show; the kill -9 loop and the deterministic kills are :mod:`tools.faults` and
+:mod:`tools.kill_at`; ``reports/faults.md`` has the results and timings.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shutil
@@ -28,18 +28,19 @@ from corpus.config import Settings
 from index.build import build_index, open_index
 from index.hybrid import HybridIndex, search_text, vector_key
 from index.store import SCHEMA_VERSION, StaleIndex, read_manifest
-from tests.conftest import MODEL_PATH
+from tools import faults
+
+pytestmark = pytest.mark.faults
 
 REPO = Path(__file__).resolve().parent.parent
-FAULTS = Path(__file__).resolve().parent / "faults"
+#: The embedding model the index fixtures use (conftest's ``MODEL_PATH``).
+MODEL_PATH = Settings().model_path
 
 
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(f"policyqa_faults_{name}", FAULTS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+def kill_at(point: str, *args: str) -> subprocess.CompletedProcess:
+    """``policyqa args…`` killed at ``point`` by :mod:`tools.kill_at` (in a subprocess)."""
+    return subprocess.run([sys.executable, "-m", "tools.kill_at", point, *args], cwd=REPO, env=cli_env(),
+                          capture_output=True, text=True, timeout=300, check=False)
 
 
 def copy_home(settings: Settings, dest: Path) -> Settings:
@@ -69,12 +70,12 @@ def assert_verifies(settings: Settings, encoder=None) -> HybridIndex:
 # ---------------------------------------------------------------- kill -9
 def test_kill_9_during_index_and_corpus_builds_loses_no_index(index_settings, encoder, tmp_path):
     """6 seeded kills (3 `index build`, 3 `corpus build FILE`); the 20-run report is made by
-    ``python tests/faults/kill_loop.py --runs 20 --report reports/faults.md``."""
-    kill_loop = _load("kill_loop")
-    summary = kill_loop.kill_loop(6, tmp_path / "kill", encoder=encoder, base=index_settings.home, seed=7,
-                                  log=lambda *a: None)
+    ``python -m tools.faults --runs 20 --report reports/faults.md``."""
+    summary = faults.kill_loop(6, tmp_path / "kill", encoder=encoder, base=index_settings.home, seed=7,
+                               log=lambda *a: None)
     report = tmp_path / "faults.md"
-    kill_loop.write_report(report, kill_loop.render(summary, "pytest tests/test_faults.py"))
+    faults.write_report(report, faults.render(summary, "pytest tests/test_faults.py"))
+    assert faults.START in report.read_text(encoding="utf-8")
     detail = json.dumps(summary["runs"], ensure_ascii=False, indent=1)
     assert summary["indexes_lost"] == 0, detail
     assert summary["corpora_lost"] == 0 and summary["documents_lost"] == 0, detail
@@ -103,9 +104,7 @@ def test_kill_9_at_each_step_of_the_atomic_swap_keeps_a_whole_corpus(plan_copy, 
     add_document(upload, plan_copy.user_docs_dir, 20)  # the build will differ from the last one
     before = os.readlink(plan_copy.build_dir)
     records_before = (plan_copy.build_dir / "records.jsonl").read_bytes()
-    proc = subprocess.run([sys.executable, str(FAULTS / "kill_at.py"), point, "corpus", "build",
-                           "--home", str(plan_copy.home)], cwd=REPO, env=cli_env(), capture_output=True,
-                          text=True, timeout=300, check=False)  # fmt: skip
+    proc = kill_at(point, "corpus", "build", "--home", str(plan_copy.home))
     assert proc.returncode == -9, proc.stderr[-2000:]
     records = corpus.load_records(plan_copy)  # a whole corpus serves, the old or the new one
     assert corpus.load_report(plan_copy)["records"] == len(records)
@@ -120,23 +119,25 @@ def test_kill_9_at_each_step_of_the_atomic_swap_keeps_a_whole_corpus(plan_copy, 
 
 
 def test_kill_9_while_replacing_an_added_document_keeps_the_document(plan_copy, tmp_path):
+    """``corpus add --replace`` killed in the middle of the swap (the new source file in place,
+    the old manifest still there): the document is still there and builds, and replacing it
+    again leaves one clean folder."""
     from corpus.sources import add_document, discover
 
     upload = tmp_path / "社区养老通知.txt"
     upload.write_text(UPLOAD, encoding="utf-8")
     add_document(upload, plan_copy.user_docs_dir, 20)
     upload.write_text(UPLOAD + "（三）基本原则。坚持政府引导、社会参与。\n", encoding="utf-8")  # a new version
-    proc = subprocess.run([sys.executable, str(FAULTS / "kill_at.py"), "add-rename", "corpus", "add",
-                           str(upload), "--home", str(plan_copy.home)], cwd=REPO, env=cli_env(),
-                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    proc = kill_at("add-replace", "corpus", "add", "--replace", str(upload), "--home", str(plan_copy.home))
     assert proc.returncode == -9, proc.stderr[-2000:]
     docs = {d.manifest.doc_id: d for d in discover(plan_copy.docs_dir, plan_copy.user_docs_dir)}
     assert "社区养老通知" in docs and docs["社区养老通知"].source_path.is_file()
     corpus.build(plan_copy)
     assert any(r.doc_id == "社区养老通知" for r in corpus.load_records(plan_copy))
-    result = CliRunner().invoke(main, ["corpus", "add", str(upload), "--home", str(plan_copy.home)])
-    assert result.exit_code == 0, result.output  # adding it again repairs the folder
-    assert [p.name for p in plan_copy.user_docs_dir.iterdir()] == ["社区养老通知"]
+    result = CliRunner().invoke(main, ["corpus", "add", "--replace", str(upload), "--home", str(plan_copy.home)])
+    assert result.exit_code == 0, result.output  # replacing it again repairs the folder
+    assert [p.name for p in plan_copy.user_docs_dir.iterdir() if not p.name.startswith(".")] == ["社区养老通知"]
+    assert not list(plan_copy.user_docs_dir.glob(".*.tmp"))  # no staging left behind
 
 
 def test_pruning_keeps_the_current_version_with_a_relative_home(plan_settings, tmp_path, monkeypatch):

@@ -1,4 +1,4 @@
-"""Holds under load (CI variant of ``tests/load/run_load.py``): 8 users asking the mixed
+"""Holds under load (CI variant of ``python -m tools.load``): 8 users asking the mixed
 questions of ``eval/questions/plan.jsonl`` through the Gradio API for 10 s, then 15 s
 more while a document is uploaded (corpus + index rebuilt and swapped) — no errors, every
 answer complete, the new document searchable. No timing assertions: speed is in
@@ -7,41 +7,29 @@ answer complete, the new document searchable. No timing assertions: speed is in
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
-LOAD = Path(__file__).resolve().parent / "load" / "run_load.py"
+from tools import load as rl
+from tools.common import copy_home
+
 USERS, STEADY_S, UPLOAD_S = 8, 10, 15
-# Gradio's own event analytics use pandas options that pandas 3 deprecates (once per event)
-pytestmark = pytest.mark.filterwarnings("ignore::Warning:gradio.queueing")
-
-
-def _load_module():
-    spec = importlib.util.spec_from_file_location("policyqa_run_load", LOAD)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-rl = _load_module()
+pytestmark = [
+    pytest.mark.load,
+    # Gradio's own event analytics use pandas options that pandas 3 deprecates (once per event)
+    pytest.mark.filterwarnings("ignore::Warning:gradio.queueing"),
+]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The app on a free port, serving a private copy of the built corpus and index."""
+def server(tmp_path_factory, request):
+    """The app on a free port, serving a private copy of the built corpus and index: the
+    configured home's (``make data``) if it has both, else the session's indexed plan."""
     from corpus.config import Settings
 
     source = Settings().home
-    if (source / "corpus").exists() and (source / "index").exists():
-        settings = Settings(home=rl.copy_home(source, tmp_path_factory.mktemp("load") / "home"))
-    else:  # no `make data` yet: build the plan (re-embeds what the repository has not)
-        from tests.test_web import built_home
-
-        settings = built_home(tmp_path_factory, "load")
+    if not ((source / "corpus").exists() and (source / "index").exists()):
+        source = request.getfixturevalue("index_settings").home  # builds the plan (conftest)
+    settings = Settings(home=copy_home(source, tmp_path_factory.mktemp("load") / "home"))
     server = rl.start_server(settings=settings)
     yield server
     server.close()
@@ -56,7 +44,7 @@ def load(server):
 def upload_phase(load, server, tmp_path_factory):
     """The load with an upload in the middle; the document is removed afterwards."""
     path = rl.write_upload_doc(tmp_path_factory.mktemp("upload"))
-    before = server.web.holder.version
+    before = server.index_version
     job = rl.upload_during_load(load, server, path, after_s=2, timeout_s=120)
     phase = load.run("during-upload", UPLOAD_S, during=job, max_extra_s=120)
     checks = rl.check_upload_phase(load, phase)
@@ -89,7 +77,9 @@ def test_steady_load_answers_every_question(load, server):
 def test_questions_during_an_upload_are_all_answered(upload_phase, server):
     phase, checks, before = upload_phase
     assert phase.upload["ok"], phase.upload
-    assert server.web.holder.version == before + 1
+    if before is not None:  # the in-process app says which index it serves
+        assert server.index_version == before + 1
+    assert phase.upload["processing_s"] > 0, phase.upload  # timed from the server's status
     during = checks["during_rebuild"]
     assert during["requests"] > 0 and during["answered"] == during["requests"], during
     summary = phase.summary()

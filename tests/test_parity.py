@@ -162,7 +162,7 @@ def test_ask_errors_agree_across_cli_batch_web_and_api(cli, served, tmp_path, it
 
     plain = cli("ask", item["question"], *flags(item))  # without --json: message and fix on stderr
     assert plain.exit_code == 1 and plain.stdout == ""
-    assert plain.stderr == f"Error: {error['message']}\n  fix: {error['fix']}\n"
+    assert plain.stderr == f"Error: {error['message']} — {error['fix']}\n"  # one line
 
     assert the_error(as_json(web.ask(*web_args(item)))) == error
     assert the_error(client.predict(*web_args(item), api_name="/ask")) == error

@@ -1,6 +1,6 @@
 """Latency, build and scale figures for ``reports/perf.md`` and ``reports/perf.json``.
 
-    python -m index.bench [--scale-sizes 10000,100000,all] [--out reports] [--skip-scale]
+    python -m tools.bench [--scale-sizes 10000,100000,all] [--out reports] [--skip-scale]
                           [--limit-files N] [--embed-budget-min M | --embed-all]
 
 One run produces every figure:
@@ -8,14 +8,17 @@ One run produces every figure:
 * **plan** — warm query latency (p50/p95) of ``HybridIndex.search`` in the bm25, dense
   and hybrid modes and of the bare ``encoder.encode_query``, over the same questions
   (``eval/questions/plan.jsonl``), interleaved so that load from other processes hits
-  every series alike; cold start of a fresh ``policyqa search`` process.
+  every series alike; cold start of a fresh ``policyqa search`` process (and of a bare
+  ``policyqa --help``: the interpreter and the CLI's imports); the same latencies in a fresh
+  process per OpenMP setting (default, ``OMP_WAIT_POLICY=PASSIVE``, one torch thread).
 * **scale** — the lawrefbook corpus (``$POLICYQA_SHARED/corpora/lawrefbook``, default
   ``../shared``): copying the files in (``add_document``) and parsing them
   (``corpus.build``), each in its own subprocess so its peak RSS is its own; the index
   build (``sentence_vectors=False``: clause vectors only, to fit 2 cores); query latency
   per mode on the first 10k / 100k / all records (separate in-memory ``HybridIndex``
   objects built with ``reuse=`` so nothing is embedded there); rank_bm25 ``BM25Okapi``
-  against our BM25 on the same tokens; exact ``IndexFlatIP`` against ``IndexHNSWFlat``.
+  against our BM25 on the same tokens; exact ``IndexFlatIP`` against ``IndexHNSWFlat``, with
+  an efSearch sweep.
 
 Embedding is by far the slowest step (a few texts per second on a loaded 2-core machine),
 so scale clause vectors are cached in ``.policyqa/bench-vectors/<model fingerprint>/``
@@ -30,51 +33,45 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
-from importlib import metadata
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
 from corpus.config import REPO_ROOT, Settings
+from tools.common import (
+    LAW_QUESTIONS,
+    PLAN_QUESTIONS,
+    latency_summary,
+    loadavg,
+    machine_info,
+    offline_environment,
+    percentile,
+    policyqa_executable,
+    progress,
+    question_rows,
+)
 
-PLAN_QUESTIONS = REPO_ROOT / "eval" / "questions" / "plan.jsonl"
-LAW_QUESTIONS = REPO_ROOT / "eval" / "questions" / "laws.jsonl"
 MODES = ("bm25", "dense", "hybrid")
 CHUNK = 1024  # texts per cache chunk
+say = progress("bench")
 
 
 # ------------------------------------------------------------------ helpers
-def percentile(values: list[float], q: float) -> float:
-    return float(np.percentile(np.asarray(values, dtype=np.float64), q)) if values else float("nan")
-
-
-def summary_ms(seconds: list[float], cpu: list[float] | None = None) -> dict:
-    """p50/p95/mean of wall times (and of CPU times, all threads of the process, if given)."""
-    ms = [s * 1000 for s in seconds]
-    out = {"n": len(ms), "p50_ms": round(percentile(ms, 50), 3), "p95_ms": round(percentile(ms, 95), 3),
-           "mean_ms": round(statistics.fmean(ms), 3) if ms else None}
-    if cpu:
-        out["cpu_p50_ms"] = round(percentile([c * 1000 for c in cpu], 50), 3)
-        out["cpu_p95_ms"] = round(percentile([c * 1000 for c in cpu], 95), 3)
-    return out
-
-
 class Clock:
     """Wall and CPU time of repeated calls, per named series."""
 
-    def __init__(self, names):
+    def __init__(self, names: Iterable[str]):
         self.wall: dict[str, list[float]] = {n: [] for n in names}
-        self.cpu: dict[str, list[float]] = {n: [] for n in names}
+        self.cpu: dict[str, list[float]] = {n: [] for n in self.wall}
 
-    def time(self, name: str, fn, *args, **kwargs):
+    def time(self, name: str, fn: Callable, *args, **kwargs):
         c0, t0 = time.process_time(), time.perf_counter()
         result = fn(*args, **kwargs)
         self.wall[name].append(time.perf_counter() - t0)
@@ -82,59 +79,25 @@ class Clock:
         return result
 
     def summary(self) -> dict:
-        return {n: summary_ms(self.wall[n], self.cpu[n]) for n in self.wall}
+        return {n: latency_summary(self.wall[n], self.cpu[n]) for n in self.wall}
+
+
+def top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` highest scores, best first (ties in index order)."""
+    k = min(k, len(scores))
+    if k == 0:
+        return np.zeros(0, np.int64)
+    part = np.argpartition(-scores, k - 1)[:k]
+    return part[np.argsort(-scores[part], kind="stable")]
 
 
 def questions(path: Path) -> list[str]:
-    with path.open(encoding="utf-8") as lines:
-        return [json.loads(line)["question"] for line in lines if line.strip()]
+    return [row["question"] for row in question_rows(path)]
 
 
 def shared_lawrefbook() -> Path:
     shared = Path(os.environ.get("POLICYQA_SHARED", REPO_ROOT.parent / "shared"))
     return shared / "corpora" / "lawrefbook"
-
-
-def loadavg() -> list[float]:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return []
-
-
-def machine_info() -> dict:
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem_gb = None
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                mem_gb = round(int(line.split()[1]) / 2**20, 1)
-    except OSError:
-        pass
-    names = ["bm25s", "rank-bm25", "faiss-cpu", "sentence-transformers", "transformers", "torch",
-             "jieba", "numpy", "tqdm"]
-    libs = {}
-    for name in names:
-        try:
-            libs[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            libs[name] = "not installed"
-    import torch
-
-    return {
-        "nproc": os.cpu_count(), "cpu_model": cpu, "memory_gb": mem_gb,
-        "python": platform.python_version(), "platform": platform.platform(),
-        "torch_threads": torch.get_num_threads(), "libraries": libs,
-        "env": {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OMP_NUM_THREADS") if k in os.environ},
-        "loadavg_at_start": loadavg(),
-    }  # fmt: skip
 
 
 def vm_hwm_mb() -> int | None:
@@ -149,18 +112,14 @@ def vm_hwm_mb() -> int | None:
 
 
 def run_stage(args: list[str], env: dict | None = None) -> tuple[dict, float]:
-    """Run ``python -m index.bench --stage …`` in a fresh process: (its JSON, wall seconds)."""
+    """Run ``python -m tools.bench --stage …`` in a fresh process: (its JSON, wall seconds)."""
     started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "index.bench", *args], cwd=REPO_ROOT,
+    proc = subprocess.run([sys.executable, "-m", "tools.bench", *args], cwd=REPO_ROOT,
                           stdout=subprocess.PIPE, text=True, check=False, env=env)
     wall = time.perf_counter() - started
     if proc.returncode != 0:
         raise RuntimeError(f"stage {args} failed with exit code {proc.returncode}")
     return json.loads(proc.stdout.strip().splitlines()[-1]), wall
-
-
-def say(message: str) -> None:
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 # ------------------------------------------------------------------ vector cache
@@ -265,9 +224,8 @@ def _count(items) -> dict:
 # ------------------------------------------------------------------ plan
 def bench_plan(args, encoder, model_path: str) -> dict:
     import corpus
-    from corpus.normalize import normalize_text
-    from index.build import build_index
-    from index.hybrid import HybridIndex
+    from index import HybridIndex, build_index
+    from index.query import Query
 
     home = Path(args.plan_home)
     settings = Settings(home=home, model=model_path)
@@ -297,13 +255,19 @@ def bench_plan(args, encoder, model_path: str) -> dict:
                                    normalize_embeddings=True)
                     else:
                         clock.time(name, idx.search, q, k=10, mode=name, **options)
-                idx.encode_query(normalize_text(q))  # as after a first search of the question
+                idx.encode_query(Query.parse(q).text)  # as after a first search of the question
                 clock.time("hybrid_vector_cached", idx.search, q, k=10, mode="hybrid", **options)
                 bar.update(1)
     latency = clock.summary()
     ratio = latency["hybrid"]["p50_ms"] / latency["encode_query"]["p50_ms"]
     cpu_ratio = latency["hybrid"]["cpu_p50_ms"] / latency["encode_query"]["cpu_p50_ms"]
     cold = bench_cold(home, model_path, args.cold_runs)
+    threading = {}
+    for label, extra, stage_args in (("default", {}, []),
+                                     ("OMP_WAIT_POLICY=PASSIVE", {"OMP_WAIT_POLICY": "PASSIVE"}, []),
+                                     ("torch.set_num_threads(1)", {}, ["--threads", "1"])):
+        env = {**os.environ, "POLICYQA_MODEL": model_path, **extra}
+        threading[label], _ = run_stage(["--stage", "plan-latency", "--home", str(home), *stage_args], env=env)
     return {
         "home": str(home), "records": len(idx.records),
         "sentence_vectors": manifest["counts"]["sentence_vectors"],
@@ -312,8 +276,40 @@ def bench_plan(args, encoder, model_path: str) -> dict:
         "bm25_bigrams": settings.bm25_bigrams,
         "hybrid_p50_over_encode_p50": round(ratio, 3), "hybrid_over_encode_cpu_p50": round(cpu_ratio, 3),
         "goal_hybrid_over_encode": 1.3,
-        "goal_met": ratio <= 1.3, "cold_start": cold, "loadavg_after": loadavg(),
+        "goal_met": ratio <= 1.3, "cold_start": cold, "threading": threading, "loadavg_after": loadavg(),
     }  # fmt: skip
+
+
+def stage_plan_latency(home: Path, threads: int | None, questions_n: int = 60, repeats: int = 2) -> dict:
+    """Encode / hybrid / bm25 p50 in a fresh process (to compare OpenMP settings, which
+    must be set before torch starts)."""
+    import torch
+
+    from index import HybridIndex
+    from index.build import get_encoder
+
+    if threads:
+        torch.set_num_threads(threads)
+    settings = Settings(home=home)
+    encoder = get_encoder(settings)
+    idx = HybridIndex.load(settings.index_dir, encoder)
+    options = search_options(settings)
+    qs = questions(PLAN_QUESTIONS)[:questions_n]
+    for q in qs[:10]:
+        idx.search(q, k=10, **options)
+    clock = Clock(("encode_query", "hybrid", "bm25"))
+    for _ in range(repeats):
+        for q in qs:
+            idx.clear_query_cache()
+            clock.time("encode_query", encoder.encode_query, [q], convert_to_numpy=True, normalize_embeddings=True)
+            idx.clear_query_cache()
+            clock.time("hybrid", idx.search, q, k=10, mode="hybrid", **options)
+            clock.time("bm25", idx.search, q, k=10, mode="bm25", **options)
+    out = clock.summary()
+    out["hybrid_over_encode_p50"] = round(out["hybrid"]["p50_ms"] / out["encode_query"]["p50_ms"], 3)
+    out["torch_threads"] = torch.get_num_threads()
+    out["loadavg"] = loadavg()
+    return out
 
 
 def search_options(settings: Settings) -> dict:
@@ -321,52 +317,60 @@ def search_options(settings: Settings) -> dict:
     return {"fusion": settings.fusion, "dense_weight": settings.dense_weight, "candidates": settings.candidates}
 
 
+def run_cli(args: list[str], env: dict) -> dict:
+    """Run the ``policyqa`` executable: seconds to its first output line and to its exit,
+    its CPU seconds (all threads), the first line and the rest of its output."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([policyqa_executable(), *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env=env, text=True)
+    first_line = proc.stdout.readline()
+    first = time.perf_counter() - started
+    rest = proc.stdout.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    total = time.perf_counter() - started
+    if proc.returncode != 0 or not first_line.strip():
+        raise RuntimeError(f"policyqa {' '.join(args)} failed (exit {proc.returncode}): {first_line}{rest[:200]}")
+    return {"first_result_s": round(first, 3), "exit_s": round(total, 3),
+            "cpu_s": round(usage.ru_utime + usage.ru_stime, 3), "loadavg": loadavg()}
+
+
 def bench_cold(home: Path, model_path: str, runs: int) -> dict:
-    """Wall time of a new ``policyqa search "养老" --home H`` process: to first output line, to exit."""
-    cli = Path(sys.executable).with_name("policyqa")
+    """Wall time of a new ``policyqa search "养老" --home H`` process: to first output line, to exit;
+    and of a bare ``policyqa --help`` (the interpreter and the CLI's imports, no model)."""
     env = {**os.environ, "POLICYQA_MODEL": model_path, "HF_HUB_OFFLINE": "1"}
-    samples = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        proc = subprocess.Popen([str(cli), "search", "养老", "--home", str(home)], stdout=subprocess.PIPE,
-                                stderr=subprocess.DEVNULL, env=env, text=True)
-        first_line = proc.stdout.readline()
-        first = time.perf_counter() - started
-        rest = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        total = time.perf_counter() - started
-        if proc.returncode != 0 or not first_line.strip():
-            raise RuntimeError(f"cold-start search failed (exit {proc.returncode}): {first_line}{rest[:200]}")
-        samples.append({"first_result_s": round(first, 3), "exit_s": round(total, 3),
-                        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3), "loadavg": loadavg()})
+    samples = [run_cli(["search", "养老", "--home", str(home)], env) for _ in range(runs)]
     first = [s["first_result_s"] for s in samples]
+    bare = [run_cli(["--help"], env) for _ in range(runs)]
     phases, _ = run_stage(["--stage", "cold-phases", "--home", str(home)], env=env)
-    return {"command": f"{cli} search 养老 --home {home}", "runs": samples,
+    return {"command": f"{policyqa_executable()} search 养老 --home {home}", "runs": samples,
             "median_first_result_s": round(statistics.median(first), 3),
             "median_cpu_s": round(statistics.median(s["cpu_s"] for s in samples), 3),
+            "cli_help": {"runs": bare, "median_exit_s": round(statistics.median(s["exit_s"] for s in bare), 3),
+                         "median_cpu_s": round(statistics.median(s["cpu_s"] for s in bare), 3)},
             "phases": phases, "goal_s": 8.0, "goal_met": statistics.median(first) <= 8.0}
 
 
 def stage_cold_phases(home: Path) -> dict:
-    """Where a fresh process spends its time before the first result (wall and CPU s)."""
+    """Where a fresh process spends its time before the first result (wall and CPU s), through
+    the public API; the CLI's own start-up is timed apart (``policyqa --help``)."""
     marks = {}
     c0, t0 = time.process_time(), time.perf_counter()
 
     def mark(name):
         marks[name] = {"wall_s": round(time.perf_counter() - t0, 3), "cpu_s": round(time.process_time() - c0, 3)}
 
-    import app.cli  # noqa: F401  (what the policyqa entry point imports first)
-    from index.build import get_encoder, open_index
+    import corpus  # noqa: F401
+    from index import open_index
+    from index.build import get_encoder
 
-    mark("import app.cli, index")
+    mark("import corpus, index")
     settings = Settings(home=home)
     encoder = get_encoder(settings)
     mark("+ load the model (imports torch, sentence-transformers)")
     idx = open_index(settings)
     mark("+ open and verify the index")
-    idx.search("养老", k=10, fusion=settings.fusion, dense_weight=settings.dense_weight,
-               candidates=settings.candidates)
+    idx.search("养老", k=10, **search_options(settings))
     mark("+ first search")
     del encoder
     return marks
@@ -375,7 +379,8 @@ def stage_cold_phases(home: Path) -> dict:
 # ------------------------------------------------------------------ scale
 def bench_scale(args, encoder, model_path: str) -> dict:
     import corpus
-    from corpus.sources import SourceError, read_text
+    from corpus import SourceError
+    from corpus.sources import read_text
     from index.build import model_fingerprint
     from index.hybrid import search_text, vector_key
 
@@ -537,8 +542,8 @@ def bench_size(args, encoder, settings: Settings, records, tokens, vectors: dict
                qs: list[str], query_vectors: np.ndarray, label: str) -> dict:
     from tqdm import tqdm
 
-    from corpus.normalize import normalize_text
-    from index.hybrid import HybridIndex, _top
+    from index import HybridIndex
+    from index.query import Query
 
     n = len(records)
     result: dict = {"label": label, "records": n}
@@ -554,6 +559,7 @@ def bench_size(args, encoder, settings: Settings, records, tokens, vectors: dict
         for mode in MODES:
             idx.search(q, k=10, mode=mode, **options)
     clock = Clock((*MODES, "bm25_core", "faiss_top100", "lookup"))
+    parsed = [Query.parse(q) for q in qs]  # what search() parses first; lookup is timed alone
     with tqdm(total=args.scale_repeats * len(qs), desc=f"latency {label}", file=sys.stderr,
               mininterval=10) as bar:
         for rep in range(args.scale_repeats):
@@ -562,9 +568,9 @@ def bench_size(args, encoder, settings: Settings, records, tokens, vectors: dict
                 for mode in MODES[shift:] + MODES[:shift]:
                     idx.clear_query_cache()  # every timed search encodes its question
                     clock.time(mode, idx.search, q, k=10, mode=mode, **options)
-                clock.time("bm25_core", lambda q=q: _top(idx.sparse.scores(q), 10))
+                clock.time("bm25_core", lambda q=q: top_k(idx.sparse.scores(q), 10))
                 clock.time("faiss_top100", idx.clauses.search, query_vectors[i], 100)
-                clock.time("lookup", idx.lookup, normalize_text(q))
+                clock.time("lookup", idx.lookup, parsed[i])
                 bar.update(1)
     result["latency"] = clock.summary()
     if n <= args.rank_bm25_max:
@@ -577,7 +583,6 @@ def compare_rank_bm25(sparse, tokens: list[list[str]], qs: list[str], bigrams: b
     from rank_bm25 import BM25Okapi
     from tqdm import tqdm
 
-    from index.hybrid import _top
     from index.sparse import K1, analyze
 
     t0 = time.perf_counter()
@@ -589,11 +594,11 @@ def compare_rank_bm25(sparse, tokens: list[list[str]], qs: list[str], bigrams: b
     for q in tqdm(qs, desc=f"rank_bm25 {len(tokens)}", file=sys.stderr, mininterval=10):
         t1 = time.perf_counter()
         ours = sparse.scores(q)
-        ours_top = _top(ours, 10)
+        ours_top = top_k(ours, 10)
         ours_t.append(time.perf_counter() - t1)
         t1 = time.perf_counter()
         theirs = okapi.get_scores(analyze(q, bigrams))
-        theirs_top = _top(theirs, 10)
+        theirs_top = top_k(theirs, 10)
         theirs_t.append(time.perf_counter() - t1)
         scaled = ours.astype(np.float64) * (K1 + 1)
         scale = max(float(np.abs(theirs).max()), 1e-9)
@@ -605,8 +610,8 @@ def compare_rank_bm25(sparse, tokens: list[list[str]], qs: list[str], bigrams: b
         else:
             different += 1
     ours_p50, theirs_p50 = percentile(ours_t, 50), percentile(theirs_t, 50)
-    return {"queries": len(qs), "build_s": round(build_s, 2), "ours": summary_ms(ours_t),
-            "rank_bm25": summary_ms(theirs_t), "speedup_p50": round(theirs_p50 / ours_p50, 1),
+    return {"queries": len(qs), "build_s": round(build_s, 2), "ours": latency_summary(ours_t),
+            "rank_bm25": latency_summary(theirs_t), "speedup_p50": round(theirs_p50 / ours_p50, 1),
             "top10_identical": identical, "top10_tie_order_only": tie_only, "top10_different": different,
             "max_diff_over_max_score": max_rel, "goal_speedup": 50}  # fmt: skip
 
@@ -617,8 +622,8 @@ def bench_full_build(settings: Settings, records, encoder, vectors: dict, finger
     Written to a scratch folder in the bench home, never to its ``index``: synthetic vectors
     must not become the "previous index" a later real build would re-use vectors from.
     """
-    from corpus.build import load_report
-    from index.hybrid import HybridIndex
+    from corpus import load_report
+    from index import HybridIndex
 
     t0 = time.perf_counter()
     idx = HybridIndex.build(records, encoder, model_id=settings.model_path, model_fingerprint=fingerprint,
@@ -671,10 +676,21 @@ def bench_hnsw(vectors: np.ndarray, queries: np.ndarray) -> dict:
         _, approx = hnsw.search(q[None, :], 10)
         hnsw_t.append(time.perf_counter() - t1)
         recall.append(len(set(exact[0].tolist()) & set(approx[0].tolist())) / 10)
-    return {"vectors": len(vectors), "dim": dim, "queries": len(queries),
+    _, exact_all = flat.search(queries, 10)
+    sweep = {}
+    for ef in (64, 128, 256, 512):
+        hnsw.hnsw.efSearch = ef
+        times, hits = [], 0
+        for q, exact in zip(queries, exact_all):
+            t1 = time.perf_counter()
+            _, approx = hnsw.search(q[None, :], 10)
+            times.append(time.perf_counter() - t1)
+            hits += len(set(exact.tolist()) & set(approx[0].tolist()))
+        sweep[ef] = {"recall_at_10": round(hits / (10 * len(queries)), 4), "p50_ms": round(percentile(times, 50) * 1000, 3)}
+    return {"ef_search_sweep": sweep,"vectors": len(vectors), "dim": dim, "queries": len(queries),
             "hnsw_M": HNSW_M, "efConstruction": 80, "efSearch": HNSW_EF_SEARCH,
             "flat_build_s": round(flat_build, 2), "hnsw_build_s": round(hnsw_build, 2),
-            "flat": summary_ms(flat_t), "hnsw": summary_ms(hnsw_t),
+            "flat": latency_summary(flat_t), "hnsw": latency_summary(hnsw_t),
             "recall_at_10_mean": round(float(np.mean(recall)), 4),
             "recall_at_10_min": round(float(np.min(recall)), 2),
             "queries_with_full_recall": int(sum(r == 1.0 for r in recall))}  # fmt: skip
@@ -697,12 +713,12 @@ def render_markdown(r: dict) -> str:
         "",
         "## Machine",
         "",
-        (f"* `nproc`: {m['nproc']}; CPU: {m['cpu_model']}; memory: {m['memory_gb']} GB; "
+        (f"* `nproc`: {m['cores']}; CPU: {m['cpu_model']}; memory: {m['memory_gb']} GB; "
         f"torch threads: {m['torch_threads']}"),
         f"* Python {m['python']} on {m['platform']}",
         "* libraries: " + ", ".join(f"{k} {v}" for k, v in m["libraries"].items()),
         f"* environment: {m['env'] or 'no thread/BLAS overrides'}",
-        (f"* load average (1/5/15 min) at start: {m['loadavg_at_start']} — the machine is shared "
+        (f"* load average (1/5/15 min) at start: {m['loadavg']} — the machine is shared "
         "with other jobs, so absolute times are pessimistic. Series are interleaved query by "
         "query (their order rotating), so the load hits them alike and ratios stay meaningful."),
         "",
@@ -766,9 +782,19 @@ def render_plan(p: dict) -> list[str]:
         f"result line: median **{cold['median_first_result_s']} s** over {len(cold['runs'])} "
         f"runs ({runs} s; goal ≤ {cold['goal_s']} s: **{'met' if cold['goal_met'] else 'NOT met'}**); "
         f"the process used a median {cold['median_cpu_s']} s of CPU (both cores; load average "
-        f"{cold['runs'][-1]['loadavg']} at the last run). Phases of a fresh process, cumulative: "
+        f"{cold['runs'][-1]['loadavg']} at the last run)."
+        + (f" A bare `policyqa --help` (interpreter start and the CLI's imports): median "
+           f"{cold['cli_help']['median_exit_s']} s wall / {cold['cli_help']['median_cpu_s']} s CPU."
+           if "cli_help" in cold else "")
+        + " Phases of a fresh process through the public API, cumulative: "
         + "; ".join(f"{name} {v['wall_s']} s wall / {v['cpu_s']} s CPU" for name, v in cold["phases"].items())
         + "."),
+        ("* OpenMP threading, same questions in a fresh process per setting (encode → hybrid → "
+         "bm25 per question, 60 × 2): "
+         + "; ".join(f"{name}: encode p50 {v['encode_query']['p50_ms']:.1f} ms, hybrid "
+                     f"{v['hybrid']['p50_ms']:.1f} ms (ratio {v['hybrid_over_encode_p50']}), bm25 "
+                     f"{v['bm25']['p50_ms']:.1f} ms" for name, v in p.get("threading", {}).items())
+         + "."),
         (f"* plan index build in this run: {p['build_s']} s ({p['build_counts']['embedded']} "
         f"texts embedded, {p['build_counts']['reused']} re-used from the previous index in "
         f"`{p['home']}`). Load average after: {p['loadavg_after']}."),
@@ -840,7 +866,7 @@ def render_scale(s: dict) -> list[str]:
         "fusion, clause lookup, evidence; query-vector cache cleared first); BM25 with CJK "
         f"bigrams: {s.get('bm25_bigrams')}; `bm25 core` = `SparseIndex.scores` + top 10; "
         "`faiss` = `VectorIndex.search` top 100 with a precomputed query vector; `lookup` = "
-        "`HybridIndex.lookup` alone."),
+        "`HybridIndex.lookup` alone (on the parsed `Query`)."),
         "",
         "| records | real vectors | dense index | bm25 | dense | hybrid | bm25 core | faiss | lookup |",
         "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
@@ -894,13 +920,17 @@ def render_scale(s: dict) -> list[str]:
                 f"{h['hnsw']['p50_ms']:.2f} | {h['hnsw']['p95_ms']:.2f} | {h['recall_at_10_mean']} "
                 f"(min {h['recall_at_10_min']}; {h['queries_with_full_recall']}/{h['queries']} perfect) |"),
             ]
+        lines += ["", "HNSW efSearch sweep (recall@10 / p50 ms): " + "; ".join(
+            f"{h['vectors']} vectors: " + ", ".join(f"ef {ef} → {v['recall_at_10']} / {v['p50_ms']:.2f}"
+                                                    for ef, v in h["ef_search_sweep"].items())
+            for h in s["hnsw"]) + "."]
     lines += ["", f"Load average after the scale part: {s['loadavg_after']}.", ""]
     return lines
 
 
 # ------------------------------------------------------------------ main
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m index.bench", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale-sizes", default="10000,100000,all", help="record counts (or 'all') for the scale part")
     parser.add_argument("--out", default=str(REPO_ROOT / "reports"), help="folder for perf.md and perf.json")
@@ -924,10 +954,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=Settings().embed_batch_size)
     parser.add_argument("--plan-home", default=str(REPO_ROOT / ".policyqa" / "bench-plan"))
     parser.add_argument("--scale-home", default="")
-    parser.add_argument("--stage", choices=["copy", "parse", "cold-phases"], help=argparse.SUPPRESS)
+    parser.add_argument("--stage", choices=["copy", "parse", "cold-phases", "plan-latency"], help=argparse.SUPPRESS)
+    parser.add_argument("--threads", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--home", help=argparse.SUPPRESS)
     parser.add_argument("--files-list", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    offline_environment()
 
     if args.stage == "copy":
         print(json.dumps(stage_copy(Path(args.home), Path(args.files_list))))
@@ -935,17 +967,22 @@ def main(argv: list[str] | None = None) -> int:
     if args.stage == "parse":
         print(json.dumps(stage_parse(Path(args.home))))
         return 0
+    if args.stage == "plan-latency":
+        print(json.dumps(stage_plan_latency(Path(args.home), args.threads)))
+        return 0
     if args.stage == "cold-phases":
         print(json.dumps(stage_cold_phases(Path(args.home))))
         return 0
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     started = time.perf_counter()
-    command = "python -m index.bench " + " ".join(sys.argv[1:] if argv is None else argv)
-    results: dict = {"command": command.strip(),
-                     "date": datetime.now(UTC).astimezone().isoformat(timespec="seconds"),
-                     "machine": machine_info()}
+    command = "python -m tools.bench " + " ".join(sys.argv[1:] if argv is None else argv)
+    machine = machine_info()
+    results: dict = {"command": command.strip(), "date": machine["date"], "machine": machine}
+    import torch
+
     from index.build import get_encoder
+
+    machine["torch_threads"] = torch.get_num_threads()
 
     base = Settings()
     model_path = base.model_path

@@ -1,8 +1,7 @@
-#!/usr/bin/env python
 """kill -9 during ``policyqa index build`` and ``policyqa corpus build FILE``; count what is lost.
 
-Each run copies a home that has a good corpus and index, starts the CLI on the copy in a
-subprocess, sends it SIGKILL after a seeded random delay (stratified over the build's
+Each run copies a home that has a good corpus and index, starts the ``policyqa`` CLI on the
+copy in a subprocess, sends it SIGKILL after a seeded random delay (stratified over the build's
 measured duration, so the kills cover it from start to end), then checks that
 
 * the previous index (or the new one, if the swap happened first) verifies
@@ -16,7 +15,9 @@ An index that fails the first check is *lost* (the goal is 0). Index runs altern
 between sentence vectors on and off (``POLICYQA_SENTENCE_VECTORS=0``, a cheaper build);
 corpus runs need no model and take a couple of seconds.
 
-    python tests/faults/kill_loop.py --runs 20 --report reports/faults.md
+    python -m tools.faults --runs 20 --report reports/faults.md
+
+(:mod:`tools.kill_at` kills the CLI at one chosen step of a write instead, deterministically.)
 
 The report's kill-loop section (between ``<!-- kill-loop:start -->`` and
 ``<!-- kill-loop:end -->``) is replaced; the rest of the file is kept.
@@ -34,16 +35,22 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-
 from corpus.config import Settings
+from tools.common import (
+    REPO,
+    copy_home,
+    loadavg,
+    machine_info,
+    offline_environment,
+    policyqa_executable,
+    progress,
+)
+
+offline_environment()
 
 START, END = "<!-- kill-loop:start -->", "<!-- kill-loop:end -->"
 QUERY = "养老"
@@ -90,21 +97,22 @@ def cli_env(sentence_vectors: bool = True) -> dict:
 
 
 def command(kind: str, home: Path, upload: Path) -> list[str]:
-    base = [sys.executable, "-m", "app.cli"]
+    """The ``policyqa`` command line of a run of ``kind``."""
+    base = [policyqa_executable()]
     if kind.startswith("index"):
         return [*base, "index", "build", "--home", str(home)]
     return [*base, "corpus", "build", str(upload), "--home", str(home)]
 
 
-def copy_home(base: Path, dest: Path) -> Settings:
-    shutil.copytree(base, dest, symlinks=True)
-    return Settings(home=dest, model=model_path())
+def home_copy(base: Path, dest: Path) -> Settings:
+    """Settings of a private copy of the built home ``base`` (:func:`tools.common.copy_home`)."""
+    return Settings(home=copy_home(base, dest), model=model_path())
 
 
 def prepare_base(workdir: Path, encoder, seed_index: Path | None) -> Settings:
     """A home with the plan's corpus and index (vectors re-used from ``seed_index``)."""
     import corpus
-    from index.build import build_index
+    from index import build_index
 
     settings = Settings(home=workdir / "base", model=model_path())
     corpus.build(settings)
@@ -126,7 +134,7 @@ def check_home(settings: Settings, encoder, run: Run, before: dict[str, str]) ->
     """Does the index (and corpus, and documents) the kill left behind still serve?"""
     import corpus
     from corpus.sources import discover
-    from index.hybrid import HybridIndex
+    from index import HybridIndex
     from index.store import read_manifest
 
     started = time.monotonic()
@@ -161,8 +169,7 @@ def check_home(settings: Settings, encoder, run: Run, before: dict[str, str]) ->
 def rebuild(settings: Settings, encoder, run: Run, upload: Path) -> None:
     """What a user does next: build again (and, after an upload, search the new document)."""
     import corpus
-    from index.build import build_index, open_index
-    from index.hybrid import HybridIndex
+    from index import HybridIndex, build_index, open_index
     from index.store import read_manifest
 
     started = time.monotonic()
@@ -202,10 +209,16 @@ def timed_run(cmd: list[str], env: dict, delay: float | None) -> tuple[bool, int
 
 
 def kill_loop(runs: int, workdir: Path, encoder=None, base: Path | None = None, seed: int = 46,
-              seed_index: Path | None = REPO / ".policyqa" / "index", log=print) -> dict:
-    """Run the loop; return a summary dict (``runs``: one dict per run)."""
+              seed_index: Path | None = None, log: Callable[..., None] | None = None) -> dict:
+    """Run the loop; return a summary dict (``runs``: one dict per run). ``base``: a built
+    home to copy (default: build the plan, re-using the vectors of ``seed_index``, default
+    the configured home's index); ``log``: a progress printer (default: to stderr)."""
     from index.build import get_encoder
 
+    log = log or progress("faults")
+    machine = machine_info()
+    if seed_index is None:
+        seed_index = Settings().index_dir
     t0 = time.monotonic()
     encoder = encoder or get_encoder(Settings(model=model_path()))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -221,7 +234,7 @@ def kill_loop(runs: int, workdir: Path, encoder=None, base: Path | None = None, 
     # Measure an uninterrupted build of each kind (also proves it succeeds).
     durations = {}
     for kind in sorted(set(kinds)):
-        home = copy_home(base, workdir / f"measure-{kind}").home
+        home = home_copy(base, workdir / f"measure-{kind}").home
         _, _, durations[kind] = timed_run(command(kind, home, upload), cli_env(kind != "index-sv0"), None)
         shutil.rmtree(home, ignore_errors=True)
         log(f"measured {kind} build: {durations[kind]:.1f}s")
@@ -235,7 +248,7 @@ def kill_loop(runs: int, workdir: Path, encoder=None, base: Path | None = None, 
     results: list[Run] = []
     for i, kind in enumerate(kinds):
         run = Run(i + 1, kind, round(delays[i] * durations[kind], 3), round(delays[i], 3))
-        settings = copy_home(base, workdir / f"run-{i + 1:02d}")
+        settings = home_copy(base, workdir / f"run-{i + 1:02d}")
         before = {"index": _link(settings.index_dir), "corpus": _link(settings.build_dir)}
         run.killed, run.exit_code, _ = timed_run(command(kind, settings.home, upload),
                                                  cli_env(kind != "index-sv0"), run.delay_s)
@@ -258,6 +271,8 @@ def kill_loop(runs: int, workdir: Path, encoder=None, base: Path | None = None, 
         "documents_lost": sum(not r.docs_ok for r in results),
         "rebuilds_failed": sum(not r.rebuild_ok for r in results),
         "killed": sum(r.killed for r in results),
+        "machine": machine,
+        "loadavg_end": loadavg(),
     }
 
 
@@ -271,8 +286,8 @@ def render(summary: dict, argv: str) -> str:
         "## kill -9 during builds",
         "",
         (f"`{argv}` — seed {summary['seed']}, {len(runs)} runs, "
-         f"{time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores "
-         f"(load average {os.getloadavg()[0]:.1f} at the end)."),
+         f"{time.strftime('%Y-%m-%d %H:%M')} on {summary['machine']['cores']} cores "
+         f"(load average {(summary['loadavg_end'] or ['?'])[0]} at the end)."),
         "",
         "| | count |",
         "|---|---|",
@@ -326,7 +341,8 @@ def write_report(path: Path, section: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m tools.faults", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--seed", type=int, default=46)
     parser.add_argument("--report", type=Path, help="Markdown file whose kill-loop section is written")
@@ -335,14 +351,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="policyqa-kill-"))
-    log = (lambda *a: print(*a, file=sys.stderr)) if args.json else print
+    log = progress("faults")
     try:
         summary = kill_loop(args.runs, workdir, base=args.base, seed=args.seed, log=log)
     finally:
         if args.workdir is None:
             shutil.rmtree(workdir, ignore_errors=True)
     if args.report:
-        shown = "python tests/faults/kill_loop.py " + " ".join(argv if argv is not None else sys.argv[1:])
+        shown = "python -m tools.faults " + " ".join(argv if argv is not None else sys.argv[1:])
         write_report(args.report, render(summary, shown.strip()))
     if args.json:
         print(json.dumps(summary, ensure_ascii=False))

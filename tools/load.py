@@ -1,4 +1,3 @@
-#!/usr/bin/env python
 """A bounded load test of the web app through its Gradio API (issue: "Holds under load").
 
 N simulated users (default 16), each with its own ``gradio_client.Client`` created up
@@ -15,10 +14,12 @@ new document must be searchable. The document is removed again through
 Without ``--url`` the app is started in this process (``app.web.launch`` with
 ``prevent_thread_lock=True, quiet=True``) on a free 127.0.0.1 port, with a temporary home
 holding a copy of the repository's built corpus and index (nothing is re-embedded).
+Everything else goes through the server's HTTP API (``gradio_client``), so an external
+server (``--url``) is measured the same way.
 
-    .venv/bin/python tests/load/run_load.py                        # 16 users x 60 s
-    .venv/bin/python tests/load/run_load.py --during-upload        # + the upload phase
-    .venv/bin/python tests/load/run_load.py --url http://127.0.0.1:7860 --users 4 -d 20
+    .venv/bin/python -m tools.load                        # 16 users x 60 s
+    .venv/bin/python -m tools.load --during-upload        # + the upload phase
+    .venv/bin/python -m tools.load --url http://127.0.0.1:7860 --users 4 -d 20
 
 Writes ``reports/load.json`` and ``reports/load.md`` (``--no-report`` to skip) and exits 1
 when any request failed or an upload check did not hold.
@@ -32,7 +33,6 @@ import os
 import random
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,8 +46,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
-QUESTIONS = REPO / "eval" / "questions" / "plan.jsonl"
+from tools.common import (
+    PLAN_QUESTIONS,
+    REPO,
+    copy_home,
+    free_port,
+    latency_summary,
+    loadavg,
+    machine_info,
+    offline_environment,
+    progress,
+    question_rows,
+)
+
+offline_environment()  # before gradio is imported
+
+QUESTIONS = PLAN_QUESTIONS
 REPORT_JSON = REPO / "reports" / "load.json"
 REPORT_MD = REPO / "reports" / "load.md"
 
@@ -56,27 +70,13 @@ EXPECTED_KEYS = frozenset({"question", "intent", "answer", "abstained", "citatio
                            "departments", "targets", "hits", "notice"})
 #: Speed targets for the report (proposed for the issue; reported, never asserted).
 TARGETS = {"p95_ms": 3000, "p99_ms": 5000, "answered_rps": 5.0}
-#: Everything in an existing reports/load.md after this line is kept when it is rewritten.
-KEEP_MARKER = "<!-- hand-written below: kept when run_load.py rewrites this report -->"
+#: Everything in an existing reports/load.md after this line is kept when it is rewritten
+#: (a line starting with ``KEEP_PREFIX``: older reports name the old script in it).
+KEEP_MARKER = "<!-- hand-written below: kept when tools.load rewrites this report -->"
+KEEP_PREFIX = "<!-- hand-written below"
 #: ``--vary``: ways of asking the same question, so the questions are (nearly) all distinct.
 PREFIXES = ["", "请问", "想了解一下，", "咨询一下：", "麻烦问下，"]
 SUFFIXES = ["", "谢谢", "麻烦告知", "请解答", "请说明依据"]
-
-
-def offline_environment() -> None:
-    """No telemetry, no hub, no proxy for 127.0.0.1 (shared/GRADIO-OFFLINE.md)."""
-    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-    for name in ("NO_PROXY", "no_proxy"):
-        hosts = [h for h in os.environ.get(name, "").split(",") if h.strip()]
-        hosts += [h for h in ("127.0.0.1", "localhost") if h not in hosts]
-        os.environ[name] = ",".join(hosts)
-
-
-offline_environment()
-if str(REPO) not in sys.path:
-    sys.path.append(str(REPO))  # app, corpus, …: normally found through the editable install
 
 
 # ---------------------------------------------------------------- questions
@@ -89,11 +89,8 @@ class Question:
 
 def load_questions(path: Path = QUESTIONS, seed: int = 0) -> list[Question]:
     """Every question of the eval file (all types), in a seeded shuffle."""
-    questions = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            questions.append(Question(row.get("id", ""), row.get("type", "?"), row["question"]))
+    questions = [Question(row.get("id", ""), row.get("type", "?"), row["question"])
+                 for row in question_rows(path)]
     random.Random(seed).shuffle(questions)
     return questions
 
@@ -121,31 +118,6 @@ def check_answer(result: Any) -> str | None:
 
 
 # ---------------------------------------------------------------- the server
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def copy_home(source: Path, dest: Path) -> Path:
-    """Copy a built home's corpus and index (their version symlinks and the directories
-    they point at) and any added documents into ``dest``; nothing is re-embedded."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in ("corpus", "index", "docs"):
-        link = source / name
-        if not link.exists():
-            if name == "docs":
-                continue
-            raise FileNotFoundError(f"{link} is missing: build it first (make data)")
-        if link.is_symlink():
-            target = os.readlink(link)
-            shutil.copytree(source / target, dest / target, symlinks=True)
-            os.symlink(target, dest / name)
-        else:
-            shutil.copytree(link, dest / name, symlinks=True)
-    return dest
-
-
 @dataclass
 class Server:
     url: str
@@ -154,8 +126,15 @@ class Server:
     started_s: float = 0.0
 
     @property
-    def web(self):
-        return getattr(self.demo, "policyqa", None)
+    def index_version(self) -> int | None:
+        """How many indexes the in-process app has served (1 at start; +1 per swap), when the
+        app says (``demo.policyqa.core.version``, the ``core.Assistant``); else None."""
+        web = getattr(self.demo, "policyqa", None)
+        for owner in (getattr(web, "core", None), getattr(web, "holder", None)):
+            version = getattr(owner, "version", None)
+            if isinstance(version, int):
+                return version
+        return None
 
     def close(self) -> None:
         if self.demo is not None:
@@ -229,35 +208,18 @@ def server_process_times(server: Server, since: float, until: float, api_name: s
     times = [r["process_time"] for r in records
              if r.get("function") == api_name and since <= (r.get("time") or 0) <= until
              and r.get("process_time") is not None]
-    return {"events": len(times), **latency_summary([t * 1000 for t in times])} if times else None
+    return {"events": len(times), **latency_summary(times)} if times else None
 
 
 # ---------------------------------------------------------------- the machine
 def machine_notes() -> dict:
-    mem = {}
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key in ("MemTotal", "MemAvailable"):
-                mem[key] = round(int(value.split()[0]) / 2**20, 1)
-    except OSError:
-        pass
-    import platform
-
-    import gradio
-    import gradio_client
-
+    """:func:`tools.common.machine_info`, the busiest other processes and the command line."""
     return {
-        "date": datetime.now().astimezone().isoformat(timespec="seconds"),
-        "host": platform.node(), "python": platform.python_version(),
-        "gradio": gradio.__version__, "gradio_client": gradio_client.__version__,
-        "nproc": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "mem_total_gib": mem.get("MemTotal"), "mem_available_gib": mem.get("MemAvailable"),
-        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+        **machine_info(),
         "busy_processes": busy_processes(),
         "command": shlex.join([os.path.relpath(sys.executable, Path.cwd())
-                               if sys.executable.startswith(str(Path.cwd())) else sys.executable, *sys.argv]),
+                               if sys.executable.startswith(str(Path.cwd())) else sys.executable,
+                               "-m", "tools.load", *sys.argv[1:]]),
         "cwd": str(Path.cwd()),
     }
 
@@ -285,7 +247,7 @@ class LoadSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            self.samples.append(round(os.getloadavg()[0], 2))
+            self.samples.extend(loadavg()[:1])
             self._stop.wait(self.every)
 
     def __enter__(self):
@@ -295,26 +257,7 @@ class LoadSampler:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join(timeout=2)
-        self.samples.append(round(os.getloadavg()[0], 2))
-
-
-# ---------------------------------------------------------------- statistics
-def percentile(values: list[float], q: float) -> float | None:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    if not values:
-        return None
-    s = sorted(values)
-    pos = (len(s) - 1) * q / 100
-    lo = int(pos)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
-
-
-def latency_summary(ms: list[float]) -> dict:
-    r = lambda v: None if v is None else round(v, 1)
-    return {"p50_ms": r(percentile(ms, 50)), "p95_ms": r(percentile(ms, 95)),
-            "p99_ms": r(percentile(ms, 99)), "max_ms": r(max(ms) if ms else None),
-            "mean_ms": r(sum(ms) / len(ms) if ms else None)}
+        self.samples.extend(loadavg()[:1])
 
 
 # ---------------------------------------------------------------- the load
@@ -330,8 +273,8 @@ class Sample:
     abstained: bool | None = None
 
     @property
-    def ms(self) -> float:
-        return (self.end - self.start) * 1000
+    def seconds(self) -> float:
+        return self.end - self.start
 
 
 @dataclass
@@ -358,7 +301,7 @@ class Phase:
             "error_examples": [f"{s.qid}: {s.error}" for s in errors[:5]],
             "throughput_rps": round(len(self.samples) / self.elapsed_s, 2) if self.elapsed_s else None,
             "answered_rps": round(len(ok) / self.elapsed_s, 2) if self.elapsed_s else None,
-            "latency": latency_summary([s.ms for s in ok]),
+            "latency": latency_summary([s.seconds for s in ok]),
             "abstained": sum(1 for s in ok if s.abstained),
             "distinct_questions": len({s.question for s in self.samples}),
             "by_type": {},
@@ -368,11 +311,10 @@ class Phase:
         }
         for qtype in sorted({s.qtype for s in self.samples}):
             rows = [s for s in self.samples if s.qtype == qtype]
-            good = [s.ms for s in rows if s.error is None]
+            good = [s.seconds for s in rows if s.error is None]
             out["by_type"][qtype] = {"requests": len(rows), "errors": len(rows) - len(good),
                                      "abstained": sum(1 for s in rows if s.abstained),
-                                     **{k: v for k, v in latency_summary(good).items()
-                                        if k in ("p50_ms", "p95_ms")}}
+                                     "latency": latency_summary(good)}
         lat = out["latency"]
         out["targets"] = dict(TARGETS)
         out["targets_met"] = bool(
@@ -392,12 +334,12 @@ class LoadTest:
 
     def __init__(self, url: str, users: int = 16, timeout_s: float = 60.0, max_requests: int = 5000,
                  questions: list[Question] | None = None, seed: int = 0, vary: bool = False,
-                 say: Callable[[str], None] = lambda m: print(m, file=sys.stderr, flush=True)):
+                 say: Callable[..., None] | None = None):
         from gradio_client import Client
 
         self.url, self.users, self.timeout_s, self.max_requests = url, users, timeout_s, max_requests
         self.questions = questions or load_questions(seed=seed)
-        self.vary, self.say = vary, say
+        self.vary, self.say = vary, say or progress("load")
 
         def connect(_):
             return Client(url, download_files=False, verbose=False, analytics_enabled=False,
@@ -532,47 +474,53 @@ def write_upload_doc(folder: Path) -> Path:
     return path
 
 
+def _running_codes() -> set:
+    """Job states in which the server has started running the call (queue wait over)."""
+    from gradio_client.utils import Status
+
+    return {Status.PROCESSING, Status.PROGRESS, Status.ITERATING}
+
+
 def upload_during_load(test: LoadTest, server: Server, path: Path, after_s: float,
                        timeout_s: float) -> Callable[[float], dict]:
     """The ``during`` job of the upload phase: wait ``after_s``, upload ``path`` through
-    /upload_document and time it (in process also the rebuild itself and the swap)."""
+    /upload_document and time it — the request (client side) and its processing on the
+    server (validation, corpus + index rebuild, swap): from the ``process_starts`` status
+    the server sends (queue wait excluded) to the answer. All through the HTTP API."""
     from gradio_client import handle_file
 
-    web = server.web
-    marks: dict = {}
-    if web is not None:  # time the rebuild exactly, without changing the app
-        original = web._rebuild
-
-        def timed_rebuild(*args, **kwargs):
-            marks["rebuild_start"] = time.monotonic()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                marks["rebuild_end"] = time.monotonic()
-
-        web._rebuild = timed_rebuild
+    running = _running_codes()
 
     def job(t0: float) -> dict:
         time.sleep(max(0.0, t0 + after_s - time.monotonic()))
-        version = web.holder.version if web is not None else None
+        version = server.index_version
         start = time.monotonic()
+        processing = None
+        submitted = test.admin.submit(handle_file(str(path)), "", "", api_name="/upload_document")
         try:
-            status = test.call(test.admin, handle_file(str(path)), "", "", api_name="/upload_document",
-                               timeout_s=timeout_s)
+            while not submitted.done():
+                if time.monotonic() - start > timeout_s:
+                    submitted.cancel()
+                    raise TimeoutError(f"no answer to the upload within {timeout_s:.0f} s")
+                status = submitted.status()
+                if processing is None and status.code in running:
+                    # when the client received the status (not when this loop saw it)
+                    seen = status.time.timestamp() if status.time else time.time()
+                    processing = time.monotonic() - (time.time() - seen)
+                time.sleep(0.02)
+            html = submitted.result(timeout=1)
         finally:
             end = time.monotonic()
-            if web is not None:
-                web._rebuild = original
-        out = {"file": path.name, "doc_id": path.stem, "status_html": status,
-               "ok": 'class="pq-ok"' in str(status),
+        out = {"file": path.name, "doc_id": path.stem, "status_html": html,
+               "ok": 'class="pq-ok"' in str(html),
                "request_start_s": round(start - t0, 3), "request_end_s": round(end - t0, 3),
                "request_s": round(end - start, 3)}
-        if "rebuild_start" in marks:
-            out.update(rebuild_start_s=round(marks["rebuild_start"] - t0, 3),
-                       rebuild_end_s=round(marks["rebuild_end"] - t0, 3),
-                       rebuild_s=round(marks["rebuild_end"] - marks["rebuild_start"], 3))
-        if web is not None:
-            out.update(index_version_before=version, index_version_after=web.holder.version)
+        if processing is not None:
+            processing = min(max(processing, start), end)
+            out.update(processing_start_s=round(processing - t0, 3), processing_end_s=round(end - t0, 3),
+                       processing_s=round(end - processing, 3))
+        if version is not None:
+            out.update(index_version_before=version, index_version_after=server.index_version)
         return out
 
     return job
@@ -581,10 +529,10 @@ def upload_during_load(test: LoadTest, server: Server, path: Path, after_s: floa
 def check_upload_phase(test: LoadTest, phase: Phase) -> dict:
     """Questions answered during the rebuild, and the new document searchable after it."""
     up = phase.upload or {}
-    window = (up.get("rebuild_start_s", up.get("request_start_s")),
-              up.get("rebuild_end_s", up.get("request_end_s")))
-    checks: dict[str, Any] = {"window": "rebuild (timed in process)" if "rebuild_start_s" in up
-                              else "upload request (client side)"}
+    window = (up.get("processing_start_s", up.get("request_start_s")),
+              up.get("processing_end_s", up.get("request_end_s")))
+    checks: dict[str, Any] = {"window": "rebuild (the upload's processing on the server)"
+                              if "processing_start_s" in up else "upload request (client side)"}
     if None in window:
         checks.update(ok=False, reason=up.get("exception", "the upload did not run"))
         return checks
@@ -592,7 +540,7 @@ def check_upload_phase(test: LoadTest, phase: Phase) -> dict:
     checks["during_rebuild"] = {"requests": len(during),
                                 "answered": sum(1 for s in during if s.error is None),
                                 "errors": [f"{s.qid}: {s.error}" for s in during if s.error][:10],
-                                "latency": latency_summary([s.ms for s in during if s.error is None])}
+                                "latency": latency_summary([s.seconds for s in during if s.error is None])}
     doc_id = up.get("doc_id")
     checks["searchable_after"] = searchable_after(test, doc_id)
     checks["doc_filter_after"] = doc_filter_after(test, doc_id)
@@ -648,8 +596,10 @@ def write_reports(result: dict, json_path: Path = REPORT_JSON, md_path: Path = R
     kept = ""
     if md_path.is_file():
         old = md_path.read_text(encoding="utf-8")
-        if KEEP_MARKER in old:
-            kept = old[old.index(KEEP_MARKER) + len(KEEP_MARKER):]
+        if KEEP_PREFIX in old:  # the hand-written part, whatever its marker line says
+            marker = old.index(KEEP_PREFIX)
+            end = old.find("-->", marker)
+            kept = old[end + 3:] if end >= 0 else ""
     md_path.write_text(markdown(result) + "\n" + KEEP_MARKER + (kept or "\n"), encoding="utf-8")
 
 
@@ -662,7 +612,7 @@ def markdown(result: dict) -> str:
     lines = [
         "# Load test: the web app under concurrent questions (issue: “Holds under load”)",
         "",
-        (f"Generated by `tests/load/run_load.py` on {m['date']}. "
+        (f"Generated by `python -m tools.load` on {m['date']}. "
         f"{'**All checks held.**' if result['ok'] else '**Some checks FAILED** (see below).'}"),
         "",
         "## Results",
@@ -697,7 +647,7 @@ def markdown(result: dict) -> str:
         for p in phases:
             b = p["by_type"].get(qtype)
             cells.append("–" if b is None else f"{b['requests']} / {b['errors']} / {b['abstained']} / "
-                         f"{_f(b['p50_ms'])} ms / {_f(b['p95_ms'])} ms")
+                         f"{_f(b['latency']['p50_ms'])} ms / {_f(b['latency']['p95_ms'])} ms")
         lines.append(f"| {qtype} | " + " | ".join(cells) + " |")
     for p in phases:
         if p["errors"]:
@@ -714,9 +664,10 @@ def markdown(result: dict) -> str:
             "", f"### Upload during load ({p['name']})", "",
             f"- Uploaded `{up.get('file')}` (10 lines, 一、…（一）… structure) through `/upload_document` "
             f"at t = {_f(up.get('request_start_s'), 1)} s; the request took {_f(up.get('request_s'), 2)} s"
-            + (f", the rebuild itself (corpus + index + swap) {_f(up.get('rebuild_s'), 2)} s "
-               f"(t = {_f(up.get('rebuild_start_s'), 1)}–{_f(up.get('rebuild_end_s'), 1)} s)"
-               if up.get("rebuild_s") is not None else "") + ".",
+            + (f", its processing on the server (validation, corpus + index rebuild, swap; queue wait "
+               f"excluded) {_f(up.get('processing_s'), 2)} s "
+               f"(t = {_f(up.get('processing_start_s'), 1)}–{_f(up.get('processing_end_s'), 1)} s)"
+               if up.get("processing_s") is not None else "") + ".",
             f"- Status: {'ok' if up.get('ok') else 'FAILED'}"
             + (f"; served index version {up.get('index_version_before')} → {up.get('index_version_after')}"
                if up.get("index_version_before") is not None else "") + ".",
@@ -757,11 +708,11 @@ def markdown(result: dict) -> str:
               (f"- Bounds: per-call timeout {r['timeout_s']} s, at most {r['max_requests']} requests per phase; "
               f"warm-up question before the clock: {r.get('warm_up_ms')} ms."),
               "", "## Machine", "",
-              (f"- Date: {m['date']}; host `{m['host']}`; Python {m['python']}, gradio {m['gradio']}, "
-              f"gradio_client {m['gradio_client']}."),
-              (f"- nproc {m['nproc']}, memory {m['mem_total_gib']} GiB total / {m['mem_available_gib']} GiB "
+              (f"- Date: {m['date']}; host `{m['host']}`; Python {m['python']}, gradio "
+              f"{m['libraries'].get('gradio')}, gradio_client {m['libraries'].get('gradio_client')}."),
+              (f"- nproc {m['cores']}, memory {m['memory_gb']} GiB total / {m['memory_available_gb']} GiB "
               "available at start."),
-              f"- Load average at start (1/5/15 min): {' / '.join(str(x) for x in m['loadavg_start'])}; "
+              f"- Load average at start (1/5/15 min): {' / '.join(str(x) for x in m['loadavg'])}; "
               "during the phases (1 min, sampled every 5 s): "
               + "; ".join(f"{p['name']} {p['loadavg_1min']['min']}–{p['loadavg_1min']['max']}" for p in phases)
               + (f"; at the end: {' / '.join(str(x) for x in m['loadavg_end'])}" if m.get("loadavg_end") else "")
@@ -781,9 +732,9 @@ def markdown(result: dict) -> str:
 
 # ---------------------------------------------------------------- main
 def run(args: argparse.Namespace) -> dict:
-    say = lambda m: print(m, file=sys.stderr, flush=True)
+    say = progress("load")
     machine = machine_notes()
-    say(f"load average {machine['loadavg_start']}, nproc {machine['nproc']}")
+    say(f"load average {machine['loadavg']}, nproc {machine['cores']}")
     server = Server(args.url) if args.url else None
     try:
         if server is None:
@@ -835,7 +786,7 @@ def run(args: argparse.Namespace) -> dict:
             result["phases"].append(summary)
             if args.samples:
                 summary["samples"] = [asdict(s) for s in phase.samples]
-        result["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
+        result["machine"]["loadavg_end"] = loadavg()
         result["ok"] = all(p["errors"] == 0 and (p.get("upload_checks") or {"ok": True})["ok"]
                            for p in result["phases"])
         return result
@@ -851,7 +802,7 @@ def _line(s: dict) -> str:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+    p = argparse.ArgumentParser(prog="python -m tools.load", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--url", help="an already running server (default: start the app in this process)")
     p.add_argument("--home", help="built home to copy for the in-process server (default: .policyqa)")

@@ -1,0 +1,18 @@
+"""tools: the programs that measure policyqa from the outside — not part of the product.
+
+* :mod:`tools.bench` — latency, build and scale figures (``reports/perf.md``, ``make bench``);
+* :mod:`tools.load` — concurrent users on the Gradio API, also during an upload
+  (``reports/load.md``);
+* :mod:`tools.faults` — ``kill -9`` during builds and uploads, indexes lost
+  (``reports/faults.md``); :mod:`tools.kill_at` kills the CLI at one chosen step of a write;
+* :mod:`tools.common` — what they share, written once: latency summaries, percentiles,
+  machine information, a free loopback port, copying a built home, a progress printer.
+
+Run them from the repository root: ``python -m tools.bench``, ``python -m tools.load``,
+``python -m tools.faults --runs 20``.
+
+The arrows point one way: tools import the product's public API (``corpus``, ``index``,
+``eval``, ``app.web``; never a ``_private`` name, never ``app.cli`` — the CLI is run as the
+``policyqa`` executable) and nothing in ``corpus/``, ``index/``, ``qa/``, ``app/`` or
+``eval/`` may import ``tools``.
+"""
