@@ -30,16 +30,10 @@ def corpus() -> None:
 def corpus_build(paths: tuple[Path, ...], replace: bool, as_json: bool, home: str | None) -> None:
     """Build records from the shipped and added documents (PATHS — files or folders — are
     added first; a folder adds every .txt .md .docx .pdf under it)."""
-    from tqdm import tqdm
-
     import corpus as corpus_pkg
+    from eval.progress import progress_reporter
 
-    with domain_errors(as_json), tqdm(total=100, desc="corpus", disable=as_json, leave=False) as bar:
-        def progress(fraction: float, message: str) -> None:
-            bar.set_postfix_str(message[:30])
-            bar.n = int(fraction * 100)
-            bar.refresh()
-
+    with domain_errors(as_json), progress_reporter("corpus", disable=as_json) as progress:
         summary = corpus_pkg.build(settings_for(home), paths=paths, progress=progress, replace=replace)
     if as_json:
         echo_json(summary)
@@ -166,29 +160,16 @@ def index() -> None:
     """The hybrid BM25 + embedding index."""
 
 
-def _tqdm_progress(desc: str, disable: bool = False):
-    from tqdm import tqdm
-
-    bar = tqdm(total=1000, desc=desc, disable=disable, leave=False)
-
-    def progress(fraction: float, message: str) -> None:
-        bar.set_postfix_str(message[:30])
-        bar.n = int(fraction * 1000)
-        bar.refresh()
-
-    return bar, progress
-
-
 @index.command("build")
 @click.option("--model", "model_path", help="Model directory or hub id (default: the built e5).")
 @home_option
 def index_build(model_path: str | None, home: str | None) -> None:
     """Index the last corpus build (vectors of unchanged texts are re-used)."""
+    from eval.progress import progress_reporter
     from index import build_index
 
     settings = settings_for(home).with_overrides(model=model_path)
-    bar, progress = _tqdm_progress("index")
-    with domain_errors(), bar:
+    with domain_errors(), progress_reporter("index") as progress:
         manifest = build_index(settings, progress=progress)
     counts = manifest["counts"]
     click.echo(f"{counts['records']} records, {counts['sentence_vectors']} sentence vectors "
