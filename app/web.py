@@ -14,20 +14,9 @@ The pieces: :mod:`app.render` (HTML, escaping), :mod:`app.auth` (who may do what
 
 from __future__ import annotations
 
-import os
+from corpus.config import offline_environment
 
-
-def _offline_environment() -> None:
-    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-    for name in ("NO_PROXY", "no_proxy"):
-        hosts = [h for h in os.environ.get(name, "").split(",") if h.strip()]
-        hosts += [local for local in ("127.0.0.1", "localhost") if local not in hosts]
-        os.environ[name] = ",".join(hosts)
-
-
-_offline_environment()
+offline_environment()
 
 import signal
 import sys

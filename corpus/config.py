@@ -206,5 +206,18 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
+def offline_environment() -> None:
+    """No telemetry, no hub, no proxy for our own local URL (GRADIO-OFFLINE.md). Called once,
+    by ``app.web`` before it imports gradio (gradio and huggingface_hub read these variables
+    at import time) and by the tools; the one place the product changes the environment."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+    for name in ("NO_PROXY", "no_proxy"):
+        hosts = [h for h in os.environ.get(name, "").split(",") if h.strip()]
+        hosts += [local for local in ("127.0.0.1", "localhost") if local not in hosts]
+        os.environ[name] = ",".join(hosts)
+
+
 def get_settings() -> Settings:
     return Settings()

@@ -35,6 +35,7 @@ from eval.report import (
     METRIC_LABELS,
     _fmt,
     _table,
+    answer_rows,
     plot_mrr_by_type,
     plot_recall_curves,
     render_markdown,
@@ -321,22 +322,6 @@ def write_library_report(lib: LibraryResult, folder: Path) -> dict[str, Path]:
     return paths
 
 
-def _answers_rows(a: Mapping[str, Any]) -> list[list[Any]]:
-    rows = [["abstention precision", a["abstention"]["precision"],
-             f"{a['abstention']['tp']}/{a['abstention']['tp'] + a['abstention']['fp']}"],
-            ["abstention recall", a["abstention"]["recall"],
-             f"{a['abstention']['tp']}/{a['abstention']['tp'] + a['abstention']['fn']}"],
-            ["abstention recall, near out-of-scope", a["abstention_near"]["recall"],
-             f"{a['abstention_near']['abstained']}/{a['abstention_near']['n']}"],
-            ["abstention recall, far out-of-scope", a["abstention_far"]["recall"],
-             f"{a['abstention_far']['abstained']}/{a['abstention_far']['n']}"],
-            ["false abstention rate (in scope)", a["false_abstention"]["rate"],
-             f"{a['false_abstention']['abstained']}/{a['false_abstention']['n']}"],
-            ["led clauses cited first (dept_tasks)", a["lead_first"]["value"],
-             f"{a['lead_first']['correct']}/{a['lead_first']['n']}"]]
-    return rows
-
-
 def render_library_markdown(lib: LibraryResult, paths: Mapping[str, Path] | None = None,
                             file_paths: Mapping[str, Mapping[str, Path]] | None = None) -> str:
     """The combined report: summary tables, then each file's report as a section."""
@@ -381,7 +366,7 @@ def render_library_markdown(lib: LibraryResult, paths: Mapping[str, Path] | None
     if a is None:
         out += ["Not evaluated (retrieval only, `--no-answers`).", ""]
     else:
-        out += _table(["metric", "value", "count"], _answers_rows(a))
+        out += _table(["metric", "value", "count"], answer_rows(a))
         out += [("Positive = out of scope (should abstain). Near out-of-scope questions are "
                  "close to the library's topics, far ones are not. *Led clauses cited first*: "
                  "the answer's citations start with every clause the department leads "

@@ -251,11 +251,8 @@ def _significance_section(sig: dict[str, Any] | None) -> list[str]:
     return out + _table(["test", "metric", t, b, "p-value", "significant", "W/T/L"], rows)
 
 
-def _answer_section(answers: dict[str, Any] | None) -> list[str]:
-    out = ["## Answers", ""]
-    if answers is None:
-        return out + ["Not evaluated (retrieval only).", ""]
-    a = answers
+def answer_rows(a: dict[str, Any]) -> list[list[Any]]:
+    """(metric, value, count) rows of :func:`eval.metrics.answer_metrics`' result."""
     rows = [
         ["department lead exact match", a["lead_exact"]["value"],
          f"{a['lead_exact']['correct']}/{a['lead_exact']['n']}"],
@@ -277,7 +274,15 @@ def _answer_section(answers: dict[str, Any] | None) -> list[str]:
     if first.get("n"):
         rows.append(["led clauses cited first (dept_tasks)", first["value"],
                      f"{first['correct']}/{first['n']}"])
-    out += _table(["metric", "value", "count"], rows)
+    return rows
+
+
+def _answer_section(answers: dict[str, Any] | None) -> list[str]:
+    out = ["## Answers", ""]
+    if answers is None:
+        return out + ["Not evaluated (retrieval only).", ""]
+    a = answers
+    out += _table(["metric", "value", "count"], answer_rows(a))
     errors = a.get("errors") or []
     if errors:
         out += [f"**{len(errors)} question(s) raised an error** (scored as empty answers):", ""]

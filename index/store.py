@@ -51,8 +51,12 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def library_versions() -> dict[str, str]:
-    names = ["bm25s", "faiss-cpu", "sentence-transformers", "jieba", "numpy", "torch"]
+#: The libraries whose versions shape an index (recorded in its manifest).
+INDEX_LIBRARIES = ("bm25s", "faiss-cpu", "sentence-transformers", "jieba", "numpy", "torch")
+
+
+def library_versions(names=INDEX_LIBRARIES) -> dict[str, str]:
+    """{package: installed version or "not installed"}."""
     versions = {}
     for name in names:
         try:

@@ -334,15 +334,9 @@ def test_report_writes_markdown_plots_json_and_runs(tmp_path):
 
 # ---------------------------------------------------------------- CLI
 def cli():
-    import click
+    """The ``policyqa`` command group (``eval`` is one of its commands)."""
+    from app.cli import main
 
-    from app.cli_eval import register
-
-    @click.group()
-    def main() -> None:
-        pass
-
-    register(main)
     return main
 
 

@@ -187,26 +187,20 @@ def test_unknown_gold_is_an_error_naming_question_and_id(tmp_path):
 
 
 def cli():
-    import click
+    """The ``policyqa`` command group (``eval`` is one of its commands)."""
+    from app.cli import main
 
-    from app.cli_eval import register
-
-    @click.group()
-    def main() -> None:
-        pass
-
-    register(main)
     return main
 
 
 def test_cli_skips_unknown_gold_with_file_line_and_prints_plain_progress(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
-    import index as index_package
+    from core import Assistant
 
     path = unknown_file(tmp_path)
     fake = RecordsIndex(RECORD_IDS, {"ok": [f"{PLAN}#二¶1"]})
-    monkeypatch.setattr(index_package, "open_index", lambda settings: fake)
+    monkeypatch.setattr(Assistant, "_open", lambda self, progress=None: fake)  # the served index
     runner = CliRunner()
     args = ["eval", str(path), "--no-answers", "--modes", "hybrid", "--home", str(tmp_path)]
     result = runner.invoke(cli(), args)

@@ -21,8 +21,10 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
+
+from corpus.config import offline_environment as product_offline_environment
+from index.store import library_versions as index_library_versions
 
 REPO = Path(__file__).resolve().parent.parent
 PLAN_QUESTIONS = REPO / "eval" / "questions" / "plan.jsonl"
@@ -38,14 +40,8 @@ THREAD_ENV = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS", "OPENBLAS
 
 # ---------------------------------------------------------------- environment
 def offline_environment() -> None:
-    """No telemetry, no hub, no proxy for 127.0.0.1: nothing a tool does goes online."""
-    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    os.environ["HF_HUB_OFFLINE"] = "1"
-    os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
-    for name in ("NO_PROXY", "no_proxy"):
-        hosts = [h for h in os.environ.get(name, "").split(",") if h.strip()]
-        hosts += [h for h in ("127.0.0.1", "localhost") if h not in hosts]
-        os.environ[name] = ",".join(hosts)
+    """No telemetry, no hub, no proxy for 127.0.0.1 (the product's own settings)."""
+    product_offline_environment()
 
 
 def policyqa_executable() -> str:
@@ -126,13 +122,7 @@ def _cpu_model() -> str:
 
 
 def library_versions(names: Iterable[str] = LIBRARIES) -> dict[str, str]:
-    versions = {}
-    for name in names:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    return index_library_versions(names)
 
 
 def machine_info(libraries: Iterable[str] = LIBRARIES) -> dict:
