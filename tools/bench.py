@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 
 from corpus.config import REPO_ROOT, Settings
+from index.hybrid import top_rows
 from tools.common import (
     LAW_QUESTIONS,
     PLAN_QUESTIONS,
@@ -80,15 +81,6 @@ class Clock:
 
     def summary(self) -> dict:
         return {n: latency_summary(self.wall[n], self.cpu[n]) for n in self.wall}
-
-
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the ``k`` highest scores, best first (ties in index order)."""
-    k = min(k, len(scores))
-    if k == 0:
-        return np.zeros(0, np.int64)
-    part = np.argpartition(-scores, k - 1)[:k]
-    return part[np.argsort(-scores[part], kind="stable")]
 
 
 def questions(path: Path) -> list[str]:
@@ -568,7 +560,7 @@ def bench_size(args, encoder, settings: Settings, records, tokens, vectors: dict
                 for mode in MODES[shift:] + MODES[:shift]:
                     idx.clear_query_cache()  # every timed search encodes its question
                     clock.time(mode, idx.search, q, k=10, mode=mode, **options)
-                clock.time("bm25_core", lambda q=q: top_k(idx.sparse.scores(q), 10))
+                clock.time("bm25_core", lambda q=q: top_rows(idx.sparse.scores(q), 10))
                 clock.time("faiss_top100", idx.clauses.search, query_vectors[i], 100)
                 clock.time("lookup", idx.lookup, parsed[i])
                 bar.update(1)
@@ -594,11 +586,11 @@ def compare_rank_bm25(sparse, tokens: list[list[str]], qs: list[str], bigrams: b
     for q in tqdm(qs, desc=f"rank_bm25 {len(tokens)}", file=sys.stderr, mininterval=10):
         t1 = time.perf_counter()
         ours = sparse.scores(q)
-        ours_top = top_k(ours, 10)
+        ours_top = top_rows(ours, 10)
         ours_t.append(time.perf_counter() - t1)
         t1 = time.perf_counter()
         theirs = okapi.get_scores(analyze(q, bigrams))
-        theirs_top = top_k(theirs, 10)
+        theirs_top = top_rows(theirs, 10)
         theirs_t.append(time.perf_counter() - t1)
         scaled = ours.astype(np.float64) * (K1 + 1)
         scale = max(float(np.abs(theirs).max()), 1e-9)
