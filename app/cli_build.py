@@ -171,7 +171,7 @@ def index_build(model_path: str | None, home: str | None) -> None:
     settings = settings_for(home).with_overrides(model=model_path)
     with domain_errors(), progress_reporter("index") as progress:
         manifest = build_index(settings, progress=progress)
-    counts = manifest["counts"]
-    click.echo(f"{counts['records']} records, {counts['sentence_vectors']} sentence vectors "
-               f"({counts['embedded']} embedded, {counts['reused']} re-used) → {settings.index_dir}")
+    counts = manifest.counts
+    click.echo(f"{counts.records} records, {counts.sentence_vectors} sentence vectors "
+               f"({counts.embedded} embedded, {counts.reused} re-used) → {settings.index_dir}")
 

@@ -342,9 +342,13 @@ def missing_gold(questions: Iterable[Question], index: Any) -> list[str]:
 
 
 def _index_info(index: Any) -> dict[str, Any]:
-    manifest = getattr(index, "manifest", None) or {}
-    return {key: manifest[key] for key in ("model", "corpus_hash", "counts", "settings")
-            if key in manifest}
+    """Model, corpus hash, counts and settings of the index evaluated (a HybridIndex's
+    manifest; nothing for stand-in indexes in tests)."""
+    manifest = getattr(index, "manifest", None)
+    if manifest is None:
+        return {}
+    data = manifest.to_dict()
+    return {key: data[key] for key in ("model", "corpus_hash", "counts", "settings")}
 
 
 # ---------------------------------------------------------------- tuning

@@ -8,5 +8,14 @@ from index.build import build_index, open_index
 from index.hybrid import Filters, Hit, HybridIndex
 from index.store import CorruptIndex, IndexProblem, MissingIndex, StaleIndex
 
-__all__ = ["build_index", "open_index", "Filters", "Hit", "HybridIndex",
-           "CorruptIndex", "IndexProblem", "MissingIndex", "StaleIndex"]
+__all__ = [
+           "CorruptIndex",
+           "Filters",
+           "Hit",
+           "HybridIndex",
+           "IndexProblem",
+           "MissingIndex",
+           "StaleIndex",
+           "build_index",
+           "open_index",
+]

@@ -18,7 +18,15 @@ from corpus.build import load_records, load_report
 from corpus.config import Settings, get_settings
 from corpus.storage import atomic_dir
 from index.hybrid import HybridIndex
-from index.store import CorruptIndex, IndexProblem, MissingIndex, StaleIndex, read_manifest
+from index.store import (
+    CorruptIndex,
+    IndexManifest,
+    IndexProblem,
+    IndexSettings,
+    MissingIndex,
+    StaleIndex,
+    read_manifest,
+)
 
 log = logging.getLogger(__name__)
 _ENCODERS: dict[str, object] = {}
@@ -66,7 +74,7 @@ class LazyEncoder:
 
 
 def build_index(settings: Settings | None = None, encoder=None,
-                progress: Callable[[float, str], None] | None = None) -> dict:
+                progress: Callable[[float, str], None] | None = None) -> IndexManifest:
     """Index the last corpus build into ``settings.index_dir``; return the manifest."""
     settings = settings or get_settings()
     records = load_records(settings)
@@ -76,7 +84,7 @@ def build_index(settings: Settings | None = None, encoder=None,
     reuse = {}
     try:
         previous = HybridIndex.load(settings.index_dir)
-        if previous.manifest["model"]["fingerprint"] == fingerprint:
+        if previous.manifest.model.fingerprint == fingerprint:
             reuse = previous.vectors_by_key(settings.index_dir)
     except (IndexProblem, OSError, ValueError) as exc:
         log.info("no previous index to re-use vectors from (%s)", exc)
@@ -91,16 +99,15 @@ def build_index(settings: Settings | None = None, encoder=None,
     return manifest
 
 
-def check_fresh(settings: Settings, manifest: dict) -> None:
+def check_fresh(settings: Settings, manifest: IndexManifest) -> None:
     """Raise :class:`StaleIndex` when the corpus or the model changed since the build."""
     corpus_hash = load_report(settings)["corpus_hash"]
-    if manifest.get("corpus_hash") != corpus_hash:
+    if manifest.corpus_hash != corpus_hash:
         raise StaleIndex("the corpus changed since the index was built")
-    wanted = {"bm25_bigrams": settings.bm25_bigrams, "sentence_vectors": settings.sentence_vectors,
-              "hnsw_threshold": settings.hnsw_threshold}
-    if manifest.get("settings") != wanted:
+    wanted = IndexSettings(settings.bm25_bigrams, settings.sentence_vectors, settings.hnsw_threshold)
+    if manifest.settings != wanted:
         raise StaleIndex("index settings changed since the index was built")
-    if manifest["model"]["fingerprint"] != model_fingerprint(settings.model_path):
+    if manifest.model.fingerprint != model_fingerprint(settings.model_path):
         raise StaleIndex("the embedding model changed since the index was built")
 
 

@@ -26,7 +26,15 @@ from index.dense import Encoder, VectorIndex, encode_documents
 from index.fusion import fuse
 from index.query import ARTICLE_PATH_RE, PLAN_PATH_RE, Query, compact, ordinal_paths
 from index.sparse import SparseIndex
-from index.store import CorruptIndex, read_manifest, write_manifest
+from index.store import (
+    CorruptIndex,
+    IndexCounts,
+    IndexManifest,
+    IndexSettings,
+    ModelInfo,
+    read_manifest,
+    write_manifest,
+)
 
 #: Re-exported for callers that parse references themselves (qa.intent).
 __all__ = ["ARTICLE_PATH_RE", "PLAN_PATH_RE", "Filters", "Hit", "HybridIndex", "Query", "Retrieval",
@@ -96,7 +104,7 @@ def vector_key(model_fingerprint: str, text: str) -> str:
 class HybridIndex:
     def __init__(self, records: list[Record], sparse: SparseIndex, clauses: VectorIndex,
                  sentences: VectorIndex | None, sentence_rows: np.ndarray,
-                 sentence_index: np.ndarray, manifest: dict, encoder: Encoder | None = None):
+                 sentence_index: np.ndarray, manifest: IndexManifest, encoder: Encoder | None = None):
         self.records = records
         self.sparse = sparse
         self.clauses = clauses
@@ -169,14 +177,11 @@ class HybridIndex:
         say(0.96, "FAISS")
         clauses = VectorIndex.build(vectors[: len(texts)], hnsw_threshold)
         sentences = VectorIndex.build(vectors[len(texts) :], hnsw_threshold) if sentence_texts else None
-        manifest = {
-            "corpus_hash": corpus_hash,
-            "model": {"id": model_id, "dim": int(dim), "fingerprint": model_fingerprint},
-            "settings": {"bm25_bigrams": bigrams, "sentence_vectors": sentence_vectors,
-                         "hnsw_threshold": hnsw_threshold},
-            "counts": {"records": len(records), "sentence_vectors": len(sentence_texts),
-                       "embedded": len(missing), "reused": len(all_texts) - len(missing)},
-        }  # fmt: skip
+        manifest = IndexManifest(  # a draft: save() adds the checksums, versions and date
+            corpus_hash=corpus_hash, model=ModelInfo(model_id, int(dim), model_fingerprint),
+            settings=IndexSettings(bigrams, sentence_vectors, hnsw_threshold),
+            counts=IndexCounts(len(records), len(sentence_texts), len(missing), len(all_texts) - len(missing)),
+        )
         return cls(records, sparse, clauses, sentences, np.array(sentence_rows, dtype=np.int64),
                    np.array(sentence_index, dtype=np.int64), manifest, encoder)
 
@@ -188,12 +193,12 @@ class HybridIndex:
             self.sentences.save(folder, "sentence")
         np.save(folder / "sentence_rows.npy", self.sentence_rows, allow_pickle=False)
         np.save(folder / "sentence_index.npy", self.sentence_index, allow_pickle=False)
-        fingerprint = self.manifest["model"]["fingerprint"]
+        fingerprint = self.manifest.model.fingerprint
         keys = [vector_key(fingerprint, search_text(r)) for r in self.records]
         keys += [vector_key(fingerprint, self.records[r].sentences[i].text)
                  for r, i in zip(self.sentence_rows, self.sentence_index)]
         (folder / "vector_keys.json").write_text(json.dumps(keys), encoding="utf-8")
-        self.manifest = write_manifest(folder, **self.manifest)
+        self.manifest = write_manifest(folder, self.manifest)
         return self.manifest
 
     @classmethod
@@ -203,7 +208,7 @@ class HybridIndex:
         manifest = read_manifest(folder, verify=verify)
         try:
             records = list(read_jsonl(folder / "records.jsonl"))
-            sparse = SparseIndex.load(folder / "bm25", manifest["settings"]["bm25_bigrams"])
+            sparse = SparseIndex.load(folder / "bm25", manifest.settings.bm25_bigrams)
             clauses = VectorIndex.load(folder, "clause")
             sentences = (VectorIndex.load(folder, "sentence")
                          if (folder / "sentence_vectors.npy").exists() else None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from dataclasses import asdict, dataclass, field, replace
 from importlib import metadata
 from pathlib import Path
 
@@ -66,24 +67,72 @@ def library_versions(names=INDEX_LIBRARIES) -> dict[str, str]:
     return versions
 
 
-def write_manifest(folder: Path, **fields) -> dict:
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    dim: int
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """The settings that shape an index: a change makes it stale."""
+
+    bm25_bigrams: bool
+    sentence_vectors: bool
+    hnsw_threshold: int
+
+
+@dataclass(frozen=True)
+class IndexCounts:
+    records: int
+    sentence_vectors: int
+    embedded: int
+    reused: int
+
+
+@dataclass(frozen=True)
+class IndexManifest:
+    """``manifest.json`` of an index folder (see the module docstring)."""
+
+    corpus_hash: str
+    model: ModelInfo
+    settings: IndexSettings
+    counts: IndexCounts
+    schema_version: int = SCHEMA_VERSION
+    libraries: dict[str, str] = field(default_factory=dict)
+    created_at: str = ""
+    files: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> IndexManifest:
+        try:
+            return cls(corpus_hash=data["corpus_hash"], model=ModelInfo(**data["model"]),
+                       settings=IndexSettings(**data["settings"]), counts=IndexCounts(**data["counts"]),
+                       schema_version=data["schema_version"], libraries=dict(data.get("libraries", {})),
+                       created_at=data.get("created_at", ""), files=dict(data.get("files", {})))
+        except (KeyError, TypeError) as exc:
+            raise CorruptIndex(f"index manifest is missing or has unknown fields ({exc})") from exc
+
+
+def write_manifest(folder: Path, draft: IndexManifest) -> IndexManifest:
+    """Checksum every file of ``folder`` and write the completed manifest; return it."""
     files = {
         str(p.relative_to(folder)): sha256_file(p)
         for p in sorted(folder.rglob("*"))
         if p.is_file() and p.name != MANIFEST
     }
-    manifest = {
-        "schema_version": SCHEMA_VERSION,
-        **fields,
-        "libraries": library_versions(),
-        "created_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "files": files,
-    }
-    (folder / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    manifest = replace(draft, schema_version=SCHEMA_VERSION, libraries=library_versions(),
+                       created_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), files=files)
+    (folder / MANIFEST).write_text(json.dumps(manifest.to_dict(), ensure_ascii=False, indent=1),
+                                   encoding="utf-8")
     return manifest
 
 
-def read_manifest(folder: Path, verify: bool = True) -> dict:
+def read_manifest(folder: Path, verify: bool = True) -> IndexManifest:
     """The manifest, after checking the schema version and every file's checksum."""
     path = folder / MANIFEST
     if not path.is_file():
@@ -104,4 +153,4 @@ def read_manifest(folder: Path, verify: bool = True) -> dict:
                 raise CorruptIndex(f"index file {name} is missing")
             if sha256_file(file) != expected:
                 raise CorruptIndex(f"index file {name} does not match its checksum")
-    return manifest
+    return IndexManifest.from_dict(manifest)

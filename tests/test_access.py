@@ -71,7 +71,7 @@ def test_anonymous_can_ask_but_not_evaluate_upload_or_remove(public_server, tmp_
                                      "gold": ["gansu-2022-46#二¶2"]}, ensure_ascii=False) + "\n",
                          encoding="utf-8")
     # handler level (the file already on the server): no login → refused, index unchanged
-    summary, table, plot, files = web.evaluate(str(questions), ["bm25"], "", "")
+    summary, table, _plot, files = web.evaluate(str(questions), ["bm25"], "", "")
     assert "需要管理员登录" in summary and table.empty and files is None
     # (later tries within the delay are refused as throttled: "登录失败次数过多")
     assert "登录" in web.remove("anything", "", "")

@@ -61,9 +61,9 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 600) -> subpro
 
 def assert_verifies(settings: Settings, encoder=None) -> HybridIndex:
     manifest = read_manifest(settings.index_dir, verify=True)
-    assert manifest["schema_version"] == SCHEMA_VERSION
+    assert manifest.schema_version == SCHEMA_VERSION
     index = HybridIndex.load(settings.index_dir, encoder)
-    assert len(index.records) == manifest["counts"]["records"]
+    assert len(index.records) == manifest.counts.records
     return index
 
 
@@ -309,8 +309,8 @@ def test_unusable_setup_exits_with_one_line_naming_the_fix(request, tiny_home, t
     for fragment in FAILS[case][2]:
         assert fragment in errors[0], errors[0]
     if case != "no-corpus-built":  # the index that was there is untouched
-        assert read_manifest(settings.index_dir, verify=True)["files"] == \
-            read_manifest(tiny_home.index_dir, verify=True)["files"]
+        assert read_manifest(settings.index_dir, verify=True).files == \
+            read_manifest(tiny_home.index_dir, verify=True).files
 
 
 # ---------------------------------------------------------------- under load: a rebuild during a load
@@ -340,9 +340,9 @@ def test_a_rebuild_swapped_in_during_a_load_gives_the_reader_one_whole_version(t
 
     monkeypatch.setattr(hybrid, "read_manifest", read_then_swap)
     loaded = HybridIndex.load(settings.index_dir, encoder)
-    assert len(loaded.records) == loaded.manifest["counts"]["records"] == len(loaded.clauses.vectors)
+    assert len(loaded.records) == loaded.manifest.counts.records == len(loaded.clauses.vectors)
     written = "".join(json.dumps(r.to_dict(), ensure_ascii=False) + "\n" for r in loaded.records)
-    assert hashlib.sha256(written.encode()).hexdigest() == loaded.manifest["corpus_hash"]
+    assert hashlib.sha256(written.encode()).hexdigest() == loaded.manifest.corpus_hash
     assert loaded.search("养老", k=1)
 
 
@@ -370,7 +370,7 @@ def test_document_removed_while_the_app_runs_leaves_no_records_or_vectors(plan_c
     running = open_index(plan_copy)  # the app loads the index: stale → rebuilt with the document
     removed = [r for r in running.records if r.doc_id == "老年助餐通知"]
     assert len(removed) == 3
-    fingerprint = running.manifest["model"]["fingerprint"]
+    fingerprint = running.manifest.model.fingerprint
     removed_keys = {vector_key(fingerprint, search_text(r)) for r in removed}
     removed_keys |= {vector_key(fingerprint, s.text) for r in removed for s in r.sentences}
 

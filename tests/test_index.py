@@ -236,7 +236,7 @@ def law_index(indexed_home, encoder):
     """Plan + the two laws, clause vectors only."""
     settings = indexed_home("laws", [ELDERLY_LAW, POPULATION_LAW], sentence_vectors=False)
     manifest = HybridIndex.load(settings.index_dir).manifest
-    assert manifest["counts"]["records"] == len(corpus.load_records(settings))
+    assert manifest.counts.records == len(corpus.load_records(settings))
     return HybridIndex.load(settings.index_dir, encoder)
 
 
@@ -383,7 +383,7 @@ def test_other_schema_version_is_corrupt_and_open_index_rebuilds(small_copy):
     with pytest.raises(CorruptIndex, match="schema version") as info:
         read_manifest(small_copy.index_dir)
     assert "policyqa index build" in str(info.value)
-    assert open_index(small_copy).manifest["schema_version"] == SCHEMA_VERSION
+    assert open_index(small_copy).manifest.schema_version == SCHEMA_VERSION
 
 
 def test_missing_model_is_a_clear_error():
@@ -410,26 +410,26 @@ def test_a_changed_corpus_makes_the_index_stale_and_open_index_rebuilds(plan_cop
 
 
 def test_adding_then_removing_a_document_embeds_only_its_texts(plan_copy, tmp_path, encoder):
-    before = read_manifest(plan_copy.index_dir)["counts"]
+    before = read_manifest(plan_copy.index_dir).counts
     corpus.build(plan_copy, paths=[write_meal_doc(tmp_path)])
     added = [r for r in corpus.load_records(plan_copy) if r.doc_id == MEAL_ID]
     assert len(added) == 3
-    counts = build_index(plan_copy, encoder)["counts"]
-    assert counts["embedded"] == texts_of(added)
-    assert counts["reused"] == before["records"] + before["sentence_vectors"]
+    counts = build_index(plan_copy, encoder).counts
+    assert counts.embedded == texts_of(added)
+    assert counts.reused == before.records + before.sentence_vectors
 
     remove_document(MEAL_ID, plan_copy.user_docs_dir)
     corpus.build(plan_copy)
-    counts = build_index(plan_copy, encoder)["counts"]
-    assert counts["embedded"] == 0
-    assert (counts["records"], counts["sentence_vectors"]) == (before["records"], before["sentence_vectors"])
-    assert counts["reused"] == before["records"] + before["sentence_vectors"]
+    counts = build_index(plan_copy, encoder).counts
+    assert counts.embedded == 0
+    assert (counts.records, counts.sentence_vectors) == (before.records, before.sentence_vectors)
+    assert counts.reused == before.records + before.sentence_vectors
     index = HybridIndex.load(plan_copy.index_dir, encoder)
     assert all(r.doc_id != MEAL_ID for r in index.records)
-    assert len(index.clauses.vectors) == len(index.records) == counts["records"]
-    assert len(index.sentences.vectors) == len(index.sentence_rows) == counts["sentence_vectors"]
+    assert len(index.clauses.vectors) == len(index.records) == counts.records
+    assert len(index.sentences.vectors) == len(index.sentence_rows) == counts.sentence_vectors
     keys = set(json.loads((plan_copy.index_dir / "vector_keys.json").read_text(encoding="utf-8")))
-    fingerprint = index.manifest["model"]["fingerprint"]
+    fingerprint = index.manifest.model.fingerprint
     assert not any(vector_key(fingerprint, search_text(r)) in keys for r in added)
     assert not any(vector_key(fingerprint, s.text) in keys for r in added for s in r.sentences)
 
@@ -465,7 +465,7 @@ def test_failed_save_keeps_the_last_good_index_and_no_partial_dir(plan_copy, enc
 
     good = read_manifest(plan_copy.index_dir)
 
-    def broken_manifest(folder, **fields):
+    def broken_manifest(folder, draft):
         assert any(folder.iterdir())  # the data files were already written
         raise OSError("disk full")
 

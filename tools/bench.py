@@ -40,6 +40,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -262,8 +263,8 @@ def bench_plan(args, encoder, model_path: str) -> dict:
         threading[label], _ = run_stage(["--stage", "plan-latency", "--home", str(home), *stage_args], env=env)
     return {
         "home": str(home), "records": len(idx.records),
-        "sentence_vectors": manifest["counts"]["sentence_vectors"],
-        "build_s": round(build_s, 2), "build_counts": manifest["counts"],
+        "sentence_vectors": manifest.counts.sentence_vectors,
+        "build_s": round(build_s, 2), "build_counts": asdict(manifest.counts),
         "questions": len(qs), "repeats": args.repeats, "latency": latency, "search_options": options,
         "bm25_bigrams": settings.bm25_bigrams,
         "hybrid_p50_over_encode_p50": round(ratio, 3), "hybrid_over_encode_cpu_p50": round(cpu_ratio, 3),
@@ -543,7 +544,7 @@ def bench_size(args, encoder, settings: Settings, records, tokens, vectors: dict
     idx = HybridIndex.build(records, encoder, model_id=settings.model_path, model_fingerprint=fingerprint,
                             corpus_hash="bench", bigrams=settings.bm25_bigrams, sentence_vectors=False,
                             hnsw_threshold=settings.hnsw_threshold, reuse=vectors)
-    assert idx.manifest["counts"]["embedded"] == 0, "the benchmark must not embed while building subsets"
+    assert idx.manifest.counts.embedded == 0, "the benchmark must not embed while building subsets"
     result["build_s_vectors_reused"] = round(time.perf_counter() - t0, 2)
     result["approximate_dense"] = idx.clauses.approximate
     options = search_options(settings)
@@ -638,7 +639,7 @@ def bench_full_build(settings: Settings, records, encoder, vectors: dict, finger
         shutil.rmtree(scratch, ignore_errors=True)
     return {"build_s_vectors_reused": round(build_s, 2), "save_s": round(save_s, 2),
             "load_verify_s": round(load_s, 2), "index_mb": round(size / 2**20, 1),
-            "counts": idx.manifest["counts"], "approximate_dense": idx.clauses.approximate}  # fmt: skip
+            "counts": asdict(idx.manifest.counts), "approximate_dense": idx.clauses.approximate}  # fmt: skip
 
 
 def bench_hnsw(vectors: np.ndarray, queries: np.ndarray) -> dict:
