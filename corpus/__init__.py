@@ -2,6 +2,7 @@
 
 Public surface: :func:`build`, :func:`load_records`, :func:`load_report`,
 :func:`verify_corpus`, :class:`Record`, :func:`normalize_text` (the query normalizer),
+:func:`load_measures` and :class:`Measure` (support measures, :mod:`corpus.measures`),
 :class:`PolicyError` and its corpus kinds :class:`SourceError` (a document),
 :class:`MissingCorpus` and :class:`CorruptCorpus` (the build).
 """
@@ -10,14 +11,16 @@ from corpus.build import (
            CorruptCorpus,
            MissingCorpus,
            build,
+           load_measures,
            load_records,
            load_report,
            verify_corpus,
 )
 from corpus.errors import PolicyError
+from corpus.measures import Measure
 from corpus.normalize import normalize_text
 from corpus.records import Record
 from corpus.sources import SourceError
 
-__all__ = ["CorruptCorpus", "MissingCorpus", "PolicyError", "Record", "SourceError", "build", "load_records",
-           "load_report", "normalize_text", "verify_corpus"]
+__all__ = ["CorruptCorpus", "Measure", "MissingCorpus", "PolicyError", "Record", "SourceError", "build",
+           "load_measures", "load_records", "load_report", "normalize_text", "verify_corpus"]

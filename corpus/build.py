@@ -9,6 +9,9 @@ Budgets (``Settings.max_document_chars``, ``max_document_records``,
 ``max_build_records``) are checked before the work they bound: no record is made for
 a document or a build over its budget.
 
+The support measures of the records (:mod:`corpus.measures`) are written to ``measures.jsonl``
+in the same folder, listed in the manifest and read with :func:`load_measures`.
+
 A build writes ``manifest.json`` beside ``records.jsonl`` and ``report.json``: the
 schema version, the sha256 and size of each file, the record count, the corpus hash
 and ``created_at``. :func:`load_records` and :func:`load_report` verify it; a changed
@@ -35,6 +38,14 @@ from pathlib import Path
 from corpus import departments as dept
 from corpus.config import DATA_DIR, Settings, get_settings
 from corpus.errors import PolicyError
+from corpus.measures import (
+    Measure,
+    count_by_kind,
+    extract_measures,
+    read_measures,
+    support_without_measure,
+    write_measures,
+)
 from corpus.normalize import (
     Erratum,
     apply_errata,
@@ -68,6 +79,10 @@ log = logging.getLogger(__name__)
 RECORDS_FILE = "records.jsonl"
 REPORT_FILE = "report.json"
 MANIFEST_FILE = "manifest.json"
+#: Support measures of the records (:mod:`corpus.measures`), one JSON object a line.
+MEASURES_FILE = "measures.jsonl"
+#: At most this many ``support_without_measure`` sentences are listed per document in report.json.
+SUPPORT_WITHOUT_MEASURE_LISTED = 200
 #: Version of the corpus manifest's shape (the records' own is ``records.SCHEMA_VERSION``).
 MANIFEST_SCHEMA_VERSION = 1
 _REBUILD = "run `policyqa corpus build` to rebuild the corpus"
@@ -364,14 +379,19 @@ def _build(settings: Settings, inputs: dict, progress: Callable[[float, str], No
                                          room=settings.max_build_records - len(all_records))
         all_records += records
         reports.append(report)
+    if progress:
+        progress(0.99, "提取支持措施")
+    measures, measures_report = _measures(all_records)
     with atomic_dir(settings.build_dir) as staging:
         write_jsonl(all_records, staging / RECORDS_FILE)
+        write_measures(measures, staging / MEASURES_FILE)
         summary = {
             "schema_version": SCHEMA_VERSION,
             "corpus_hash": corpus_hash(staging / RECORDS_FILE),
             "documents": [asdict(r) for r in reports],
             "records": len(all_records),
             "inputs": inputs,
+            "measures": measures_report,
         }
         (staging / REPORT_FILE).write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
         _write_manifest(staging, summary)
@@ -380,11 +400,38 @@ def _build(settings: Settings, inputs: dict, progress: Callable[[float, str], No
     return summary
 
 
+def _measures(records: list[Record]) -> tuple[list[Measure], dict]:
+    """The support measures of ``records`` and their part of the build report: per document the
+    count by kind and ``support_without_measure`` (sentences with a support word that gave no
+    measure; the first :data:`SUPPORT_WITHOUT_MEASURE_LISTED` listed, all counted)."""
+    measures: list[Measure] = []
+    documents: dict[str, dict] = {}
+    for record in records:
+        found = extract_measures(record)
+        measures += found
+        doc = documents.setdefault(record.doc_id, {"doc_id": record.doc_id, "measures": 0, "by_kind": {},
+                                                   "support_without_measure_count": 0,
+                                                   "support_without_measure": []})
+        doc["measures"] += len(found)
+        for kind, n in count_by_kind(found).items():
+            doc["by_kind"][kind] = doc["by_kind"].get(kind, 0) + n
+        missed = support_without_measure(record, found)
+        doc["support_without_measure_count"] += len(missed)
+        room = SUPPORT_WITHOUT_MEASURE_LISTED - len(doc["support_without_measure"])
+        doc["support_without_measure"] += missed[:max(room, 0)]
+    for doc in documents.values():
+        doc["by_kind"] = dict(sorted(doc["by_kind"].items(), key=lambda kv: (-kv[1], kv[0])))
+    return measures, {"file": MEASURES_FILE, "count": len(measures), "by_kind": count_by_kind(measures),
+                      "documents": list(documents.values())}
+
+
 # ---------------------------------------------------------------- the checksummed build
 def _write_manifest(folder: Path, summary: dict) -> None:
     files = {}
-    for name in (RECORDS_FILE, REPORT_FILE):
+    for name in (RECORDS_FILE, REPORT_FILE, MEASURES_FILE):
         path = folder / name
+        if not path.is_file():
+            continue
         files[name] = {"sha256": _sha256_file(path), "bytes": path.stat().st_size}
     manifest = {
         "schema_version": MANIFEST_SCHEMA_VERSION,
@@ -435,6 +482,11 @@ def _what_changed(path: Path) -> str:
                     Record.from_dict(json.loads(text))
                 except (ValueError, TypeError, KeyError) as exc:
                     return f"line {number} is not a policyqa record ({exc})"
+            if path.name == MEASURES_FILE and text.strip():
+                try:
+                    Measure.from_dict(json.loads(text))
+                except (ValueError, TypeError, KeyError) as exc:
+                    return f"line {number} is not a policyqa measure ({exc})"
     if path.suffix == ".json":
         try:
             json.loads(path.read_text(encoding="utf-8"))
@@ -463,7 +515,9 @@ def _verify(folder: Path) -> dict:
             raise
         raise CorruptCorpus(path, f"is not valid JSON ({exc})") from None
     files = manifest.get("files") if isinstance(manifest, dict) else None
-    if (not isinstance(files, dict) or set(files) != {RECORDS_FILE, REPORT_FILE}
+    # measures.jsonl is listed by builds since the support measures; older manifests lack it
+    if (not isinstance(files, dict) or not {RECORDS_FILE, REPORT_FILE} <= set(files)
+            or not set(files) <= {RECORDS_FILE, REPORT_FILE, MEASURES_FILE}
             or not all(isinstance(e, dict) and {"sha256", "bytes"} <= set(e) for e in files.values())):
         raise CorruptCorpus(path, "is not a corpus manifest")
     if manifest.get("schema_version") != MANIFEST_SCHEMA_VERSION \
@@ -531,3 +585,27 @@ def load_report(settings: Settings | None = None) -> dict:
     _verify(folder)
     path = folder / REPORT_FILE
     return json.loads(_utf8(path, path.read_bytes()))
+
+
+def load_measures(settings: Settings | None = None, doc_id: str | None = None) -> list[Measure]:
+    """Support measures of the last good build (optionally one document's), verified first:
+    ``measures.jsonl`` against the manifest, like the records (a changed file is a
+    :class:`CorruptCorpus`). A build from before the measures (no ``measures.jsonl`` in its
+    manifest) gets them extracted from its verified records, with a warning to rebuild."""
+    folder = _current(settings or get_settings())
+    manifest = _verify(folder)
+    path = folder / MEASURES_FILE
+    if MEASURES_FILE not in manifest.get("files", {}):
+        if str(folder) not in _MEASURES_WARNED:
+            _MEASURES_WARNED.add(str(folder))
+            log.warning("%s has no %s (built by an older policyqa): measures extracted from the records; "
+                        "run `policyqa corpus build` to store them", folder, MEASURES_FILE)
+        records = read_jsonl(folder / RECORDS_FILE)
+        return [m for r in records if doc_id is None or r.doc_id == doc_id for m in extract_measures(r)]
+    try:
+        return [m for m in read_measures(path) if doc_id is None or m.doc_id == doc_id]
+    except (ValueError, OSError) as exc:  # changed between the check and the read
+        raise CorruptCorpus(path, _what_changed(path) if path.is_file() else "is missing") from exc
+
+
+_MEASURES_WARNED: set[str] = set()

@@ -1,0 +1,468 @@
+"""Support measures against hand-labelled gold: extraction and enterprise matching.
+
+``python -m eval.measures [--home DIR] [--build] [--report eval/report-measures] [--show-test-errors]``
+
+Gold (``eval/measures/``, see its README.md):
+
+* ``gold_sentences.jsonl`` — every sentence unit of the labelled records (the whole plan
+  gansu-2022-46 and 94 articles of the twelve library laws): ``{record_id, start, end, quote,
+  kind, sectors, entities, people, split}``, ``kind`` null for a sentence that is no measure;
+* ``profiles.jsonl`` — enterprise profiles ``{id, profile, expected, split, note}``, ``expected``
+  the plan's measures (``record_id#start``) that apply.
+
+Metrics, for the ``dev`` split (what the lexicon was tuned on), the held-out ``test`` split
+and ``all``:
+
+* sentence precision / recall / F1 — predicted measures vs gold support sentences, over the
+  sentence units of the labelled records;
+* kind accuracy — over sentences both call a measure;
+* beneficiary F1 — micro over those sentences, items ``(sectors|entities|people, term)``;
+* matching — per profile, precision and recall of the returned measures against ``expected``,
+  averaged over profiles; end to end (on extracted measures) and on gold measures (the gold
+  kind and beneficiaries: the matching logic alone). Precision of an empty answer is 1.
+
+Records come from ``--home`` (default the library home ``.policyqa/library``); ``--build``
+first builds its corpus (plan + ``eval/library/documents.txt``, no index). Error lists in the
+report cover the dev split only, so the held-out part is never tuned on
+(``--show-test-errors`` lists them too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from corpus.config import REPO_ROOT, Settings
+from corpus.measures import (
+    BENEFICIARY_KINDS,
+    Measure,
+    empty_span,
+    extract_measures,
+    kind_label,
+    lexicon,
+)
+from corpus.records import Record
+
+GOLD_DIR = REPO_ROOT / "eval" / "measures"
+GOLD_FILE = GOLD_DIR / "gold_sentences.jsonl"
+PROFILES_FILE = GOLD_DIR / "profiles.jsonl"
+REPORT_DIR = REPO_ROOT / "eval" / "report-measures"
+DEFAULT_HOME = REPO_ROOT / ".policyqa" / "library"
+SPLITS = ("dev", "test", "all")
+PLAN = "gansu-2022-46"
+#: The targets of the issue (asserted on the held-out split by tests/test_measures.py).
+TARGETS = {"sentence_recall": 0.95, "sentence_precision": 0.90, "kind_accuracy": 0.90,
+           "beneficiary_f1": 0.85, "match_recall": 0.90, "match_precision": 0.80}
+
+
+class GoldError(ValueError):
+    """A malformed gold or profile line (names the file and line)."""
+
+
+# ---------------------------------------------------------------- gold
+@dataclass(frozen=True)
+class GoldSentence:
+    record_id: str
+    start: int
+    end: int
+    quote: str
+    kind: str | None
+    sectors: tuple[str, ...]
+    entities: tuple[str, ...]
+    people: tuple[str, ...]
+    split: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.record_id}#{self.start}"
+
+    def items(self) -> set[tuple[str, str]]:
+        return {(b, t) for b in BENEFICIARY_KINDS for t in getattr(self, b)}
+
+
+def _jsonl(path: Path) -> Iterable[tuple[int, dict]]:
+    with Path(path).open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise GoldError(f"{path}:{number}: not JSON ({exc})") from None
+            if not isinstance(row, dict):
+                raise GoldError(f"{path}:{number}: not a JSON object")
+            yield number, row
+
+
+def load_gold(path: Path = GOLD_FILE) -> list[GoldSentence]:
+    lex = lexicon()
+    vocab = {b: set(lex.canonical(b)) for b in BENEFICIARY_KINDS}
+    out = []
+    seen = set()
+    for number, row in _jsonl(path):
+        where = f"{path}:{number}"
+        try:
+            g = GoldSentence(row["record_id"], int(row["start"]), int(row["end"]), row["quote"], row["kind"],
+                             tuple(row.get("sectors", [])), tuple(row.get("entities", [])),
+                             tuple(row.get("people", [])), row.get("split", "dev"))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GoldError(f"{where}: missing or bad field ({exc})") from None
+        if g.kind is not None and g.kind not in lex.kinds:
+            raise GoldError(f"{where}: unknown kind {g.kind!r} (one of {', '.join(lex.kinds)} or null)")
+        for b in BENEFICIARY_KINDS:
+            bad = set(getattr(g, b)) - vocab[b]
+            if bad:
+                raise GoldError(f"{where}: unknown {b} {sorted(bad)} (see corpus/data/measures.json)")
+        if g.split not in ("dev", "test"):
+            raise GoldError(f"{where}: split must be dev or test")
+        if g.key in seen:
+            raise GoldError(f"{where}: {g.key} labelled twice")
+        seen.add(g.key)
+        out.append(g)
+    return out
+
+
+@dataclass(frozen=True)
+class GoldProfile:
+    id: str
+    profile: dict
+    expected: tuple[str, ...]
+    split: str
+    note: str = ""
+
+
+def load_profiles(path: Path = PROFILES_FILE) -> list[GoldProfile]:
+    from qa.match import parse_profile
+
+    out = []
+    for number, row in _jsonl(path):
+        where = f"{path}:{number}"
+        try:
+            p = GoldProfile(str(row["id"]), dict(row["profile"]), tuple(row["expected"]), row.get("split", "dev"),
+                            row.get("note", ""))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise GoldError(f"{where}: missing or bad field ({exc})") from None
+        try:
+            parse_profile(p.profile)
+        except ValueError as exc:
+            raise GoldError(f"{where}: {exc}") from None
+        if p.split not in ("dev", "test"):
+            raise GoldError(f"{where}: split must be dev or test")
+        out.append(p)
+    return out
+
+
+def check_gold(gold: Sequence[GoldSentence], records: dict[str, Record]) -> None:
+    """Every gold sentence must quote its record (the corpus it was labelled on)."""
+    missing = sorted({g.record_id for g in gold if g.record_id not in records})
+    if missing:
+        raise GoldError(f"{len(missing)} gold records are not in the corpus (first: {missing[0]}); build the "
+                        "library corpus: python -m eval.measures --build")
+    for g in gold:
+        if records[g.record_id].text[g.start:g.end] != g.quote:
+            raise GoldError(f"gold {g.key}: quote differs from the record text — the corpus changed; relabel")
+
+
+def gold_measures(gold: Iterable[GoldSentence], records: dict[str, Record]) -> list[Measure]:
+    """Measures made from the gold labels (kind and beneficiaries as labelled; condition and
+    instrument empty): the input of the matching-only evaluation."""
+    out = []
+    for g in gold:
+        if g.kind is None:
+            continue
+        r = records[g.record_id]
+        out.append(Measure(id=g.key, record_id=g.record_id, start=g.start, end=g.end, kind=g.kind,
+                           beneficiaries={b: list(getattr(g, b)) for b in BENEFICIARY_KINDS},
+                           condition=empty_span(), instrument=empty_span(), quote=g.quote,
+                           departments=r.departments.to_dict(), doc_id=r.doc_id, doc_title=r.doc_title,
+                           path=r.path, title=r.title))
+    return out
+
+
+# ---------------------------------------------------------------- metrics
+def _ratio(num: float, den: float, empty: float | None = None) -> float | None:
+    return num / den if den else empty
+
+
+def _f1(p: float | None, r: float | None) -> float | None:
+    if p is None or r is None:
+        return None
+    return 2 * p * r / (p + r) if p + r else 0.0
+
+
+def extraction_metrics(gold: Sequence[GoldSentence], predicted: dict[str, Measure]) -> dict:
+    """Metrics of ``predicted`` (key → measure, over the labelled records) against ``gold``."""
+    positives = {g.key: g for g in gold if g.kind}
+    universe = {g.key for g in gold}
+    pred = {k: m for k, m in predicted.items() if k in universe}
+    tp = [k for k in pred if k in positives]
+    fp = sorted(k for k in pred if k not in positives)
+    fn = sorted(k for k in positives if k not in pred)
+    precision, recall = _ratio(len(tp), len(pred)), _ratio(len(tp), len(positives))
+    kind_ok = [k for k in tp if pred[k].kind == positives[k].kind]
+    b_tp = b_pred = b_gold = 0
+    per_kind: dict[str, dict] = {}
+    ben_errors = []
+    for k in tp:
+        g_items = positives[k].items()
+        p_items = {(b, t) for b in BENEFICIARY_KINDS for t in pred[k].beneficiaries.get(b, [])}
+        b_tp += len(g_items & p_items)
+        b_pred += len(p_items)
+        b_gold += len(g_items)
+        if g_items != p_items:
+            ben_errors.append({"key": k, "missing": sorted(g_items - p_items), "extra": sorted(p_items - g_items)})
+    for b in BENEFICIARY_KINDS:
+        t = sum(len({x for x in positives[k].items() if x[0] == b} & {(b, v) for v in pred[k].beneficiaries.get(b, [])})
+                for k in tp)
+        pp = sum(len(pred[k].beneficiaries.get(b, [])) for k in tp)
+        gg = sum(len(getattr(positives[k], b)) for k in tp)
+        bp, br = _ratio(t, pp, 1.0), _ratio(t, gg, 1.0)
+        per_kind[b] = {"precision": bp, "recall": br, "f1": _f1(bp, br)}
+    bp, br = _ratio(b_tp, b_pred, 1.0), _ratio(b_tp, b_gold, 1.0)
+    confusion = Counter((positives[k].kind, pred[k].kind) for k in tp if pred[k].kind != positives[k].kind)
+    return {
+        "sentences": len(universe), "gold_measures": len(positives), "predicted": len(pred), "true_positives": len(tp),
+        "sentence_precision": precision, "sentence_recall": recall, "sentence_f1": _f1(precision, recall),
+        "kind_accuracy": _ratio(len(kind_ok), len(tp)),
+        "beneficiary_precision": bp, "beneficiary_recall": br, "beneficiary_f1": _f1(bp, br),
+        "beneficiaries_by_kind": per_kind,
+        "errors": {
+            "false_positives": [{"key": k, "kind": pred[k].kind, "quote": pred[k].quote} for k in fp],
+            "false_negatives": [{"key": k, "kind": positives[k].kind, "quote": positives[k].quote} for k in fn],
+            "wrong_kind": [{"key": k, "gold": positives[k].kind, "predicted": pred[k].kind,
+                            "quote": positives[k].quote} for k in tp if pred[k].kind != positives[k].kind],
+            "beneficiaries": ben_errors,
+        },
+        "kind_confusion": [{"gold": g, "predicted": p, "count": n} for (g, p), n in confusion.most_common()],
+    }
+
+
+def matching_metrics(profiles: Sequence[GoldProfile], measures: Sequence[Measure]) -> dict:
+    """Per-profile precision and recall of :func:`qa.match.match` on ``measures``, and means."""
+    from qa.match import match
+
+    rows = []
+    for p in profiles:
+        got = [m.measure.id for m in match(measures, p.profile)]
+        expected = set(p.expected)
+        hit = len(set(got) & expected)
+        precision = _ratio(hit, len(got), 1.0)
+        recall = _ratio(hit, len(expected), 1.0)
+        rows.append({"id": p.id, "profile": p.profile, "expected": len(expected), "returned": len(got),
+                     "precision": precision, "recall": recall,
+                     "missing": sorted(expected - set(got)), "extra": [k for k in got if k not in expected]})
+    n = len(rows)
+    return {
+        "profiles": n,
+        "match_precision": _ratio(sum(r["precision"] for r in rows), n),
+        "match_recall": _ratio(sum(r["recall"] for r in rows), n),
+        "per_profile": rows,
+    }
+
+
+@dataclass
+class Result:
+    by_split: dict
+    counts: dict
+    lexicon_kinds: list
+
+    def to_dict(self) -> dict:
+        return {"created_at": datetime.now(UTC).isoformat(timespec="seconds"), "targets": TARGETS,
+                "counts": self.counts, "kinds": self.lexicon_kinds, "splits": self.by_split}
+
+
+def evaluate(records: Iterable[Record], gold: Sequence[GoldSentence] | None = None,
+             profiles: Sequence[GoldProfile] | None = None) -> Result:
+    """Extraction and matching metrics for each split (``dev``, ``test``, ``all``)."""
+    gold = list(load_gold() if gold is None else gold)
+    profiles = list(load_profiles() if profiles is None else profiles)
+    by_id = {r.id: r for r in records}
+    check_gold(gold, by_id)
+    labelled = sorted({g.record_id for g in gold})
+    predicted = {m.id: m for rid in labelled for m in extract_measures(by_id[rid])}
+    plan_measures = [m for r in by_id.values() if r.doc_id == PLAN for m in extract_measures(r)]
+    plan_gold = gold_measures([g for g in gold if g.record_id.startswith(PLAN + "#")], by_id)
+    out = {}
+    for split in SPLITS:
+        g_split = [g for g in gold if split == "all" or g.split == split]
+        p_split = [p for p in profiles if split == "all" or p.split == split]
+        ext = extraction_metrics(g_split, predicted)
+        end_to_end = matching_metrics(p_split, plan_measures)
+        oracle = matching_metrics(p_split, plan_gold)
+        out[split] = {"extraction": ext, "matching": end_to_end, "matching_on_gold": oracle}
+    lex = lexicon()
+    counts = {
+        "gold_sentences": len(gold), "gold_measures": sum(1 for g in gold if g.kind),
+        "labelled_records": len(labelled),
+        "law_support_articles": len({g.record_id for g in gold if g.kind and not g.record_id.startswith(PLAN + "#")}),
+        "plan_measures_gold": sum(1 for g in gold if g.kind and g.record_id.startswith(PLAN + "#")),
+        "profiles": len(profiles),
+        "by_split": {s: {"sentences": sum(1 for g in gold if g.split == s),
+                         "measures": sum(1 for g in gold if g.split == s and g.kind),
+                         "profiles": sum(1 for p in profiles if p.split == s)} for s in ("dev", "test")},
+        "gold_kinds": dict(Counter(g.kind for g in gold if g.kind).most_common()),
+    }
+    return Result(out, counts, [{"kind": k, "label": lex.labels[k]} for k in lex.kinds])
+
+
+def headline(result: Result, split: str) -> dict[str, float | None]:
+    """The six target metrics of one split (matching end to end)."""
+    ext = result.by_split[split]["extraction"]
+    mat = result.by_split[split]["matching"]
+    return {"sentence_recall": ext["sentence_recall"], "sentence_precision": ext["sentence_precision"],
+            "kind_accuracy": ext["kind_accuracy"], "beneficiary_f1": ext["beneficiary_f1"],
+            "match_recall": mat["match_recall"], "match_precision": mat["match_precision"]}
+
+
+# ---------------------------------------------------------------- report
+def _fmt(x) -> str:
+    return "—" if x is None else f"{x:.3f}"
+
+
+def render_report(result: Result, show_test_errors: bool = False) -> str:
+    c = result.counts
+    gold = (f"Gold: {c['gold_sentences']} sentence units of {c['labelled_records']} labelled records, "
+            f"{c['gold_measures']} of them support measures ({c['plan_measures_gold']} in the plan gansu-2022-46, "
+            f"the rest in {c['law_support_articles']} articles of the twelve library laws); "
+            f"{c['profiles']} enterprise profiles on the plan's measures.")
+    split = (f"Split: dev {c['by_split']['dev']['measures']} measures / {c['by_split']['dev']['profiles']} profiles "
+             f"(the lexicon and matching were tuned on these), held-out test {c['by_split']['test']['measures']} "
+             f"measures / {c['by_split']['test']['profiles']} profiles (not tuned on; see the README for what was "
+             "seen of it).")
+    regenerate = ("Regenerate: `.venv/bin/python -m eval.measures --report eval/report-measures` "
+                  "(labels, method and caveats: `eval/measures/README.md`).")
+    lines = ["# Support measures: extraction and matching", "", gold, "", split, "", regenerate, "",
+             "## Targets", "",
+             "| metric | target | dev | held-out test | all | held-out meets target |", "|---|---|---|---|---|---|"]
+    heads = {s: headline(result, s) for s in SPLITS}
+    names = {"sentence_recall": "sentence recall", "sentence_precision": "sentence precision",
+             "kind_accuracy": "kind accuracy", "beneficiary_f1": "beneficiary F1",
+             "match_recall": "matching mean recall", "match_precision": "matching mean precision"}
+    for key, label in names.items():
+        value = heads["test"][key]
+        meets = "yes" if value is not None and value >= TARGETS[key] else "**no**"
+        lines.append(f"| {label} | ≥ {TARGETS[key]:.2f} | " + " | ".join(_fmt(heads[s][key]) for s in SPLITS)
+                     + f" | {meets} |")
+    lines += ["", ("Matching is end to end (profiles matched against the extracted measures of the plan). "
+                   "On the gold measures (gold kind and beneficiaries — the matching logic alone):"), "",
+              "| split | mean precision | mean recall |", "|---|---|---|"]
+    for s in SPLITS:
+        o = result.by_split[s]["matching_on_gold"]
+        lines.append(f"| {s} | {_fmt(o['match_precision'])} | {_fmt(o['match_recall'])} |")
+    lines += ["", "## Extraction detail", "",
+              ("| split | sentences | gold measures | predicted | sentence F1 | beneficiary P | beneficiary R | "
+               "sectors F1 | entities F1 | people F1 |"), "|---|---|---|---|---|---|---|---|---|---|"]
+    for s in SPLITS:
+        e = result.by_split[s]["extraction"]
+        bk = e["beneficiaries_by_kind"]
+        lines.append(f"| {s} | {e['sentences']} | {e['gold_measures']} | {e['predicted']} | {_fmt(e['sentence_f1'])} | "
+                     f"{_fmt(e['beneficiary_precision'])} | {_fmt(e['beneficiary_recall'])} | "
+                     f"{_fmt(bk['sectors']['f1'])} | {_fmt(bk['entities']['f1'])} | {_fmt(bk['people']['f1'])} |")
+    by_kind = ", ".join(f"{kind_label(k)} ({k}) {n}" for k, n in c["gold_kinds"].items())
+    lines += ["", "Gold measures by kind: " + by_kind, "", "## Matching per profile", "",
+              "| profile | split | expected | returned | precision | recall |", "|---|---|---|---|---|---|"]
+    split_of = {}
+    for s in ("dev", "test"):
+        for row in result.by_split[s]["matching"]["per_profile"]:
+            split_of[row["id"]] = s
+    for row in result.by_split["all"]["matching"]["per_profile"]:
+        lines.append(f"| {row['id']} | {split_of.get(row['id'], '')} | {row['expected']} | {row['returned']} | "
+                     f"{_fmt(row['precision'])} | {_fmt(row['recall'])} |")
+    for s in (("dev", "test") if show_test_errors else ("dev",)):
+        errors = result.by_split[s]["extraction"]["errors"]
+        lines += ["", f"## Errors ({s} split)", ""]
+        for name, title in (("false_negatives", "missed support sentences"), ("false_positives", "not support, taken"),
+                            ("wrong_kind", "wrong kind")):
+            lines.append(f"**{title}** ({len(errors[name])})")
+            lines.append("")
+            for e in errors[name]:
+                extra = f" gold {e['gold']} → {e['predicted']}" if name == "wrong_kind" else f" {e['kind']}"
+                lines.append(f"- `{e['key']}`{extra}: {e['quote']}")
+            lines.append("")
+        lines.append(f"**beneficiaries differing** ({len(errors['beneficiaries'])})")
+        lines.append("")
+        for e in errors["beneficiaries"]:
+            lines.append(f"- `{e['key']}` missing {e['missing']} extra {e['extra']}")
+        lines.append("")
+        lines.append("**profiles**")
+        lines.append("")
+        for row in result.by_split[s]["matching"]["per_profile"]:
+            if row["missing"] or row["extra"]:
+                lines.append(f"- `{row['id']}` missing {row['missing']} extra {row['extra']}")
+    if not show_test_errors:
+        lines += ["", ("Errors on the held-out split are not listed (so they are not tuned on); "
+                       "`--show-test-errors` lists them.")]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(result: Result, folder: Path, show_test_errors: bool = False) -> Path:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    data = result.to_dict()
+    if not show_test_errors:
+        for s in ("test", "all"):
+            data["splits"][s]["extraction"].pop("errors", None)
+            for key in ("matching", "matching_on_gold"):
+                for row in data["splits"][s][key]["per_profile"]:
+                    row.pop("missing", None)
+                    row.pop("extra", None)
+    (folder / "results.json").write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
+    path = folder / "report.md"
+    path.write_text(render_report(result, show_test_errors), encoding="utf-8")
+    return path
+
+
+# ---------------------------------------------------------------- records
+def library_documents(settings: Settings) -> list[Path]:
+    from eval.library import DOCUMENTS, lawrefbook_dir, read_documents
+
+    return read_documents(DOCUMENTS, lawrefbook_dir(settings))
+
+
+def load_library_records(home: Path, build: bool = False) -> list[Record]:
+    """The records of ``home``'s corpus; with ``build``, its corpus is built first (plan + the
+    library's twelve laws)."""
+    import corpus
+
+    settings = Settings(home=Path(home))
+    if build:
+        corpus.build(settings, paths=library_documents(settings))
+    return corpus.load_records(settings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m eval.measures", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--home", type=Path, default=DEFAULT_HOME, help="policyqa home with the library corpus")
+    parser.add_argument("--build", action="store_true", help="build the library corpus in --home first")
+    parser.add_argument("--report", type=Path, default=None, help="write report.md and results.json here")
+    parser.add_argument("--gold", type=Path, default=GOLD_FILE)
+    parser.add_argument("--profiles", type=Path, default=PROFILES_FILE)
+    parser.add_argument("--show-test-errors", action="store_true", help="also list errors of the held-out split")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    args = parser.parse_args(argv)
+    try:
+        records = load_library_records(args.home, args.build)
+        result = evaluate(records, load_gold(args.gold), load_profiles(args.profiles))
+    except (GoldError, ValueError, OSError) as exc:
+        print(f"eval.measures: {exc}", file=sys.stderr)
+        return 2
+    if args.report:
+        path = write_report(result, args.report, args.show_test_errors)
+        print(f"wrote {path}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
+    else:
+        for s in SPLITS:
+            h = headline(result, s)
+            print(f"{s:>4}: " + "  ".join(f"{k}={_fmt(v)}" for k, v in h.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
