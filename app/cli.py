@@ -174,6 +174,49 @@ def targets(doc: str | None, as_json: bool, as_csv: bool, home: str | None) -> N
                        f"\t{row.deadline}")
 
 
+@main.command("match")
+@click.option("--sector", "sectors", multiple=True, help="养老, 托育, 家政, 餐饮 … (repeat; aliases work).")
+@click.option("--entity", "entities", multiple=True, help="小微企业, 个体工商户, 民营企业 … (repeat).")
+@click.option("--trait", "traits", multiple=True,
+              help="hires_graduates, employee_based, rents_premises, rural … (repeat).")
+@click.option("--profile", "profile_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help='A JSON file {"sectors": [...], "entities": [...], "traits": [...]}.')
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--csv", "as_csv", is_flag=True, help="CSV (UTF-8 with BOM) for Excel.")
+@home_option
+def match(sectors, entities, traits, profile_file, as_json, as_csv, home) -> None:
+    """政策匹配: every support measure that applies to an enterprise, with its condition and clause."""
+    import json
+
+    profile = {"sectors": list(sectors), "entities": list(entities), "traits": list(traits)}
+    if profile_file:
+        try:
+            loaded = json.loads(profile_file.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise click.ClickException(f"{profile_file}: not a UTF-8 JSON object ({exc})") from None
+        if not isinstance(loaded, dict):
+            raise click.ClickException(f'{profile_file}: expected {{"sectors": [...], "entities": [...], "traits": [...]}}')
+        for key in profile:
+            profile[key] += loaded.get(key, []) if isinstance(loaded.get(key, []), list) else [loaded[key]]
+        profile.update({k: v for k, v in loaded.items() if k not in profile})  # unknown keys: the core says so
+    with domain_errors(as_json):
+        matches = _assistant(home).match(profile)
+    rows = [m.to_dict() for m in matches]
+    if as_json:
+        echo_json({"profile": profile, "measures": rows})
+    elif as_csv:
+        _write_csv([{k: ("、".join(v) if isinstance(v, list) else v) for k, v in row.items()
+                     if not isinstance(v, dict)} for row in rows])
+    else:
+        if not rows:
+            click.echo("no measure applies to this profile")
+        for row in rows:
+            click.echo(f"[{row['kind_label']}] {row['doc_id']}#{row['path']}  ({row['reason']})")
+            if row["condition"]:
+                click.echo(f"    条件：{row['condition']}")
+            click.echo(f"    “{row['quote']}”")
+
+
 @main.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Interface to bind; anything but localhost needs POLICYQA_AUTH for uploads.")

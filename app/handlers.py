@@ -15,7 +15,17 @@ import gradio as gr
 import pandas as pd
 
 from app.auth import Gate
-from app.render import ROLE_LABELS, error_box, esc, message, plain, render_answer, short
+from app.render import (
+    ROLE_LABELS,
+    error_box,
+    esc,
+    message,
+    plain,
+    printable_matches,
+    render_answer,
+    render_matches,
+    short,
+)
 from core import Assistant, PolicyError, parse_ask, parse_search
 from corpus.config import MODES
 
@@ -74,6 +84,17 @@ class PolicyWeb:
     def department_names(self) -> list[str]:
         return self.core.department_names()
 
+    def match_choices(self) -> dict[str, list]:
+        """Checkbox choices of the 政策匹配 tab: (label, value) pairs."""
+        from corpus.measures import lexicon
+        from qa.match import accepted_values
+
+        values = accepted_values()
+        labels = {name: spec.get("label", name) for name, spec in lexicon().traits.items()} \
+            if hasattr(lexicon(), "traits") else {}
+        return {"sectors": values["sectors"], "entities": values["entities"],
+                "traits": [(labels.get(t, t), t) for t in values["traits"]]}
+
     def removable_choices(self) -> list[tuple[str, str]]:
         return [(f"{short(d.title)}（{d.doc_id}）", d.doc_id) for d in self.core.documents() if not d.shipped]
 
@@ -116,6 +137,30 @@ class PolicyWeb:
         path = self.core.scratch() / f"部门职责-{safe}.csv"
         frame.to_csv(path, index=False, encoding="utf-8-sig")
         return summary, frame, str(path)
+
+    # ------------------------------------------------------------ 政策匹配
+    def match(self, sectors: list[str] | None = None, entities: list[str] | None = None,
+              traits: list[str] | None = None) -> tuple[str, list[str] | None]:
+        """(HTML of the applicable measures grouped by kind, [CSV, printable HTML] files)."""
+        profile = {"sectors": list(sectors or []), "entities": list(entities or []),
+                   "traits": list(traits or [])}
+        try:
+            matches = self.core.match(profile)
+        except PolicyError as exc:
+            _toast(exc)
+            return error_box(exc.to_dict()["error"]), None
+        rows = [m.to_dict() for m in matches]
+        picked = "、".join([*profile["sectors"], *profile["entities"]])
+        profile_text = f"画像：{picked}{'（含所选情形）' if profile['traits'] else ''}。" if picked or traits else "未选择画像，列出全部措施。"
+        folder = self.core.scratch() / f"match-{abs(hash(str(profile)))}"
+        folder.mkdir(parents=True, exist_ok=True)
+        table = pd.DataFrame([{k: ("、".join(v) if isinstance(v, list) else v) for k, v in row.items()
+                               if not isinstance(v, dict)} for row in rows])
+        csv_path = folder / "政策匹配.csv"
+        table.to_csv(csv_path, index=False, encoding="utf-8-sig")
+        page = folder / "政策匹配-打印版.html"
+        page.write_text(printable_matches(rows, profile_text), encoding="utf-8")
+        return render_matches(rows, self.core.index.record, profile_text), [str(csv_path), str(page)]
 
     # ------------------------------------------------------------ 目标指标
     def targets(self, doc: str = ALL) -> pd.DataFrame:

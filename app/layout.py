@@ -103,6 +103,23 @@ def build_blocks(web: PolicyWeb) -> gr.Blocks:
                 gr.on(triggers=[dept_btn.click, dept_pick.select], fn=web.department, inputs=dept_pick,
                       outputs=[dept_summary, dept_table, dept_csv], api_name="department")
 
+            # ---------------------------------------------------- 政策匹配
+            with gr.Tab("政策匹配", id="match"):
+                gr.Markdown("勾选企业的行业、类型和情形，列出适用的全部支持措施（含条件和出处条款）。"
+                            "不勾选则列出全部措施。")
+                choices = web.match_choices()
+                with gr.Row(equal_height=False):
+                    match_sectors = gr.CheckboxGroup(choices["sectors"], label="行业", elem_id="pq-match-sectors")
+                    match_entities = gr.CheckboxGroup(choices["entities"], label="主体类型",
+                                                      elem_id="pq-match-entities")
+                match_traits = gr.CheckboxGroup(choices["traits"], label="情形", elem_id="pq-match-traits")
+                match_btn = gr.Button("匹配政策", variant="primary", elem_id="pq-match-go")
+                match_html = gr.HTML(elem_id="pq-match-result", padding=True)
+                match_files = gr.File(label="下载（CSV 可用 Excel 打开；HTML 打印版一页）", file_count="multiple",
+                                      interactive=False, elem_id="pq-match-files")
+                match_btn.click(web.match, inputs=[match_sectors, match_entities, match_traits],
+                                outputs=[match_html, match_files], api_name="match")
+
             # ---------------------------------------------------- 3 目标指标
             with gr.Tab("目标指标", id="targets"):
                 target_doc = gr.Dropdown(web.doc_choices(), value=ALL, label="文件", elem_id="pq-target-doc",

@@ -154,3 +154,59 @@ def error_box(error: dict | str) -> str:
     else:
         text = str(error)
     return message(text)
+
+
+def _names(value: str | list[str]) -> list[str]:
+    """Department names of a flat (CSV-shaped) row: "A、B" or a list."""
+    return [n for n in (value.split("、") if isinstance(value, str) else value) if n]
+
+
+def _measure_card(row: dict, record: Record | None) -> str:
+    """One measure: kind, clause, condition and instrument; expands to the clause with the
+    measure's sentence highlighted; departments as badges."""
+    spans = [(int(row["start"]), int(row["end"]))]
+    clause = _highlight_spans(record.text, spans) if record is not None else esc(row["quote"])
+    condition = (f'<div class="pq-quote">条件：{esc(row["condition"])}</div>' if row.get("condition") else "")
+    instrument = (f'<div class="pq-quote">方式：{esc(row["instrument"])}</div>' if row.get("instrument") else "")
+    summary = (
+        f'<span class="pq-path">{esc(row["path"])}</span>'
+        f'<span class="pq-title">{esc(row["title"])}</span>'
+        f'<span class="pq-doc">《{esc(short(row["doc_title"], 40))}》</span>'
+        f'{_badges({role: _names(row[f"departments_{role}"]) for role in ("lead", "co")})}'
+        f'<div class="pq-quote">“{esc(row["quote"])}”</div>{condition}{instrument}'
+    )
+    meta = f'<div class="pq-meta">{esc(row["reason"])} · {esc(row["record_id"])} [{row["start"]}:{row["end"]}]</div>'
+    return (f'<details class="pq-card"><summary>{summary}</summary>'
+            f'<div class="pq-clause">{clause}</div>{meta}</details>')
+
+
+def render_matches(rows: list[dict], record: Callable[[str], Record | None] = lambda _id: None,
+                   profile_text: str = "") -> str:
+    """政策匹配 results grouped by kind (kinds in order of first appearance)."""
+    if not rows:
+        return message("没有适用于该画像的支持措施。可以减少筛选条件再试。", "notice")
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(row["kind_label"], []).append(row)
+    parts = [(f'<div class="pq-echo">{esc(profile_text)}共 {len(rows)} 条适用措施，'
+              '按类型分组；点开查看原文，措施句以黄色标出。</div>')]
+    for label, members in groups.items():
+        parts.append(f'<div class="pq-section">{esc(label)}（{len(members)}）</div>')
+        parts += [_measure_card(row, record(row["record_id"])) for row in members]
+    return f'<div class="pq-answer">{"".join(parts)}</div>'
+
+
+def printable_matches(rows: list[dict], profile_text: str) -> str:
+    """A one-page printable HTML summary of a 政策匹配 result (opens in any browser)."""
+    items = "".join(
+        f"<tr><td>{esc(r['kind_label'])}</td><td>{esc(r['path'])}<br><small>{esc(short(r['doc_title'], 30))}</small></td>"
+        f"<td>{esc(r['condition'] or '—')}</td><td>{esc(r['quote'])}</td>"
+        f"<td>{esc(r['departments_lead'] or r['departments_co'])}</td></tr>"
+        for r in rows)
+    return ("<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'><title>政策匹配结果</title>"
+            "<style>body{font:12px/1.5 'Noto Sans CJK SC','WenQuanYi Micro Hei',sans-serif;margin:1.5cm}"
+            "table{border-collapse:collapse;width:100%}td,th{border:1px solid #999;padding:3px 5px;"
+            "vertical-align:top}th{background:#eee}@page{size:A4;margin:1cm}</style></head><body>"
+            f"<h2>政策匹配结果</h2><p>{esc(profile_text)}共 {len(rows)} 条适用措施。每条均引自原文条款。</p>"
+            "<table><tr><th>类型</th><th>条款</th><th>条件</th><th>原文</th><th>责任部门</th></tr>"
+            f"{items}</table></body></html>")

@@ -115,6 +115,7 @@ class Assistant:
         self.build_lock = threading.Lock()
         self._cancel = threading.Event()
         self._scratch: Path | None = None
+        self._measures: tuple[int, list] | None = None
 
     # ------------------------------------------------------------ the served index
     @property
@@ -145,7 +146,8 @@ class Assistant:
     # ------------------------------------------------------------ reads
     def ask(self, request: AskRequest) -> qa.Answer:
         index = self.index
-        return qa.answer(request.question, index, request.scope.filters(), self.settings)
+        return qa.answer(request.question, index, request.scope.filters(), self.settings,
+                         measures=self.measures())
 
     def search(self, request: SearchRequest) -> list[Hit]:
         s = self.settings
@@ -190,6 +192,24 @@ class Assistant:
                           t.deadline_text or (str(t.deadline) if t.deadline else "未写明"),
                           r.id, r.path, r.doc_id, r.doc_title, t.phrase)
                 for r in index.records if not doc or r.doc_id == doc for t in r.targets]
+
+    def measures(self) -> list:
+        """The support measures of the served documents (read with the corpus build, cached
+        per served version)."""
+        index, version = self.index, self.version
+        cached = self._measures
+        if cached is None or cached[0] != version:
+            measures = [m for m in corpus.load_measures(self.settings) if index.record(m.record_id)]
+            cached = self._measures = (version, measures)
+        return cached[1]
+
+    def match(self, profile) -> list:
+        """Every support measure that applies to an enterprise profile (a dict of sectors,
+        entities, traits — aliases accepted — or a :class:`qa.match.Profile`), the ones
+        naming it first, then those open to all; an empty profile gets every measure."""
+        from qa.match import match, parse_profile
+
+        return match(self.measures(), parse_profile(profile))
 
     def documents(self) -> list[DocumentInfo]:
         """Every document of the corpus, shipped first, with its record count in the index."""
@@ -302,7 +322,7 @@ class Assistant:
             raise PolicyError("too_many_questions", f"问题文件有 {len(questions)} 个问题，超过 {max_questions} 个的上限",
                               "拆分问题文件，或在命令行运行 policyqa eval")
         index, s = self.index, self.settings
-        answer_fn = ev.qa_answer_fn(index, s) if answers else None
+        answer_fn = ev.qa_answer_fn(index, s, measures=self.measures()) if answers else None
         result = ev.run(questions, index, modes=tuple(modes), answer_fn=answer_fn, fusion=s.fusion,
                         dense_weight=s.dense_weight, candidates=s.candidates, split=split,
                         progress=progress, source=str(questions_path), strict=strict)

@@ -463,10 +463,12 @@ def main(argv: Sequence[str] | None = None, stdout: Any = None, stderr: Any = No
         build_s = time.perf_counter() - start
         say(f"corpus: {report['records']} records in {len(report['documents'])} documents; "
             f"index ready in {build_s:.1f} s", err)
-        answer_fn = None if args.no_answers else qa_answer_fn(index, settings)
+        from corpus import load_measures
+
+        answer_fn = None if args.no_answers else qa_answer_fn(index, settings, measures=load_measures(settings))
         info = {"documents": [str(p.relative_to(root)) for p in documents],
                 "records": report["records"], "corpus_hash": report.get("corpus_hash"),
-                "model": ((getattr(index, "manifest", None) or {}).get("model") or {}).get("id"),
+                "model": index.manifest.model.id,
                 "home": str(settings.home), "build_s": build_s}
         start = time.perf_counter()
         lib = evaluate_library(index, paths, settings, split=args.split, answer_fn=answer_fn,

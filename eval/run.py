@@ -165,20 +165,18 @@ def _search(index: Searcher, question: Question, mode: str, k: int, options: dic
     return [h.record.id for h in hits], [float(h.score) for h in hits], elapsed
 
 
-def qa_answer_fn(index: Any, settings: Any = None, doc_filter: bool = False) -> AnswerFn:
+def qa_answer_fn(index: Any, settings: Any = None, doc_filter: bool = False,
+                 measures: list | None = None) -> AnswerFn:
     """``answer_fn`` calling the real answer layer: ``qa.answer(question, index, filters,
-    settings).to_dict()`` (``qa`` is imported here, so eval works without it)."""
-    import qa
-
-    answer = getattr(qa, "answer", None)
-    if answer is None:
-        raise RuntimeError("qa.answer is not available yet; evaluate retrieval only (--no-answers)")
+    settings, measures).to_dict()`` — the same call the core makes for users."""
+    from qa import answer
 
     def answer_fn(question: dict[str, Any]) -> Mapping[str, Any]:
         q = Question(id=question["id"], question=question["question"], type=question["type"],
                      gold=(), doc=question.get("doc"))
         filters = _filters_for(q, doc_filter)
-        return answer(question["question"], index, filters=filters, settings=settings).to_dict()
+        return answer(question["question"], index, filters=filters, settings=settings,
+                      measures=measures).to_dict()
 
     return answer_fn
 

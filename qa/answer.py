@@ -287,6 +287,52 @@ def _answer_support(question, hits, composer) -> None:
         composer.add(f"{label(record)}：{s.text}", cite(record, s.start, s.end))
 
 
+#: Everyday words for the kinds of support a question asks about (besides the taxonomy's triggers).
+KIND_WORDS = (("tax_relief", "税"), ("loans_credit", "贷款|融资|借钱|信贷"), ("land_premises", "用地|场地|房租|租金|门面|网点"),
+              ("training", "培训"), ("social_insurance_subsidy", "社保"), ("job_stabilization", "稳岗|就业补贴|招人|招工"),
+              ("guarantees_insurance", "担保|保险"), ("streamlined_approval", "审批|办证|手续|注册|执照"),
+              ("consumption", "消费券|以旧换新"), ("prices_fees", "收费|价格"), ("fiscal_subsidy", "补贴|补助|奖励|资金"))
+
+
+def _question_profile(text: str) -> tuple[dict, set[str]]:
+    """The sectors and entity kinds a support question names, and the kinds of support it asks for."""
+    from corpus.measures import lexicon
+
+    lex = lexicon()
+    profile = {key: [name for name, rx in lex.terms[key] if rx.search(text)] for key in ("sectors", "entities")}
+    people = {name for name, rx in lex.terms["people"] if rx.search(text)}
+    profile["traits"] = [trait for trait, spec in lex.traits.items() if people & set(spec.get("people", ()))]
+    kinds = {kind for kind, rx in lex.triggers if rx.search(text)}
+    kinds |= {kind for kind, words in KIND_WORDS if re.search(words, text)}
+    return profile, kinds
+
+
+def _answer_support_measures(question: str, hits: list[Hit], measures: list, composer: _Composer) -> None:
+    """Support answered from measure records: those that apply to the sector and entity the
+    question names (measures for other sectors left out unless open to everyone), the kinds it
+    asks for and the clauses the search found first; each line quotes the measure's sentence,
+    its condition included."""
+    from qa.match import match
+
+    profile, kinds = _question_profile(question)
+    rank = {h.record.id: i for i, h in enumerate(hits)}
+    named_profile = any(profile.values())
+    scored = []
+    for m in match(measures, profile):
+        in_hits = rank.get(m.measure.record_id)
+        if in_hits is None and not (named_profile and m.group == "named" and m.measure.kind in kinds):
+            continue
+        score = (2.0 if named_profile and m.group == "named" else 0.0) + (1.5 if m.measure.kind in kinds else 0.0)
+        score += 1.0 / (1 + in_hits) if in_hits is not None else 0.0
+        scored.append((score, m.measure))
+    scored.sort(key=lambda x: -x[0])
+    for _, m in scored[:4]:
+        record = composer.index.record(m.record_id)
+        if record is not None:
+            label_kind = m.kind_label if hasattr(m, "kind_label") else m.kind
+            composer.add(f"{label(record)}（{label_kind}）：{m.quote}", cite(record, m.start, m.end))
+
+
 def _answer_general(hits, composer) -> None:
     for hit in hits[:3]:
         r = hit.record
@@ -295,8 +341,10 @@ def _answer_general(hits, composer) -> None:
 
 
 def answer(question: str | Query, index: HybridIndex, filters: Filters | None = None,
-           settings: Settings | None = None) -> Answer:
-    """Answer ``question`` from ``index`` (one retrieval); an empty question is a PolicyError."""
+           settings: Settings | None = None, measures: list | None = None) -> Answer:
+    """Answer ``question`` from ``index`` (one retrieval); an empty question is a PolicyError.
+    ``measures`` (the corpus's support measures) answer support questions; without them a
+    support answer picks support sentences of the best clauses."""
     settings = settings or get_settings()
     query = question if isinstance(question, Query) else make_query(question, settings)
     notice = f"问题过长，只使用了前 {settings.max_question_chars} 个字。" if query.truncated else ""
@@ -315,6 +363,8 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
             departments = _answer_department(index, hits, composer)
         elif intent == "target":
             targets = _answer_target(query.text, hits, composer)
+        elif intent == "support" and measures:
+            _answer_support_measures(query.text, hits, measures, composer)
         elif intent == "support":
             _answer_support(query.text, hits, composer)
         if not composer.lines:
