@@ -84,6 +84,19 @@ def corpus_check(as_json: bool, home: str | None) -> None:
         click.echo(f"  targets found: {doc['targets']}")
         for w in doc["warnings"]:
             click.echo(f"  warning: {w}")
+    measures = report.get("measures")
+    if measures:
+        from corpus.measures import kind_label
+
+        click.echo(f"# support measures: {measures['count']} — " + ", ".join(
+            f"{kind_label(k)} {n}" for k, n in measures["by_kind"].items()))
+        for doc in measures["documents"]:
+            unmatched = doc.get("support_without_measure") or []
+            click.echo(f"  {doc['doc_id']}: {doc['measures']} measures; "
+                       f"{doc.get('support_without_measure_count', len(unmatched))} support-looking "
+                       "sentences without a measure")
+            for item in unmatched[:10]:
+                click.echo(f"    {item['record_id']}: {item['text'][:60]}")
 
 
 @corpus.command("add")
