@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from app.cli_common import domain_errors, echo_json, home_option, settings_for
+from app.cli_common import PolicyGroup, domain_errors, echo_json, home_option, settings_for
 from corpus.config import MODES
 
 
@@ -23,7 +23,7 @@ def _assistant(home: str | None):
     return Assistant(settings_for(home))
 
 
-@click.group()
+@click.group(cls=PolicyGroup)
 def main() -> None:
     """policyqa — questions over Chinese policy documents, answered with cited clauses."""
 

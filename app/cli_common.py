@@ -18,10 +18,21 @@ from corpus.errors import PolicyError
 
 
 def settings_for(home: str | None) -> Settings:
-    try:
-        return get_settings().with_overrides(home=Path(home) if home else None)
-    except PolicyError as exc:  # a bad POLICYQA_* value
-        raise click.ClickException(f"{exc.message} — {exc.fix}") from None
+    """Settings from the environment with ``--home``; a bad ``POLICYQA_*`` value is a
+    PolicyError, shown by :class:`PolicyGroup` like every other."""
+    return get_settings().with_overrides(home=Path(home) if home else None)
+
+
+class PolicyGroup(click.Group):
+    """The ``policyqa`` group: a PolicyError from any command becomes the one error exit
+    (the JSON object when the command line asks for ``--json``)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except PolicyError as exc:
+            raw = [*getattr(ctx, "protected_args", []), *ctx.args]
+            raise PolicyClickError(exc, as_json="--json" in raw) from exc
 
 
 class PolicyClickError(click.ClickException):

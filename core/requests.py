@@ -120,7 +120,7 @@ def read_batch(path: Path, kind: str) -> list[SearchRequest] | list[AskRequest]:
     """Every line of a JSON Lines batch, validated before anything runs."""
     parse = parse_search if kind == "search" else parse_ask
     try:
-        data = Path(path).read_bytes()
+        data = Path(path).read_bytes().removeprefix(b"\xef\xbb\xbf")  # Notepad/Excel "UTF-8" has a BOM
     except OSError as exc:
         raise PolicyError("unreadable_file", f"{path}: 无法读取（{exc.strerror}）", "检查文件路径和权限") from exc
     requests = []

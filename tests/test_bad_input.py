@@ -11,6 +11,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -20,12 +25,12 @@ from click.testing import CliRunner
 import corpus
 import qa
 from app.cli import main
-from corpus.config import Settings
+from corpus.config import REPO_ROOT, Settings
 from corpus.departments import load_dictionary
 from index.hybrid import Filters
 from index.store import read_manifest
 from qa.citations import verify
-from tests.conftest import MODEL_PATH
+from tests.conftest import MODEL_PATH, clone_home
 
 LONG = 10_000
 
@@ -45,20 +50,50 @@ def assert_no_traceback(result) -> None:
 
 
 def assert_clear_error(result, *fragments: str, exit_codes=(1, 2)) -> str:
-    """A non-zero exit with one ``Error: …`` line naming ``fragments``; returns that line."""
+    """A non-zero exit with one ``Error: …`` line on stderr naming ``fragments``; returns that line.
+
+    A user error (exit 1) is that one line and nothing else: no output before it, nothing on stdout.
+    """
     assert_no_traceback(result)
     assert result.exit_code in exit_codes, (result.exit_code, result.output)
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1, result.output
+    assert errors[0] in result.stderr.splitlines(), f"the error belongs on stderr: {result.output}"
+    if result.exit_code == 1:
+        assert result.stderr.splitlines() == errors and result.stdout == "", result.output
     for fragment in fragments:
         assert fragment in errors[0], (fragment, errors[0])
     return errors[0]
+
+
+def assert_json_error(result, code: str, *fragments: str) -> dict:
+    """``--json``: exit 1 and only ``{"error": {code, message, fix}}`` on stdout — nothing
+    printed before it (a batch is checked whole first); ``fragments`` are in message or fix."""
+    assert_no_traceback(result)
+    assert result.exit_code == 1, (result.exit_code, result.output)
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1, f"only the error object on stdout: {result.output}"
+    out = json.loads(lines[0])
+    assert list(out) == ["error"] and sorted(out["error"]) == ["code", "fix", "message"], out
+    error = out["error"]
+    assert error["code"] == code, error
+    text = f"{error['message']} — {error['fix']}"
+    for fragment in fragments:
+        assert fragment in text, (fragment, text)
+    assert "Error:" not in result.stderr, result.stderr
+    return error
 
 
 def assert_ok(result) -> str:
     assert_no_traceback(result)
     assert result.exit_code == 0, result.output
     return result.stdout
+
+
+def write_batch(path: Path, *lines: str | bytes) -> Path:
+    """A JSON Lines file of ``lines`` (text as UTF-8, bytes as they are), one a line."""
+    path.write_bytes(b"".join((x if isinstance(x, bytes) else x.encode("utf-8")) + b"\n" for x in lines))
+    return path
 
 
 @pytest.fixture
@@ -98,7 +133,8 @@ def test_empty_question_is_a_usage_error(cli):
     pytest.param("\u200b\u200d\ufeff\u202e", id="only-invisible-format-characters"),
 ])  # fmt: skip
 def test_question_without_words_is_a_clear_error(cli, question):
-    assert_clear_error(cli("ask", question, "--json"), "问题为空")
+    assert_json_error(cli("ask", question, "--json"), "empty_question", "问题为空或没有文字", "三(二)1")
+    assert_clear_error(cli("ask", question), "问题为空或没有文字", exit_codes=(1,))
 
 
 def test_long_question_is_truncated_with_a_notice(ask, cli):
@@ -169,7 +205,7 @@ def test_sql_looking_question_is_just_text(ask, index_settings):
     assert "DROP TABLE records" in out["question"]
     assert out["abstained"]
     after = read_manifest(index_settings.index_dir, verify=True)
-    assert after["files"] == before["files"]
+    assert after.files == before.files
 
 
 @pytest.mark.parametrize("number", [pytest.param("2025", id="year"), pytest.param("12345678901234567890", id="twenty-digits"),
@@ -204,63 +240,278 @@ def test_unknown_department_filter_in_the_api_is_a_value_error(plan_index):
 
 def test_unknown_mode_is_a_clear_error(cli, plan_index):
     assert_clear_error(cli("search", "养老", "--mode", "fuzzy"), "fuzzy", "bm25", "hybrid", exit_codes=(2,))
-    with pytest.raises(ValueError, match="unknown mode 'fuzzy'; choose one of bm25, dense, hybrid"):
+    with pytest.raises(ValueError, match="未知的检索模式“fuzzy” — 可选：bm25、dense、hybrid"):
         plan_index.search("养老", mode="fuzzy")
 
 
-@pytest.mark.parametrize("k", ["0", "-3"])
-def test_k_below_one_is_a_clear_error(cli, k):
-    assert_clear_error(cli("search", "养老", "-k", k), "k must be at least 1")
+@pytest.mark.parametrize("k", ["0", "-3", "101"])
+def test_k_out_of_range_is_a_clear_error(cli, k):
+    assert_clear_error(cli("search", "养老", "-k", k), f"k 应为 1 到 100 之间的整数，而不是 {k}", exit_codes=(1,))
+    assert_json_error(cli("search", "养老", "-k", k, "--json"), "bad_request", "k 应为 1 到 100")
 
 
 def test_k_that_is_not_a_number_is_a_usage_error(cli):
     assert_clear_error(cli("search", "养老", "-k", "ten"), "'ten' is not a valid integer", exit_codes=(2,))
 
 
-@pytest.mark.parametrize("options", [pytest.param(("--doc", "no-such-doc"), id="unknown-doc"),
-                                     pytest.param(("--domain", "火星"), id="unknown-domain"),
-                                     pytest.param(("--section", "九(九)"), id="unknown-section")])
-def test_filter_matching_nothing_says_so(cli, options):
-    assert assert_ok(cli("search", "养老", *options)).strip() == "no matching clauses"
+@pytest.mark.parametrize("command", ["ask", "search"])
+@pytest.mark.parametrize("option, value, code, fix", [
+    pytest.param("--doc", "no-such-doc", "unknown_document", "policyqa corpus docs", id="unknown-doc"),
+    pytest.param("--domain", "火星", "unknown_domain", "养老", id="unknown-domain"),
+])  # fmt: skip
+def test_unknown_doc_or_domain_filter_is_a_clear_error(cli, command, option, value, code, fix):
+    """A filter naming nothing in the index is refused (naming it and where to find valid
+    values), not answered with "no matching clauses" as if the corpus had nothing on it."""
+    assert_clear_error(cli(command, "养老服务", option, value), value, fix, exit_codes=(1,))
+    assert_json_error(cli(command, "养老服务", option, value, "--json"), code, value, fix)
+
+
+def test_section_matching_nothing_says_so(cli):
+    """A section is a path prefix, not a name from a list: matching nothing is an empty result."""
+    assert assert_ok(cli("search", "养老", "--section", "九(九)")).strip() == "no matching clauses"
 
 
 @pytest.mark.parametrize("query", [pytest.param("   ", id="whitespace"), pytest.param("？？？", id="punctuation")])
 def test_search_without_words_is_a_clear_error(cli, query):
     """Like ``ask``: a query with no word in it is refused, not answered with arbitrary clauses."""
-    assert_clear_error(cli("search", query), exit_codes=(1, 2))
+    assert_clear_error(cli("search", query), "问题为空或没有文字", exit_codes=(1,))
+    assert_json_error(cli("search", query, "--json"), "empty_question")
 
 
 # ---------------------------------------------------------------- batch files
-@pytest.mark.parametrize("line, fragment", [
-    pytest.param('{"id": 1, "query": "养老"', "queries.jsonl:2:", id="malformed-json"),
-    pytest.param('["养老"]', "not a JSON object", id="not-an-object"),
-    pytest.param('{"id": 1, "query": "养老", "colour": "red"}', "unknown field", id="unknown-field"),
-    pytest.param('{"id": 1}', "query", id="missing-query"),
-    pytest.param('{"id": 1, "query": "养老", "k": null}', "k", id="k-null"),
-    pytest.param('{"id": 1, "query": 123}', "query", id="query-not-a-string"),
-    pytest.param('{"id": 1, "query": "养老", "mode": "fuzzy"}', "fuzzy", id="unknown-mode"),
+# A batch is checked whole — every line's JSON, fields, types, words, and its filters against
+# the index — before any output and before the model loads; a problem names ``file:line``.
+@pytest.mark.parametrize("line, code, fragment", [
+    pytest.param('{"id": 1, "query": "养老"', "bad_request", "不是合法的 JSON", id="malformed-json"),
+    pytest.param('["养老"]', "bad_request", "不是 JSON 对象", id="not-an-object"),
+    pytest.param('{"id": 1, "query": "养老", "colour": "red"}', "bad_request", "未知字段 ['colour']", id="unknown-field"),
+    pytest.param('{"id": 1}', "bad_request", "“query”", id="missing-query"),
+    pytest.param('{"id": 1, "query": "养老", "k": null}', "bad_request", "k 应为 1 到 100", id="k-null"),
+    pytest.param('{"id": 1, "query": 123}', "bad_request", "“query” 应为字符串", id="query-not-a-string"),
+    pytest.param('{"id": 1, "query": "养老", "mode": "fuzzy"}', "bad_request", "fuzzy", id="unknown-mode"),
+    pytest.param('{"id": 1, "query": "养老", "role": "boss"}', "bad_request", "boss", id="unknown-role"),
+    pytest.param('{"id": 1, "query": "养老", "dept": 7}', "bad_request", "“dept” 应为字符串", id="dept-not-a-string"),
 ])  # fmt: skip
-def test_bad_search_batch_line_is_a_clear_error(cli, tmp_path, line, fragment):
-    batch = tmp_path / "queries.jsonl"
-    batch.write_text('{"id": 0, "query": "托育"}\n' + line + "\n", encoding="utf-8")
-    assert_clear_error(cli("search", "--batch", str(batch), "--json"), fragment)
+def test_bad_search_batch_line_is_a_clear_error(cli, tmp_path, line, code, fragment):
+    batch = write_batch(tmp_path / "queries.jsonl", '{"id": 0, "query": "托育"}', line)
+    assert_json_error(cli("search", "--batch", str(batch), "--json"), code, f"{batch}:2: ", fragment)
+    assert_clear_error(cli("search", "--batch", str(batch)), f"{batch}:2: ", fragment, exit_codes=(1,))
 
 
-@pytest.mark.parametrize("line", [
-    pytest.param('{"id": 1}', id="missing-question"),
-    pytest.param('{"id": 1, "question": "   "}', id="blank-question"),
-    pytest.param('{"id": 1, "question": 123}', id="question-not-a-string"),
-    pytest.param('{"id": 1, "question": ["养老"]}', id="question-a-list"),
-    pytest.param('{"id": 1, "question": "养老", "dept": "火星局"}', id="unknown-department"),
+@pytest.mark.parametrize("line, code, fragment", [
+    pytest.param('{"id": 1}', "bad_request", "“question”", id="missing-question"),
+    pytest.param('{"id": 1, "question": "   "}', "empty_question", "问题为空或没有文字", id="blank-question"),
+    pytest.param('{"id": 1, "question": 123}', "bad_request", "“question” 应为字符串", id="question-not-a-string"),
+    pytest.param('{"id": 1, "question": ["养老"]}', "bad_request", "“question” 应为字符串", id="question-a-list"),
+    pytest.param('{"id": 1, "question": "养老", "dept": "火星局"}', "unknown_department", "火星局",
+                 id="unknown-department"),
 ])  # fmt: skip
-def test_bad_ask_batch_line_gives_an_error_object_and_the_rest_are_answered(cli, tmp_path, line):
-    batch = tmp_path / "questions.jsonl"
-    batch.write_text(line + '\n{"id": 2, "question": "谁牵头推动社区基础服务设施达标？"}\n', encoding="utf-8")
+def test_bad_ask_batch_line_refuses_the_batch_before_any_answer(cli, tmp_path, line, code, fragment):
+    """Before: the bad line got an error object and the rest were answered (or a traceback
+    ended the batch midway). Now nothing is answered until every line is right, so a run
+    never leaves a half-written output file; the error says which line to fix."""
+    batch = write_batch(tmp_path / "questions.jsonl", line, '{"id": 2, "question": "谁牵头推动社区基础服务设施达标？"}')
     result = cli("ask", "--batch", str(batch), "--json")
-    out = [json.loads(x) for x in assert_ok(result).splitlines()]
-    assert [o["id"] for o in out] == [1, 2]
-    assert out[0]["error"] and "answer" not in out[0]
-    assert out[1]["departments"]["lead"] == ["省住建厅"]
+    assert_json_error(result, code, f"{batch}:1: ", fragment)
+    assert "省住建厅" not in result.output  # line 2 was not answered either
+    assert_clear_error(cli("ask", "--batch", str(batch)), f"{batch}:1: ", fragment, exit_codes=(1,))
+
+
+def test_good_batches_are_answered_line_by_line(cli, tmp_path):
+    """The control for the cases above: the same files with good lines run, one output a line."""
+    searches = write_batch(tmp_path / "queries.jsonl", '{"id": 0, "query": "托育", "k": 2}', "",
+                           '{"id": "b", "query": "养老", "k": 3, "mode": "bm25", "dept": "民政厅"}')
+    out = [json.loads(x) for x in assert_ok(cli("search", "--batch", str(searches), "--json")).splitlines()]
+    assert [(o["id"], len(o["hits"])) for o in out] == [(0, 2), ("b", 3)]
+    questions = write_batch(tmp_path / "questions.jsonl", '{"id": 2, "question": "谁牵头推动社区基础服务设施达标？"}')
+    (answer,) = [json.loads(x) for x in assert_ok(cli("ask", "--batch", str(questions), "--json")).splitlines()]
+    assert answer["id"] == 2 and answer["departments"]["lead"] == ["省住建厅"]
+
+
+@pytest.mark.parametrize("query", [pytest.param("？？？", id="punctuation"), pytest.param("", id="empty-string"),
+                                   pytest.param(" \u3000 ", id="spaces")])
+def test_search_batch_query_without_words_is_refused_with_file_and_line(cli, tmp_path, query):
+    """Not ten arbitrary hits for a line with nothing to search."""
+    batch = write_batch(tmp_path / "queries.jsonl", '{"id": 1, "query": "养老"}', json.dumps({"id": 2, "query": query}))
+    assert_json_error(cli("search", "--batch", str(batch), "--json"), "empty_question", f"{batch}:2: ", "问题为空")
+    assert_clear_error(cli("search", "--batch", str(batch)), f"{batch}:2: ", "问题为空", exit_codes=(1,))
+
+
+@pytest.mark.parametrize("k", [-5, 0, 101, 2.5, True, "3"])
+def test_search_batch_bad_k_on_line_2_prints_nothing_for_line_1(cli, tmp_path, k):
+    batch = write_batch(tmp_path / "queries.jsonl", '{"id": 1, "query": "养老"}', json.dumps({"query": "养老", "k": k}))
+    error = assert_json_error(cli("search", "--batch", str(batch), "--json"), "bad_request", f"{batch}:2: ",
+                              "k 应为 1 到 100 之间的整数", "把 k 设为 1–100")
+    assert f"{batch}:1:" not in error["message"]
+    assert_clear_error(cli("search", "--batch", str(batch)), f"{batch}:2: ", exit_codes=(1,))
+
+
+@pytest.mark.parametrize("command", ["search", "ask"])
+@pytest.mark.parametrize("bad", [pytest.param(b'{"id": 2, "query": "\xff\xfe"}', id="invalid-bytes"),
+                                 pytest.param('{"id": 2, "query": "养老"}'.encode("gbk"), id="gbk-line")])
+def test_batch_line_that_is_not_utf8_names_file_and_line(cli, tmp_path, command, bad):
+    field = "query" if command == "search" else "question"
+    batch = write_batch(tmp_path / "batch.jsonl", json.dumps({"id": 1, field: "养老"}, ensure_ascii=False),
+                        bad.replace(b'"query"', f'"{field}"'.encode()))
+    assert_json_error(cli(command, "--batch", str(batch), "--json"), "bad_request", f"{batch}:2: ", "UTF-8")
+    assert_clear_error(cli(command, "--batch", str(batch)), f"{batch}:2: ", "不是 UTF-8 编码", exit_codes=(1,))
+
+
+@pytest.mark.parametrize("command", ["search", "ask"])
+@pytest.mark.parametrize("content", [pytest.param(b"", id="zero-bytes"), pytest.param(b"\n" * 10_000, id="10000-blank-lines"),
+                                     pytest.param(b" \t\r\n" * 100, id="whitespace-lines")])
+def test_empty_batch_is_an_error_not_a_silent_success(cli, tmp_path, command, content):
+    batch = tmp_path / "batch.jsonl"
+    batch.write_bytes(content)
+    assert_json_error(cli(command, "--batch", str(batch), "--json"), "empty_batch", str(batch), "没有任何请求")
+    assert_clear_error(cli(command, "--batch", str(batch)), str(batch), "没有任何请求", exit_codes=(1,))
+
+
+@pytest.mark.parametrize("command", ["search", "ask"])
+@pytest.mark.parametrize("field, value, code", [
+    pytest.param("dept", "火星局", "unknown_department", id="unknown-department"),
+    pytest.param("doc", "no-such-doc", "unknown_document", id="unknown-doc"),
+    pytest.param("domain", "火星", "unknown_domain", id="unknown-domain"),
+])  # fmt: skip
+def test_batch_filter_unknown_to_the_index_is_refused_before_any_output(cli, tmp_path, command, field, value, code):
+    text = "query" if command == "search" else "question"
+    batch = write_batch(tmp_path / "batch.jsonl", json.dumps({"id": 1, text: "谁牵头推动社区基础服务设施达标？"}),
+                        json.dumps({"id": 2, text: "养老服务", field: value}, ensure_ascii=False))
+    assert_json_error(cli(command, "--batch", str(batch), "--json"), code, f"{batch}:2: ", value)
+    assert_clear_error(cli(command, "--batch", str(batch)), f"{batch}:2: ", value, exit_codes=(1,))
+
+
+def test_batch_with_a_utf8_bom_is_read(cli, tmp_path):
+    """Windows tools save "UTF-8" with a BOM (policyqa's own CSV output has one); the first
+    line of such a batch is the same JSON object. Bug today: refused as ``FILE:1: 不是合法的
+    JSON（Unexpected UTF-8 BOM …）— 每行写一个 JSON 对象``, a fix the file already follows."""
+    batch = tmp_path / "queries.jsonl"
+    batch.write_bytes(b"\xef\xbb\xbf" + '{"id": 1, "query": "养老", "k": 1}\r\n{"id": 2, "query": "托育", "k": 1}\r\n'.encode())
+    out = [json.loads(x) for x in assert_ok(cli("search", "--batch", str(batch), "--json")).splitlines()]
+    assert [(o["id"], len(o["hits"])) for o in out] == [(1, 1), (2, 1)]
+
+
+# ---------------------------------------------------------------- checked before the model loads
+def test_k_0_is_refused_before_the_model_loads(index_settings, tmp_path):
+    """With no model at POLICYQA_MODEL any model load fails with ``model_not_found``; ``-k 0``
+    (and a bad batch line) must fail first, on its own message."""
+    no_model = {"POLICYQA_MODEL": "/nonexistent"}
+    assert_json_error(invoke(index_settings.home, "search", "-k", "0", "养老", "--json", env=no_model),
+                      "bad_request", "k 应为 1 到 100 之间的整数，而不是 0")
+    assert_clear_error(invoke(index_settings.home, "search", "-k", "0", "养老", env=no_model),
+                       "k 应为 1 到 100", exit_codes=(1,))
+    batch = write_batch(tmp_path / "queries.jsonl", '{"id": 1, "query": "养老"}', '{"query": "养老", "k": -5}')
+    assert_json_error(invoke(index_settings.home, "search", "--batch", str(batch), "--json", env=no_model),
+                      "bad_request", f"{batch}:2: ")
+    # the control: the same environment does fail a good query, on the model (in a copy: it may rebuild)
+    copy = clone_home(index_settings, tmp_path / "home")
+    assert_json_error(invoke(copy.home, "search", "-k", "1", "养老", "--json", env=no_model),
+                      "model_not_found", "/nonexistent")
+
+
+# ---------------------------------------------------------------- settings
+@pytest.mark.parametrize("variable, value, accepted", [
+    pytest.param("POLICYQA_FUSION", "foo", "one of weighted, rrf", id="fusion"),
+    pytest.param("POLICYQA_MAX_UPLOAD_MB", "abc", "a whole number ≥ 1", id="max-upload-mb"),
+])  # fmt: skip
+@pytest.mark.parametrize("args", [pytest.param(("search", "养老"), id="search"),
+                                  pytest.param(("ask", "养老补贴"), id="ask"),
+                                  pytest.param(("corpus", "docs"), id="corpus-docs")])
+def test_bad_setting_is_one_line_naming_the_variable_and_accepted_values(cli, variable, value, accepted, args):
+    line = assert_clear_error(cli(*args, env={variable: value}), f"{variable}='{value}' is not valid", accepted,
+                              exit_codes=(1,))
+    assert line.count(variable) == 2  # the problem and the fix both name it
+
+
+@pytest.mark.parametrize("variable, value, accepted", [
+    pytest.param("POLICYQA_FUSION", "foo", "one of weighted, rrf", id="fusion"),
+    pytest.param("POLICYQA_MAX_UPLOAD_MB", "abc", "a whole number ≥ 1", id="max-upload-mb"),
+])  # fmt: skip
+def test_bad_setting_with_json_is_the_error_object(cli, variable, value, accepted):
+    """``--json`` promises the error object on stdout for every user-fixable problem (README,
+    Errors). Bug today: ``app/cli_common.py`` ``settings_for`` turns the ``bad_setting``
+    PolicyError into a plain ``click.ClickException``, so ``--json`` gets the text line on stderr."""
+    assert_json_error(cli("search", "养老", "--json", env={variable: value}), "bad_setting", variable, accepted)
+
+
+# ---------------------------------------------------------------- scratch folders
+def _dead_pid() -> int:
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                           text=True, check=True)
+    pid = int(child.stdout)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return pid
+    pytest.skip(f"pid {pid} was reused already")
+
+
+def test_stale_scratch_of_a_dead_process_is_removed_and_a_live_ones_kept(tmp_path):
+    from core import clean_stale_scratch
+
+    dead = tmp_path / f"policyqa-scratch-{_dead_pid()}-k3x9"
+    (dead / "backup-1").mkdir(parents=True)
+    (dead / "backup-1" / "source.txt").write_text("养老", encoding="utf-8")
+    live = tmp_path / f"policyqa-scratch-{os.getpid()}-a1b2"
+    live.mkdir()
+    (live / "部门职责.csv").write_text("角色", encoding="utf-8")
+    no_pid = tmp_path / "policyqa-scratch-notapid"
+    no_pid.mkdir()
+    other = tmp_path / "other-scratch-1-x"
+    other.mkdir()
+    assert clean_stale_scratch(root=tmp_path) == [dead]
+    assert not dead.exists()
+    assert (live / "部门职责.csv").is_file() and no_pid.is_dir() and other.is_dir()
+    assert clean_stale_scratch(root=tmp_path) == []
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_served_process_removes_its_scratch_folder_on_sigterm(index_settings, tmp_path):
+    import httpx
+    from gradio_client import Client
+
+    home = clone_home(index_settings, tmp_path / "home")
+    scratch_root = tmp_path / "tmp"
+    scratch_root.mkdir()
+    port = _free_port()
+    env = {**os.environ, "TMPDIR": str(scratch_root), "POLICYQA_MODEL": MODEL_PATH, "HF_HUB_OFFLINE": "1",
+           "GRADIO_ANALYTICS_ENABLED": "False"}
+    env.pop("POLICYQA_HOME", None)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen([sys.executable, "-m", "app.cli", "serve", "--port", str(port),
+                                   "--home", str(home.home)], env=env, cwd=REPO_ROOT, stdout=output,
+                                  stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None, f"serve exited {server.returncode}: {log.read_text(errors='replace')}"
+            assert time.monotonic() < deadline, f"no answer on {url} in 120 s: {log.read_text(errors='replace')}"
+            try:
+                if httpx.get(url, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        summary, _table, _csv = Client(url, download_files=False, verbose=False).predict(
+            "民政厅", api_name="/department")
+        assert "省民政厅" in summary
+        (scratch,) = scratch_root.glob("policyqa-scratch-*")
+        assert scratch.name.startswith(f"policyqa-scratch-{server.pid}-") and any(scratch.iterdir())
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=60)
+        assert not scratch.exists(), f"left behind: {sorted(p.name for p in scratch.iterdir())}"
+        assert not list(scratch_root.glob("policyqa-scratch-*"))
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
 
 
 # ---------------------------------------------------------------- files
