@@ -153,7 +153,7 @@ class Assistant:
         s = self.settings
         return self.index.search(qa.make_query(request.query, s), k=request.k, mode=request.mode,
                                  filters=request.scope.filters(), fusion=s.fusion,
-                                 dense_weight=s.dense_weight, candidates=s.candidates)
+                                 dense_weight=s.dense_weight, candidates=s.candidates, rerank=s.rerank)
 
     def compare(self, request: SearchRequest) -> dict[Mode, list[Hit]]:
         """The same search in every mode (BM25, dense, hybrid side by side)."""
@@ -324,7 +324,7 @@ class Assistant:
         index, s = self.index, self.settings
         answer_fn = ev.qa_answer_fn(index, s, measures=self.measures()) if answers else None
         result = ev.run(questions, index, modes=tuple(modes), answer_fn=answer_fn, fusion=s.fusion,
-                        dense_weight=s.dense_weight, candidates=s.candidates, split=split,
+                        dense_weight=s.dense_weight, candidates=s.candidates, rerank=s.rerank, split=split,
                         progress=progress, source=str(questions_path), strict=strict)
         result.problems = [p.to_dict() for p in problems] + list(result.problems)
         return result

@@ -66,8 +66,8 @@ def env_int(name: str, default: int, minimum: int = 0) -> Callable[[], int]:
     return read
 
 
-def env_float(name: str, default: float, low: float = 0.0, high: float = 1.0) -> Callable[[], float]:
-    def read() -> float:
+def env_float(name: str, default: float | None, low: float = 0.0, high: float = 1.0) -> Callable[[], float | None]:
+    def read() -> float | None:
         value = _raw(name)
         if value is None:
             return default
@@ -170,7 +170,19 @@ class Settings:
     #: Embedding batch size (sentences per forward pass).
     embed_batch_size: int = field(default_factory=env_int("EMBED_BATCH_SIZE", 32, minimum=1))
 
-    #: Abstain when the best clause's dense similarity is below this …
+    #: Re-order the hybrid top 30 by the second stage's calibrated probability (index/rerank.py)
+    #: and abstain from that probability; 0 = the first stage alone (fused order, abstention
+    #: from the two thresholds below).
+    rerank: bool = field(default_factory=env_bool("RERANK", True))
+    #: With the second stage, abstain when its best probability p < ``abstain_below``, or when
+    #: p < ``abstain_doubt_below`` and the best dense similarity < ``abstain_doubt_dense`` and the
+    #: question-word coverage < ``abstain_doubt_coverage`` (1.01 = no condition). Chosen on the dev
+    #: split of the library and of the plan alone: eval/report-abstention.md.
+    abstain_below: float = field(default_factory=env_float("ABSTAIN_BELOW", 0.15))
+    abstain_doubt_below: float = field(default_factory=env_float("ABSTAIN_DOUBT_BELOW", 1.01, high=1.01))
+    abstain_doubt_dense: float = field(default_factory=env_float("ABSTAIN_DOUBT_DENSE", 0.87))
+    abstain_doubt_coverage: float = field(default_factory=env_float("ABSTAIN_DOUBT_COVERAGE", 1.01, high=1.01))
+    #: Without the second stage: abstain when the best clause's dense similarity is below this …
     abstain_dense: float = field(default_factory=env_float("ABSTAIN_DENSE", 0.878))
     #: … and less than this share of the question's words occur in the best clauses.
     abstain_coverage: float = field(default_factory=env_float("ABSTAIN_COVERAGE", 0.8))

@@ -159,8 +159,12 @@ def _search(index: Searcher, question: Question, mode: str, k: int, options: dic
     if clear is not None:
         clear()  # each timed search pays for its own query encoding
     start = time.perf_counter()
-    hits = index.search(question.question, k=k, mode=mode,
-                        filters=_filters_for(question, doc_filter), **options)
+    query: Any = question.question
+    if options.get("rerank"):  # the second stage reads the intent and departments, as answers do
+        from qa import make_query
+
+        query = make_query(question.question)
+    hits = index.search(query, k=k, mode=mode, filters=_filters_for(question, doc_filter), **options)
     elapsed = (time.perf_counter() - start) * 1000
     return [h.record.id for h in hits], [float(h.score) for h in hits], elapsed
 
@@ -202,7 +206,7 @@ def _answer_summary(question: Question, answer: Mapping[str, Any],
 def run(questions: Sequence[Question], index: Searcher, modes: Sequence[str] = MODES,
         k: int = 10, answer_fn: AnswerFn | None = None, split: str | None = None,
         fusion: str = "weighted", dense_weight: float = 0.5, candidates: int = 100,
-        doc_filter: bool = False, stat_tests: Sequence[str] = M.STAT_TESTS,
+        rerank: bool = False, doc_filter: bool = False, stat_tests: Sequence[str] = M.STAT_TESTS,
         max_p: float = 0.05, warmup: bool = True, progress: Progress | None = None,
         source: str | None = None, strict: bool = False) -> EvalResult:
     """Search every question in every mode (timed), answer it if ``answer_fn``, score all.
@@ -239,6 +243,8 @@ def run(questions: Sequence[Question], index: Searcher, modes: Sequence[str] = M
     gold = resolved.qrels
     say = progress or (lambda fraction, message: None)
     options = {"fusion": fusion, "dense_weight": dense_weight, "candidates": candidates}
+    if rerank:  # the second stage re-orders hybrid only; indexes in tests may not take it
+        options["rerank"] = True
     if warmup:
         for mode in modes:
             index.search(questions[0].question, k=k, mode=mode, **options)
@@ -315,7 +321,8 @@ def run(questions: Sequence[Question], index: Searcher, modes: Sequence[str] = M
     settings = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "source": source, "modes": modes, "k": k, "split": split or "all", "fusion": fusion,
-        "dense_weight": dense_weight, "candidates": candidates, "doc_filter": doc_filter,
+        "dense_weight": dense_weight, "candidates": candidates, "rerank": rerank,
+        "doc_filter": doc_filter,
         "metrics": metric_names, "stat_tests": list(stat_tests), "max_p": max_p,
         "warmup": warmup, "answers": answer_fn is not None,
         "n_questions": len(questions), "n_in_scope": len(gold),
@@ -345,8 +352,8 @@ def _index_info(index: Any) -> dict[str, Any]:
     manifest = getattr(index, "manifest", None)
     if manifest is None:
         return {}
-    data = manifest.to_dict()
-    return {key: data[key] for key in ("model", "corpus_hash", "counts", "settings")}
+    data = manifest.to_dict() if hasattr(manifest, "to_dict") else dict(manifest)  # stand-ins: a dict
+    return {key: data[key] for key in ("model", "corpus_hash", "counts", "settings") if key in data}
 
 
 # ---------------------------------------------------------------- tuning

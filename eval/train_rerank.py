@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import statistics
 import sys
 import tempfile
@@ -79,19 +78,22 @@ class Item:
     split: str | None
     gold: dict[str, int]  # record id → grade (≥ 1 relevant); {} out of scope
     intent: str = "general"
+    departments: tuple[str, ...] = ()
 
     @property
     def in_scope(self) -> bool:
         return bool(self.gold)
 
 
-def _intent(text: str) -> str:
-    """The answer layer's intent (qa.intent); the reranker's intent features depend on it,
-    so a failing classifier stops the training instead of silently reading "general"."""
+def _intent(text: str) -> tuple[str, tuple[str, ...]]:
+    """The answer layer's intent and departments (qa.intent); the reranker's intent
+    features depend on them, so a failing classifier stops the training instead of
+    silently reading "general"."""
     from qa.intent import classify
 
-    intent = classify(text).intent
-    return intent if intent in INTENTS else "general"
+    parsed = classify(text)
+    intent = parsed.intent if parsed.intent in INTENTS else "general"
+    return intent, tuple(parsed.departments)
 
 
 def _recover(path: Path, problems) -> list:
@@ -137,8 +139,9 @@ def read_items(index, files: Sequence[str] = QUESTION_FILES, folder: Path = QUES
             if text in seen:
                 continue
             seen.add(text)
+            intent, departments = _intent(text)
             items.append(Item(f"{name}:{q.id}", name, q.id, text, q.type, q.split,
-                              {k: v for k, v in gold.items() if v >= 1}, _intent(text)))
+                              {k: v for k, v in gold.items() if v >= 1}, intent, departments))
     return items
 
 
@@ -183,7 +186,7 @@ def mine(index, items: Iterable[Item], *, search: Callable | None = None, old_ru
     for item in items:
         hits = search(item.text, k=TOP, fusion="weighted", dense_weight=DENSE_WEIGHT, candidates=CANDIDATES)
         prod = search(item.text, k=10, fusion="weighted", dense_weight=DENSE_WEIGHT, candidates=PROD_CANDIDATES)
-        x = features(index, item.text, hits, item.intent)
+        x = features(index, item.text, hits, item.intent, item.departments)
         y = np.array([1.0 if h.record.id in item.gold else 0.0 for h in hits])
         old = False
         if old_rule:
@@ -232,7 +235,7 @@ def choose_threshold(in_scope_top: Sequence[float], limit: float = MAX_FALSE_ABS
     """The largest threshold abstaining on at most ``limit`` of the in-scope questions
     (abstain when top < threshold): the ⌊limit·n⌋+1-th smallest in-scope top probability."""
     values = sorted(in_scope_top)
-    allowed = int(math.floor(limit * len(values) + 1e-9))
+    allowed = math.floor(limit * len(values) + 1e-9)
     return float(values[allowed]) if allowed < len(values) else 1.0
 
 
@@ -350,59 +353,138 @@ def abstention_lines(label: str, mined: Sequence[Mined], reranker: Reranker, thr
     return out
 
 
+def augmented_alternative(dev_m: list[Mined], plan_dev: list[Mined], test_m: list[Mined],
+                          plan_test: list[Mined], c: float) -> list[str]:
+    """Train on the library and the plan-alone dev lists; report test MRR and abstention."""
+    def renamed(m: Mined, prefix: str) -> Mined:
+        item = Item(**{**m.item.__dict__, "key": prefix + m.item.key})
+        return Mined(item, m.ids, m.x, m.y, m.prod_ids, m.old_abstain, m.hits)
+
+    lib = [renamed(m, "library|") for m in dev_m if len(m.y)]
+    plan = [renamed(m, "plan|") for m in plan_dev if len(m.y)]
+    both = lib + plan
+    oof, _ = cross_validate(both, lambda x, y: _fit_lr(x, y, c))
+    thr = min(choose_threshold([float(oof[m.item.key].max()) for m in part if m.item.in_scope])
+              for part in (lib, plan))
+    x = np.vstack([m.x for m in both])
+    y = np.concatenate([m.y for m in both])
+    model = _fit_lr(x, y, c)
+    out = ["| set | MRR@10 (+rerank) | R@5 (+rerank) | abstention precision | recall | false abstention |",
+           "|---|---:|---:|---:|---:|---:|"]
+    for label, mined in (("library, test", test_m), ("plan alone, test", plan_test)):
+        ins = [m for m in mined if m.item.in_scope]
+        probs = {m.item.key: model.predict(m.x) if len(m.y) else np.zeros(0) for m in mined}
+        mrr = np.mean([mrr_at(reranked_ids(m, probs[m.item.key]), m.item.gold) for m in ins])
+        r5 = np.mean([recall_at(reranked_ids(m, probs[m.item.key]), m.item.gold) for m in ins])
+        top = {k: float(p.max()) if len(p) else 0.0 for k, p in probs.items()}
+        a = abstention(top, mined, thr)
+        out.append(f"| {label} (threshold {thr:.3f}) | {mrr:.3f} | {r5:.3f} | {_fmt(a['precision'])} | "
+                   f"{_fmt(a['recall'])} ({a['abst_oos']}/{a['n_oos']}) | {_fmt(a['false'])} ({a['abst_in']}/{a['n_in']}) |")
+    return out
+
+
+#: Absurd questions in no question file (the brief's example first), probed on both homes.
+ABSURD = ("今天兰州天气怎么样", "怎么做红烧肉", "推荐一部好看的电影", "梅西一共进了几个球", "明天会下雨吗",
+          "iPhone 16 多少钱", "火星上有水吗", "如何提高英语口语")
+
+
+def absurd_lines(homes: Sequence[tuple[str, object]], reranker: Reranker) -> list[str]:
+    out = ["| question | intent | " + " | ".join(f"top p, {name}" for name, _ in homes) + " |",
+           "|---|---|" + "---:|" * len(homes)]
+    for question in ABSURD:
+        intent, departments = _intent(question)
+        cells = []
+        for _, index in homes:
+            hits = index.search(question, k=TOP, fusion="weighted", dense_weight=DENSE_WEIGHT,
+                                candidates=CANDIDATES)
+            p = float(reranker.score(index, question, hits, intent, departments).max()) if hits else 0.0
+            cells.append(f"{p:.3f} {'abstains' if p < reranker.abstain_below else '**answers**'}")
+        out.append(f"| {question} | {intent} | " + " | ".join(cells) + " |")
+    return out
+
+
 # ---------------------------------------------------------------- first-stage experiments
-def first_stage_variants(index, items: Sequence[Item]) -> list[str]:
-    """MRR@10 of first-stage variants on in-scope questions (monkeypatched fusion)."""
-    import index.fusion as fusion_module
+def first_stage_variants(index, items: Sequence[Item], reranker: Reranker) -> list[str]:
+    """First-stage variants (monkeypatched fusion / BM25 rebuilt in memory) on the in-scope
+    questions: MRR@10 and R@5 of their top 10, and of their top 30 (candidates=200)
+    re-ordered by ``reranker`` (trained on the production first stage)."""
     import index.hybrid as hybrid_module
+    import index.sparse as sparse_module
+    from index.fusion import _minmax
 
     original = hybrid_module.fuse
 
-    def fuse_global(bm25_rows, bm25_scores, dense_rows, dense_scores, method="weighted", dense_weight=0.5):
-        # BM25 / the query's max BM25 (the top candidate *is* the max over all records);
-        # dense: raw cosine shifted by a fixed floor instead of min-max over candidates.
-        fused: dict[int, float] = {}
-        top = float(bm25_scores.max()) if len(bm25_scores) else 0.0
-        for row, s in zip(bm25_rows, bm25_scores):
-            fused[int(row)] = fused.get(int(row), 0.0) + (1 - dense_weight) * (float(s) / top if top > 0 else 0.0)
-        for row, s in zip(dense_rows, dense_scores):
-            fused[int(row)] = fused.get(int(row), 0.0) + dense_weight * max(0.0, (float(s) - 0.75) / 0.25)
-        return fused
+    def fused_by(bm25_norm: Callable, dense_norm: Callable) -> Callable:
+        def fuse(bm25_rows, bm25_scores, dense_rows, dense_scores, method="weighted", dense_weight=0.5):
+            fused: dict[int, float] = {}
+            for weight, rows, scores in ((1 - dense_weight, bm25_rows, bm25_norm(bm25_scores)),
+                                         (dense_weight, dense_rows, dense_norm(dense_scores))):
+                for row, score in zip(rows, scores):
+                    fused[int(row)] = fused.get(int(row), 0.0) + weight * float(score)
+            return fused
+        return fuse
 
-    def fuse_bm25max_only(bm25_rows, bm25_scores, dense_rows, dense_scores, method="weighted", dense_weight=0.5):
-        fused: dict[int, float] = {}
-        top = float(bm25_scores.max()) if len(bm25_scores) else 0.0
-        for row, s in zip(bm25_rows, bm25_scores):
-            fused[int(row)] = fused.get(int(row), 0.0) + (1 - dense_weight) * (float(s) / top if top > 0 else 0.0)
-        for row, s in zip(dense_rows, fusion_module._minmax(dense_scores)):
-            fused[int(row)] = fused.get(int(row), 0.0) + dense_weight * float(s)
-        return fused
+    def by_max(scores: np.ndarray) -> np.ndarray:
+        # the BM25 candidates are the query's top rows, so their max is the max over all records
+        top = float(scores.max()) if len(scores) else 0.0
+        return scores / top if top > 0 else np.zeros_like(scores)
 
+    def floor(low: float) -> Callable:
+        return lambda scores: np.clip((np.asarray(scores) - low) / (1.0 - low), 0.0, 1.0)
+
+    def with_b(b: float):
+        """The BM25 side rebuilt in memory with length normalization ``b`` (default 0.75)."""
+        saved = sparse_module.B
+        sparse_module.B = b
+        try:
+            texts = [hybrid_module.search_text(r) for r in index.records]
+            return sparse_module.SparseIndex.build(texts, index.sparse.bigrams)
+        finally:
+            sparse_module.B = saved
+
+    production_sparse = index.sparse
     variants = [
-        ("production: weighted min-max, w=0.8, candidates=100", original, {"candidates": 100}),
+        ("production: weighted min-max, w=0.8, candidates=100", original, {}),
         ("candidates=200", original, {"candidates": 200}),
         ("candidates=50", original, {"candidates": 50}),
-        ("RRF w=0.8, candidates=100", original, {"candidates": 100, "fusion": "rrf"}),
-        ("BM25 / query max (not min-max), dense min-max", fuse_bm25max_only, {"candidates": 100}),
-        ("BM25 / query max, dense (cos−0.75)/0.25", fuse_global, {"candidates": 100}),
-        ("BM25 / query max, dense (cos−0.75)/0.25, candidates=200", fuse_global, {"candidates": 200}),
+        ("RRF, w=0.8", original, {"fusion": "rrf"}),
+        ("BM25 ÷ query max, dense min-max", fused_by(by_max, _minmax), {}),
+        ("BM25 min-max, dense (cos−0.75)/0.25", fused_by(_minmax, floor(0.75)), {}),
+        ("BM25 ÷ query max, dense (cos−0.70)/0.30", fused_by(by_max, floor(0.70)), {}),
+        ("BM25 ÷ query max, dense (cos−0.75)/0.25", fused_by(by_max, floor(0.75)), {}),
+        ("BM25 ÷ query max, dense (cos−0.80)/0.20", fused_by(by_max, floor(0.80)), {}),
+        ("BM25 ÷ query max, dense (cos−0.75)/0.25, candidates=200", fused_by(by_max, floor(0.75)), {"candidates": 200}),
+        ("BM25 b=0.5 (less length normalization)", original, {"b": 0.5}),
+        ("BM25 b=0.3", original, {"b": 0.3}),
+        ("BM25 b=0.3 ÷ query max, dense (cos−0.75)/0.25", fused_by(by_max, floor(0.75)), {"b": 0.3}),
     ]
-    ins = [i for i in items if i.in_scope]
-    lines = ["| first stage | dev MRR@10 | test MRR@10 | test R@5 |", "|---|---:|---:|---:|"]
+    ins = [i for i in items if i.in_scope and i.split in ("dev", "test")]
+    lines = ["| first stage | dev MRR@10 | test MRR@10 | test R@5 | dev +rerank MRR@10 (in-sample) | test +rerank MRR@10 | test +rerank R@5 | test gold in top 30 |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
     try:
         for name, fuse, opts in variants:
             hybrid_module.fuse = fuse
-            opts = {"fusion": "weighted", **opts}
-            res = {"dev": [], "test": [], "r5": []}
+            opts = {"fusion": "weighted", "candidates": PROD_CANDIDATES, **opts}
+            b = opts.pop("b", None)
+            index.sparse = with_b(b) if b is not None else production_sparse
+            res: dict[str, list[float]] = defaultdict(list)
             for it in ins:
                 ids = [h.record.id for h in index.search(it.text, k=10, dense_weight=DENSE_WEIGHT, **opts)]
-                if it.split in ("dev", "test"):
-                    res[it.split].append(mrr_at(ids, it.gold))
-                if it.split == "test":
-                    res["r5"].append(recall_at(ids, it.gold))
-            lines.append(f"| {name} | {_fmt(np.mean(res['dev']))} | {_fmt(np.mean(res['test']))} | {_fmt(np.mean(res['r5']))} |")
+                res[f"{it.split} mrr"].append(mrr_at(ids, it.gold))
+                res[f"{it.split} r5"].append(recall_at(ids, it.gold))
+                top = index.search(it.text, k=TOP, dense_weight=DENSE_WEIGHT, **{**opts, "candidates": CANDIDATES})
+                p = reranker.score(index, it.text, top, it.intent, it.departments)
+                ranked = [top[i].record.id for i in np.argsort(-p, kind="stable")]
+                res[f"{it.split} rr mrr"].append(mrr_at(ranked, it.gold))
+                res[f"{it.split} rr r5"].append(recall_at(ranked, it.gold))
+                res[f"{it.split} in30"].append(float(any(h.record.id in it.gold for h in top)))
+            cells = [np.mean(res[k]) for k in ("dev mrr", "test mrr", "test r5", "dev rr mrr", "test rr mrr",
+                                               "test rr r5", "test in30")]
+            lines.append(f"| {name} | " + " | ".join(_fmt(float(v)) for v in cells) + " |")
+            print(f"  first stage: {lines[-1]}", file=sys.stderr)
     finally:
         hybrid_module.fuse = original
+        index.sparse = production_sparse
     return lines
 
 
@@ -435,6 +517,20 @@ def load_index(home: Path):
         return HybridIndex.load(settings.index_dir, get_encoder(settings), verify=False)
 
 
+def memoize_query_vectors(index) -> None:
+    """Every question's vector computed once for the whole run (the index keeps only 256)."""
+    original = index.encode_query
+    vectors: dict[str, np.ndarray] = {}
+
+    def encode_query(query: str) -> np.ndarray:
+        vector = vectors.get(query)
+        if vector is None:
+            vector = vectors[query] = original(query)
+        return vector
+
+    index.encode_query = encode_query
+
+
 def _p50(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -452,6 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     started = time.time()
     index = load_index(args.home)
+    memoize_query_vectors(index)
     items = read_items(index)
     files = sorted({i.file for i in items})
     print(f"{len(items)} questions from {', '.join(files)}", file=sys.stderr)
@@ -469,7 +566,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         oof, fold_models = cross_validate(dev_m, lambda x, y, c=c: _fit_lr(x, y, c))
         s = summarize(dev_m, oof)
         cv_rows.append((f"logistic regression C={c:g}", s))
-        if best is None or s["mrr@10"] + s["auc"] > best[1]["mrr@10"] + best[1]["auc"] + 1e-9:
+        # both jobs at the operating point: ranking, and abstention at ≤3 % false abstention
+        if best is None or s["mrr@10"] + s["abst_recall"] > best[1]["mrr@10"] + best[1]["abst_recall"] + 1e-9:
             best = (c, s, oof, fold_models)
     gbm_rows = []
     for params in ({"max_iter": 200, "learning_rate": 0.05, "max_leaf_nodes": 15, "min_samples_leaf": 20},
@@ -492,10 +590,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     thr = thr_lib
     plan_lines: list[str] = []
     plan_retrieval: list[str] = []
+    augmented_lines: list[str] = []
     plan_note = ""
     if not args.no_plan:
         home = plan_home(args.plan_home)
         plan_index = load_index(home)
+        memoize_query_vectors(plan_index)
         # in scope: questions whose gold is in the plan; out of scope of the library ⇒ of the plan
         plan_items = read_items(plan_index, quiet=True)
         plan_mined = mine(plan_index, plan_items)
@@ -518,11 +618,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan_test = [m for m in plan_mined if m.item.split == "test"]
         plan_lines = abstention_lines("plan alone, test", plan_test, reranker, thr)
         plan_retrieval = retrieval_table(plan_test, reranker, lambda m: f"{m.item.file} / {m.item.type}")
+        augmented_lines = augmented_alternative(dev_m, plan_dev, test_m, plan_test, c)
     reranker.abstain_below = thr
     reranker.meta = {
         "trained_on": f"dev split of {', '.join(files)} over {args.home.name} ({len(index.records)} records)",
         "candidates": {"top": TOP, "first_stage_candidates": CANDIDATES, "dense_weight": DENSE_WEIGHT},
-        "C": c, "dev_questions": len(dev_m), "pairs": int(len(y)), "positives": int(y.sum()),
+        "C": c, "dev_questions": len(dev_m), "pairs": len(y), "positives": int(y.sum()),
         "abstain_rule": f"abstain when max probability < abstain_below (≤{MAX_FALSE_ABSTENTION:.0%} "
                         "false abstention on dev, library and plan alone)",
         "trained": time.strftime("%Y-%m-%d"),
@@ -534,19 +635,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     # ---- latency (test questions): rerank step vs query encoding
     enc, step, feats = [], [], []
     for m in test_m:
+        if not m.hits:
+            continue
         t0 = time.perf_counter()
-        index.encoder.encode_query([m.item.text + " "], convert_to_numpy=True, normalize_embeddings=True)
+        index.encoder.encode_query([m.item.text], convert_to_numpy=True, normalize_embeddings=True)
         enc.append((time.perf_counter() - t0) * 1000)
-        index.search(m.item.text, k=1)  # the query vector is in the index's cache, as after a search
+        index.encode_query(m.item.text)  # cached, as it is after the search that found the hits
         t0 = time.perf_counter()
-        reranker.score(index, m.item.text, m.hits, m.item.intent)
+        reranker.score(index, m.item.text, m.hits, m.item.intent, m.item.departments)
         step.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
-        features(index, m.item.text, m.hits, m.item.intent)
+        features(index, m.item.text, m.hits, m.item.intent)  # departments found by the dictionary
         feats.append((time.perf_counter() - t0) * 1000)
 
+    # ---- absurd questions
+    homes = [("library", index)] + ([("plan alone", plan_index)] if not args.no_plan else [])
+    absurd = absurd_lines(homes, reranker)
+
     # ---- first stage
-    fs_lines = [] if args.no_first_stage else first_stage_variants(index, items)
+    fs_lines = [] if args.no_first_stage else first_stage_variants(index, items, reranker)
 
     # ---- report
     lib_abst = abstention_lines("library, test", test_m, reranker, thr)
@@ -555,25 +662,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines = [
         "# Second-stage reranker: calibrated probability over the hybrid top 30",
         "",
-        f"Generated by `python -m eval.train_rerank` in {time.time() - started:.0f} s. Library home: "
+        (f"Generated by `python -m eval.train_rerank` in {time.time() - started:.0f} s. Library home: "
         f"`{args.home}` ({len(index.records)} records). Question files: {', '.join(files)}. "
         f"Trained and chosen on **dev** only ({len(dev_m)} questions, "
         f"{sum(m.item.in_scope for m in dev_m)} in scope; dev questions whose text is also a test "
         f"question are left out); every number below the model choice is on **test** "
-        f"({len(test_m)} questions) unless it says dev.",
+        f"({len(test_m)} questions) unless it says dev."),
         "",
         "## Model",
         "",
         f"Features ({len(FEATURES)}): " + ", ".join(f"`{f}`" for f in FEATURES) + " (see `index/rerank.py`).",
         "",
-        f"Candidates: top {TOP} of the hybrid search with `candidates={CANDIDATES}`, dense weight "
+        (f"Candidates: top {TOP} of the hybrid search with `candidates={CANDIDATES}`, dense weight "
         f"{DENSE_WEIGHT}. Labels: gold record (any grade ≥ 1) = 1. Out-of-scope questions: every "
-        f"candidate 0. Pairs: {len(y)}, positives {int(y.sum())}.",
+        f"candidate 0. Pairs: {len(y)}, positives {int(y.sum())}."),
         "",
-        "Dev 5-fold cross-validation, grouped by question (out-of-fold MRR@10 of the reranked top 30, "
+        ("Dev 5-fold cross-validation, grouped by question (out-of-fold MRR@10 of the reranked top 30, "
         "pairwise log loss, AUC of the top probability in scope vs out of scope, the dev threshold "
         f"at ≤{MAX_FALSE_ABSTENTION:.0%} false abstention and its abstention recall). First stage alone "
-        f"on the same dev questions: MRR@10 {first_stage_dev:.3f}.",
+        f"on the same dev questions: MRR@10 {first_stage_dev:.3f}."),
         "",
         "| model | MRR@10 | log loss | AUC (abstain) | threshold | abstention recall |",
         "|---|---:|---:|---:|---:|---:|",
@@ -583,9 +690,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                      f"{s['threshold']:.3f} | {_fmt(s['abst_recall'])} |")
     lines += [
         "",
-        f"Chosen: logistic regression, C={c:g} (best MRR@10 + AUC among the C grid). Weights: "
+        (f"Chosen: logistic regression, C={c:g} (largest out-of-fold MRR@10 + abstention recall at the "
+        f"operating point among the C grid; gradient boosting is not better on either). Weights: "
         f"`index/data/rerank.json` (feature names, mean/scale, coefficients, intercept, "
-        f"`abstain_below` = {thr:.4f}).",
+        f"`abstain_below` = {thr:.4f})."),
         "",
         "Standardized coefficients (largest first):",
         "",
@@ -594,9 +702,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         "## Retrieval on the test split (library)",
         "",
-        f"*hybrid* = the production first stage (weighted min-max fusion, dense weight "
+        (f"*hybrid* = the production first stage (weighted min-max fusion, dense weight "
         f"{DENSE_WEIGHT}, candidates={PROD_CANDIDATES}); *hybrid(c=200)* = the top {TOP} the reranker "
-        f"sees (candidates={CANDIDATES}); *+rerank* = that top {TOP} re-ordered by probability.",
+        f"sees (candidates={CANDIDATES}); *+rerank* = that top {TOP} re-ordered by probability."),
         "",
         "By file:", "",
         *retrieval_table(test_m, reranker, lambda m: m.item.file),
@@ -605,36 +713,72 @@ def main(argv: Sequence[str] | None = None) -> int:
         "",
         "## Abstention",
         "",
-        f"Abstain when the best candidate's probability < `abstain_below` = {thr:.4f}. "
+        (f"Abstain when the best candidate's probability < `abstain_below` = {thr:.4f}. "
         f"Chosen on dev: the largest threshold with false abstention ≤ {MAX_FALSE_ABSTENTION:.0%} of the "
         f"in-scope dev questions (out-of-fold probabilities). {plan_note} Precision = share of "
         "abstentions that were out of scope; recall = share of out-of-scope questions abstained on; "
         "false abstention = share of in-scope questions abstained on. Out-of-scope questions of "
-        "every file count (on the plan alone, the out-of-scope questions of the law files too).",
+        "every file count (on the plan alone, the out-of-scope questions of the law files too)."),
         "",
         "| set | rule | precision | recall | false abstention |", "|---|---|---:|---:|---:|",
         *lib_abst, *lib_abst_dev, *plan_lines,
     ]
+    if augmented_lines:
+        lines += ["", "### Alternative, not shipped: training also on the plan-alone lists of the dev questions",
+                  "", ("The same features and C, trained on the library dev lists plus the plan-alone dev "
+                  "lists (same questions, searched in a plan-only home); threshold chosen the same way "
+                  "(out-of-fold, ≤3% false abstention on both)."), "", *augmented_lines]
+    lines += ["", "Absurd questions in no question file, with the intent qa.intent gives them:", "", *absurd]
     if plan_retrieval:
         lines += ["", "Plan alone, test retrieval:", "", *plan_retrieval]
     lines += [
         "",
         "## Latency (test questions, this machine, 2 shared cores)",
         "",
-        f"* rerank step (features + logistic regression, {TOP} candidates, query vector cached "
-        f"by the search): p50 {_p50(step):.2f} ms (features alone p50 {_p50(feats):.2f} ms);",
+        (f"* rerank step (features + logistic regression, {TOP} candidates, query vector cached "
+        f"by the search): p50 {_p50(step):.2f} ms (features alone p50 {_p50(feats):.2f} ms);"),
         f"* query encoding (`idx.encoder.encode_query`, uncached): p50 {_p50(enc):.2f} ms.",
         "",
     ]
     if fs_lines:
         lines += [
-            "## First-stage variants (monkeypatched `index.hybrid.fuse`; not changed in the code)",
+            "## First-stage variants (monkeypatched `index.hybrid.fuse` / BM25 rebuilt in memory; the code is unchanged)",
             "",
-            "MRR@10 / R@5 of the first stage's top 10 over every in-scope question of the files above "
-            "(library home).",
+            ("Library home, every in-scope question of the files above. Left: the first stage's top 10. "
+            f"Right: its top {TOP} (candidates={CANDIDATES}) re-ordered by the reranker as trained "
+            "(on the production first stage; not retrained per variant)."),
             "",
             *fs_lines, "",
         ]
+    lines += [
+        "## Notes",
+        "",
+        ("* The first stage crowns its first candidate (per-query min-max), and so did an early "
+        "version of this model through its relative features (first-stage rank, gap to the best "
+        "cosine, BM25 ÷ the query's maximum): an absurd question's best clause got p ≈ 0.9. The "
+        "hinge features `dense_deficit` / `query_dense_deficit` (max(0, 0.88 − cosine)) and the "
+        "per-intent slopes fixed most of that (see the absurd-question table), not all: "
+        "今天兰州天气怎么样 still answers — 兰州 alone makes 三(六)3 first in both lists, and its "
+        "cosine (0.869) is that of the colloquial in-scope questions (3–10 % quantile of the "
+        "in-scope dev questions), so no threshold with ≤3 % false abstention catches it "
+        "(tests/test_rerank.py keeps it as a strict xfail)."),
+        ("* The out-of-scope sets are mostly *near* misses (the amount of a subsidy the plan only "
+        "names): their best cosine is on median *higher* than that of in-scope questions, which "
+        "is why a cosine threshold cannot abstain on them and why the coverage/specifics features "
+        "matter."),
+        ("* The false-abstention budget is spent on in-scope questions whose gold is not in the top "
+        f"{TOP} at all (first-stage misses: mostly `dept_tasks` questions naming a department by "
+        "an alias, which qa answers from the department table anyway, and very colloquial "
+        "paraphrases)."),
+        ("* First stage (for `index/hybrid.py` / `index/fusion.py` / `index/sparse.py`): the best "
+        "variant on dev is fixed scales instead of per-query min-max — BM25 ÷ the query's maximum "
+        "(its first BM25 candidate *is* the maximum over all records), dense "
+        "`clip((cos − 0.75) / 0.25, 0, 1)` — with BM25 built with `b = 0.3` instead of 0.75 "
+        "(short law articles no longer win on length); more candidates before fusion change "
+        "nothing. Retrain the reranker after any first-stage change (its rank features come "
+        "from it)."),
+        "",
+    ]
     args.report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {args.report}", file=sys.stderr)
     return 0

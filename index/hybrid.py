@@ -12,7 +12,7 @@ import json
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,9 @@ from index.store import (
     read_manifest,
     write_manifest,
 )
+
+#: Fused candidates the second stage re-scores (the reranker was trained on this many).
+RERANK_TOP = 30
 
 #: Re-exported for callers that parse references themselves (qa.intent).
 __all__ = ["ARTICLE_PATH_RE", "PLAN_PATH_RE", "Filters", "Hit", "HybridIndex", "Query", "Retrieval",
@@ -86,6 +89,9 @@ class Retrieval:
     best_dense: float
     #: The query vector (None for ``bm25``), for later stages that score the hits.
     query_vector: np.ndarray | None = None
+    #: The second stage's probability that the best unnamed hit answers the question
+    #: (None when the second stage did not run: bm25/dense modes, or ``rerank=False``).
+    confidence: float | None = None
 
 
 def _round(value: float | None) -> float | None:
@@ -340,14 +346,19 @@ class HybridIndex:
 
     def search(self, query: Query | str, k: int = 10, mode: Mode = "hybrid",
                filters: Filters | None = None, fusion: Fusion = "weighted",
-               dense_weight: float = 0.5, candidates: int = 100) -> list[Hit]:
+               dense_weight: float = 0.5, candidates: int = 100, rerank: bool = False) -> list[Hit]:
         """The best ``k`` records for ``query``; a clause named by number comes first."""
-        return self.retrieve(query, k, mode, filters, fusion, dense_weight, candidates).hits
+        return self.retrieve(query, k, mode, filters, fusion, dense_weight, candidates, rerank).hits
 
     def retrieve(self, query: Query | str, k: int = 10, mode: Mode = "hybrid",
                  filters: Filters | None = None, fusion: Fusion = "weighted",
-                 dense_weight: float = 0.5, candidates: int = 100) -> Retrieval:
-        """:meth:`search`, plus the best dense similarity (for abstention) in the same pass."""
+                 dense_weight: float = 0.5, candidates: int = 100, rerank: bool = False) -> Retrieval:
+        """:meth:`search`, plus what abstention needs, in the same pass: the best dense
+        similarity and — with ``rerank`` (hybrid mode) — the second stage's probability.
+
+        The second stage (:mod:`index.rerank`) re-orders the first :data:`RERANK_TOP` fused
+        candidates by the calibrated probability that each answers the question; clauses named
+        by number stay first. Each hit's ``score`` is then that probability."""
         if mode not in MODES:
             raise PolicyError("bad_mode", f"未知的检索模式“{mode}”", "可选：" + "、".join(MODES))
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
@@ -392,18 +403,29 @@ class HybridIndex:
         named = self.lookup(query, allowed)
         top_score = max(fused.values(), default=0.0)
         order = named + [r for r, _ in sorted(fused.items(), key=lambda kv: -kv[1]) if r not in named]
-        hits = []
-        for rank, row in enumerate(order[:k], 1):
-            record = self.records[row]
-            hits.append(Hit(
-                rank=rank, record=record,
-                score=fused.get(row, top_score) if row not in named else max(top_score, fused.get(row, 0.0)),
-                bm25=float(bm25_all[row]) if mode != "dense" else None,
-                dense=dense_by_row.get(row) if mode != "bm25" else None,
-                evidence=self.evidence(row, query, query_vector),
-                lookup=row in named,
-            ))  # fmt: skip
-        return Retrieval(hits, max(dense_by_row.values(), default=0.0), query_vector)
+        second_stage = rerank and mode == "hybrid"
+        pool = order[: max(k, RERANK_TOP)] if second_stage else order[:k]
+
+        def hit(rank: int, row: int, score: float) -> Hit:
+            return Hit(rank=rank, record=self.records[row], score=score,
+                       bm25=float(bm25_all[row]) if mode != "dense" else None,
+                       dense=dense_by_row.get(row) if mode != "bm25" else None,
+                       evidence=self.evidence(row, query, query_vector), lookup=row in named)
+
+        hits = [hit(rank, row, fused.get(row, top_score) if row not in named
+                    else max(top_score, fused.get(row, 0.0))) for rank, row in enumerate(pool, 1)]
+        best_dense = max(dense_by_row.values(), default=0.0)
+        if not second_stage or not hits:
+            return Retrieval(hits[:k], best_dense, query_vector)
+        from index.rerank import default_reranker  # (it imports this module)
+
+        probabilities = default_reranker().score(self, query, hits, query.intent, query.departments)
+        by_row = {h.record.id: float(p) for h, p in zip(hits, probabilities)}
+        ranked = [h for h in hits if h.lookup] + sorted(
+            (h for h in hits if not h.lookup), key=lambda h: -by_row[h.record.id])
+        hits = [replace(h, rank=rank, score=by_row[h.record.id]) for rank, h in enumerate(ranked[:k], 1)]
+        unnamed = [by_row[h.record.id] for h in ranked if not h.lookup]
+        return Retrieval(hits, best_dense, query_vector, max(unnamed, default=0.0))
 
     def evidence(self, row: int, query: Query, query_vector: np.ndarray | None, limit: int = 2) -> list[Sentence]:
         """The record's sentences that best support ``query``, in text order."""

@@ -14,19 +14,28 @@ queries and corpora, combined by a logistic regression trained on the dev split
 
 Features of one pair (names in :data:`FEATURES`, in this order):
 
-* dense — cosine of the question with the whole clause, with its best sentence, and the
-  best sentence's gap to the best candidate's;
+* dense — cosine of the question with the whole clause and with its best sentence, the
+  best sentence's gap to the best candidate's, and hinges ``max(0, 0.88 − cosine)`` for
+  the clause and for the best candidate (very low similarity counts more than high);
 * BM25 — the clause's score divided by the query's maximum over **all** records (not
   min-max over the candidates), and ``log1p`` of the raw score;
 * ranks — position in the first-stage list, in the candidates' BM25 order and dense order;
 * coverage — IDF-weighted share of the question's content words (jieba, minus stopwords
-  and question words such as 多少/哪个部门) found in the clause, in its best sentence, in
-  its headings and title, and in its document's title; IDF from the BM25 index's
-  document frequencies;
+  and question words such as 多少/哪个部门) found in the clause, in its dense-best sentence,
+  in its best-covered sentence, in its headings and title, and in its document's title;
+  the largest IDF of a content word the clause lacks; IDF from the BM25 index's document
+  frequencies;
+* specifics the question names and the clause lacks — a quoted name (“城市书房”,
+  《四川省养老服务条例》), a number (2024), the kind of answer asked for (an amount of
+  money, a rate, a date or period);
 * intent — the clause has what the question's intent needs: a number (``target``), a
-  responsibility note (``department``/``dept_tasks``), a support verb (``support``);
-  the clause was named by number (``lookup``);
-* shape — ``log`` of the clause length, whether it is a law article.
+  responsibility note (``department``/``dept_tasks``), a support verb (``support``); a
+  department the question names is responsible in it; it was named by number
+  (``lookup``, unless the question names another document);
+* shape — ``log`` of the clause length, whether it is a law article;
+* per intent — a one-hot of the intent, and the intent times the dense-best sentence
+  cosine, the clause and best-sentence coverage and the relative BM25 (each intent gets
+  its own prior and slopes).
 
 Inference is plain NumPy: ``sigmoid(((x - mean) / scale) · coef + intercept)``, with the
 feature names and standardization stored beside the coefficients (no pickle).
@@ -53,10 +62,12 @@ from index.hybrid import Hit, HybridIndex
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "rerank.json"
 INTENTS = ("lookup", "dept_tasks", "department", "target", "support", "general")
 
-FEATURES: tuple[str, ...] = (
+BASE_FEATURES: tuple[str, ...] = (
     "dense_clause",        # cosine(question, clause)
     "dense_sentence",      # cosine(question, best sentence); the clause's when it has one sentence
     "dense_gap",           # best-sentence cosine minus the best candidate's (≤ 0)
+    "dense_deficit",       # max(0, DENSE_KNOT − the clause's best cosine): very low similarity
+    "query_dense_deficit", # max(0, DENSE_KNOT − the best cosine among the candidates)
     "bm25_rel",            # BM25 / the query's max BM25 over all records
     "bm25_log",            # log1p(BM25)
     "rank_first",          # log1p(first-stage rank − 1)
@@ -82,10 +93,14 @@ FEATURES: tuple[str, ...] = (
 #: Base features that also enter once per intent (the intent's prior and slopes differ:
 #: a colloquial "general" question matches by meaning, a target question by its words).
 BY_INTENT = ("dense_sentence", "cov_clause", "cov_sentence_max", "bm25_rel")
-BASE_FEATURES = FEATURES
-FEATURES = (*BASE_FEATURES, *(f"intent={i}" for i in INTENTS),
+#: Every feature, in the order of a row of :func:`features` and of the stored weights.
+FEATURES: tuple[str, ...] = (*BASE_FEATURES, *(f"intent={i}" for i in INTENTS),
             *(f"intent={i}*{f}" for i in INTENTS for f in BY_INTENT))
 
+#: Knot of the dense-deficit hinge features: about the cosine under which the plan's
+#: in-scope questions become rare (the former abstention threshold was 0.878), so a
+#: linear model can punish very low similarity harder than it rewards high similarity.
+DENSE_KNOT = 0.88
 #: Words that say *how* a question asks, not *what* about (kept out of coverage).
 QUESTION_WORDS = frozenset(
     ["多少", "哪些", "什么", "哪个", "哪里", "谁", "部门", "单位", "牵头", "负责", "目标", "要求", "达到", "政策", "规定", "方案", "有没有", "是否", "能", "吗", "呢", "怎么", "怎么样", "如何", "可以", "支持", "我们", "我", "想", "要", "会", "请问", "一下", "有", "没有", "哪", "几个", "多", "大", "情况", "内容", "讲", "说", "什么样", "哪几个", "哪家", "啥", "是不是", "能不能", "可不可以", "能否", "为什么", "需要", "应该", "一般", "主要", "具体", "相关", "有关", "文件", "条款", "法律", "规定", "明确", "提出", "提到", "里面"]
@@ -243,6 +258,8 @@ def features(index: HybridIndex, question, hits: list[Hit], intent: str = "gener
     col["dense_clause"][:] = clause
     col["dense_sentence"][:] = sentence
     col["dense_gap"][:] = best_dense - best_dense.max()
+    col["dense_deficit"][:] = np.maximum(0.0, DENSE_KNOT - best_dense)
+    col["query_dense_deficit"][:] = max(0.0, DENSE_KNOT - float(best_dense.max()))
 
     # BM25, normalized by the query's own maximum over every record
     bm25_all = index.sparse.scores(query)

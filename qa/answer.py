@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from corpus.config import Settings, get_settings
 from corpus.records import Departments, Record, Target
-from index.hybrid import Filters, Hit, HybridIndex
+from index.hybrid import Filters, Hit, HybridIndex, Retrieval
 from index.query import Query
 from qa.citations import Citation, cite, verify
 from qa.intent import Intent, classify
@@ -128,11 +128,20 @@ def coverage(query: Query, hits: list[Hit]) -> float:
     return sum(1 for w in words if w in text) / len(words)
 
 
-def is_weak(query: Query, hits: list[Hit], dense: float, settings: Settings) -> bool:
-    """Weak evidence: no hit, or low dense similarity and low word coverage together."""
+def is_weak(query: Query, retrieval: Retrieval, settings: Settings) -> bool:
+    """Weak evidence: no hit; or, with the second stage, its calibrated probability low (or in
+    doubt and the dense similarity low) — the rule chosen on the dev split of the library and of
+    the plan alone (eval/report-abstention.md); without it, low dense similarity and low word
+    coverage together."""
+    hits = retrieval.hits
     if not hits:
         return True
-    return dense < settings.abstain_dense and coverage(query, hits) < settings.abstain_coverage
+    p = retrieval.confidence
+    if p is not None:
+        return p < settings.abstain_below or (
+            p < settings.abstain_doubt_below and retrieval.best_dense < settings.abstain_doubt_dense
+            and coverage(query, hits) < settings.abstain_doubt_coverage)
+    return retrieval.best_dense < settings.abstain_dense and coverage(query, hits) < settings.abstain_coverage
 
 
 def _sentence_around(record: Record, position: int) -> tuple[int, int]:
@@ -349,7 +358,8 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     query = question if isinstance(question, Query) else make_query(question, settings)
     notice = f"问题过长，只使用了前 {settings.max_question_chars} 个字。" if query.truncated else ""
     retrieval = index.retrieve(query, k=5, mode="hybrid", filters=filters, fusion=settings.fusion,
-                               dense_weight=settings.dense_weight, candidates=settings.candidates)
+                               dense_weight=settings.dense_weight, candidates=settings.candidates,
+                               rerank=settings.rerank)
     hits = retrieval.hits
     composer = _Composer(index)
     departments, targets = Departments(), []
@@ -358,7 +368,7 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
         departments = _answer_dept_tasks(index, query.departments, composer, filters)
     elif intent == "lookup" and any(h.lookup for h in hits):
         _answer_lookup(index, hits, composer)
-    elif hits and not is_weak(query, hits, retrieval.best_dense, settings):
+    elif not is_weak(query, retrieval, settings):
         if intent == "department":
             departments = _answer_department(index, hits, composer)
         elif intent == "target":

@@ -56,8 +56,9 @@ class RecordsIndex:
         self.manifest = {"model": {"id": "fake"}}
 
     def search(self, query, k=10, mode="hybrid", filters=None, fusion="weighted",
-               dense_weight=0.5, candidates=100):
-        ids = self.rankings.get(query.split()[-1], [])[:k]
+               dense_weight=0.5, candidates=100, rerank=False):
+        text = query if isinstance(query, str) else query.text  # a qa Query when reranking
+        ids = self.rankings.get(text.split()[-1], [])[:k]
         return [SimpleNamespace(record=SimpleNamespace(id=i), score=1.0) for i in ids]
 
 
