@@ -192,6 +192,7 @@ def evaluate_file(path: Path, index: Any, split: str, answer_fn: AnswerFn | None
     try:
         entry.result = run(questions, index, modes=modes, answer_fn=answer_fn,
                            fusion=settings.fusion, dense_weight=settings.dense_weight,
+                           rerank=settings.rerank,
                            candidates=settings.candidates, split=split, progress=progress,
                            source=display_path(path), strict=strict)
     except ValueError as exc:

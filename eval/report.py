@@ -252,12 +252,16 @@ def _significance_section(sig: dict[str, Any] | None) -> list[str]:
 
 
 def answer_rows(a: dict[str, Any]) -> list[list[Any]]:
-    """(metric, value, count) rows of :func:`eval.metrics.answer_metrics`' result."""
-    rows = [
-        ["department lead exact match", a["lead_exact"]["value"],
-         f"{a['lead_exact']['correct']}/{a['lead_exact']['n']}"],
-        ["target value present (all `contains`)", a["contains"]["value"],
-         f"{a['contains']['correct']}/{a['contains']['n']}"],
+    """(metric, value, count) rows of :func:`eval.metrics.answer_metrics`' result (the library's
+    combined answers carry only some of them)."""
+    rows = []
+    if "lead_exact" in a:
+        rows.append(["department lead exact match", a["lead_exact"]["value"],
+                     f"{a['lead_exact']['correct']}/{a['lead_exact']['n']}"])
+    if "contains" in a:
+        rows.append(["target value present (all `contains`)", a["contains"]["value"],
+                     f"{a['contains']['correct']}/{a['contains']['n']}"])
+    rows += [
         ["abstention precision", a["abstention"]["precision"],
          f"{a['abstention']['tp']}/{a['abstention']['tp'] + a['abstention']['fp']}"],
         ["abstention recall", a["abstention"]["recall"],

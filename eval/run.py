@@ -159,12 +159,15 @@ def _search(index: Searcher, question: Question, mode: str, k: int, options: dic
     if clear is not None:
         clear()  # each timed search pays for its own query encoding
     start = time.perf_counter()
-    query: Any = question.question
-    if options.get("rerank"):  # the second stage reads the intent and departments, as answers do
-        from qa import make_query
+    query: Any = question.question  # with the second stage: a Query, which carries the intent
+    try:
+        if options.get("rerank"):
+            from qa import make_query
 
-        query = make_query(question.question)
-    hits = index.search(query, k=k, mode=mode, filters=_filters_for(question, doc_filter), **options)
+            query = make_query(question.question)
+        hits = index.search(query, k=k, mode=mode, filters=_filters_for(question, doc_filter), **options)
+    except PolicyError:  # a question the product refuses (no words in it): no hits
+        hits = []
     elapsed = (time.perf_counter() - start) * 1000
     return [h.record.id for h in hits], [float(h.score) for h in hits], elapsed
 
@@ -179,8 +182,11 @@ def qa_answer_fn(index: Any, settings: Any = None, doc_filter: bool = False,
         q = Question(id=question["id"], question=question["question"], type=question["type"],
                      gold=(), doc=question.get("doc"))
         filters = _filters_for(q, doc_filter)
-        return answer(question["question"], index, filters=filters, settings=settings,
-                      measures=measures).to_dict()
+        try:
+            return answer(question["question"], index, filters=filters, settings=settings,
+                          measures=measures).to_dict()
+        except PolicyError as exc:  # refused (a question without words): the user gets no answer
+            return {"question": question["question"], "abstained": True, **exc.to_dict()}
 
     return answer_fn
 

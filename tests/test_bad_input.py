@@ -436,14 +436,16 @@ def test_bad_setting_with_json_is_the_error_object(cli, variable, value, accepte
 
 # ---------------------------------------------------------------- scratch folders
 def _dead_pid() -> int:
-    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
-                           text=True, check=True)
-    pid = int(child.stdout)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return pid
-    pytest.skip(f"pid {pid} was reused already")
+    """The pid of a process that has exited (tried a few times: a pid can be reused at once)."""
+    for _ in range(5):
+        child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                               capture_output=True, text=True, check=True)
+        pid = int(child.stdout)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return pid
+    raise AssertionError("no dead pid found in 5 tries")
 
 
 def test_stale_scratch_of_a_dead_process_is_removed_and_a_live_ones_kept(tmp_path):

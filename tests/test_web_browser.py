@@ -211,6 +211,6 @@ def test_match_tab_lists_measures_for_a_profile_and_offers_downloads(page, app_u
     expect(cards.first.locator("mark").first).to_be_visible()
     links = page.locator("#pq-match-files a")
     expect(links.first).to_be_visible()
-    names = [links.nth(i).inner_text() for i in range(links.count())]
-    assert any(name.endswith(".csv") for name in names), names
+    hrefs = [links.nth(i).get_attribute("href") or "" for i in range(links.count())]
+    assert any(".csv" in href for href in hrefs) and any(".html" in href for href in hrefs), hrefs
     page.screenshot(path=str(ARTIFACTS / "match.png"), full_page=True)
