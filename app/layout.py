@@ -12,6 +12,7 @@ from __future__ import annotations
 import gradio as gr
 
 from app.handlers import ALL, MODE_LABELS, PolicyWeb
+from corpus.config import MODES
 from corpus.sources import SUPPORTED_SUFFIXES
 from corpus.tagging import domain_lexicon
 
@@ -140,7 +141,7 @@ def build_blocks(web: PolicyWeb) -> gr.Blocks:
                     search_btn = gr.Button("对比三种检索", variant="primary", scale=1, elem_id="pq-search-go")
                 with gr.Row(equal_height=False):
                     rankings = []
-                    for mode in ("bm25", "dense", "hybrid"):
+                    for mode in MODES:
                         with gr.Column(min_width=260):
                             rankings.append(gr.Dataframe(headers=["名次", "条款", "标题", "得分"],
                                                          label=f"{MODE_LABELS[mode]}（{mode}）",

@@ -23,6 +23,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from corpus.config import MODES
 from corpus.errors import PolicyError
 from eval import metrics as M
 from eval.questions import (
@@ -34,7 +35,6 @@ from eval.questions import (
 from eval.report import write_report, write_run  # re-exported: the run API in one place
 from eval.trec import rank_scores
 
-MODES = ("bm25", "dense", "hybrid")
 FUSIONS = ("weighted", "rrf")
 DENSE_WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 

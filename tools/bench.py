@@ -45,7 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.config import REPO_ROOT, Settings
+from corpus.config import MODES, REPO_ROOT, Settings
 from index.hybrid import top_rows
 from tools.common import (
     LAW_QUESTIONS,
@@ -60,7 +60,6 @@ from tools.common import (
     question_rows,
 )
 
-MODES = ("bm25", "dense", "hybrid")
 CHUNK = 1024  # texts per cache chunk
 say = progress("bench")
 
