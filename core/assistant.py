@@ -39,6 +39,8 @@ from index.hybrid import Hit
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
 SCRATCH_PREFIX = "policyqa-scratch-"
+#: Question files an evaluation reads (JSON Lines).
+QUESTION_SUFFIXES = (".jsonl", ".json", ".txt")
 
 
 @dataclass(frozen=True)
@@ -309,6 +311,12 @@ class Assistant:
         unknown = [m for m in modes if m not in MODES]
         if not modes or unknown:
             raise PolicyError("bad_mode", f"未知的检索模式 {unknown or '（空）'}", "可选：" + "、".join(MODES))
+        path = Path(questions_path)
+        if path.suffix.lower() not in QUESTION_SUFFIXES:
+            raise PolicyError("unsupported_file", f"{path.name}: 问题文件应为 .jsonl", "每行一个 JSON 问题")
+        if path.is_file() and path.stat().st_size > self.settings.max_upload_mb * 2**20:
+            raise PolicyError("file_too_large", f"{path.name}: 文件超过 {self.settings.max_upload_mb} MB 上限",
+                              "拆分问题文件，或调高 POLICYQA_MAX_UPLOAD_MB")
         try:
             questions, problems = ev.load_questions(questions_path, strict=strict, split=split)
         except OSError as exc:
