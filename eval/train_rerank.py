@@ -25,218 +25,59 @@ scikit-learn is needed here only (training time); inference is NumPy.
 from __future__ import annotations
 
 import argparse
-import json
-import math
-import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from corpus.config import REPO_ROOT, Settings
-from corpus.normalize import normalize_text
-from index.rerank import DEFAULT_PATH, FEATURES, INTENTS, Reranker, features
+from eval.rerank_mining import (  # noqa: F401 — re-exported
+    CANDIDATES,
+    DENSE_WEIGHT,
+    MAX_FALSE_ABSTENTION,
+    OLD_COVERAGE,
+    OLD_DENSE,
+    OLD_QUESTION_WORDS,
+    PROD_CANDIDATES,
+    TOP,
+    Mined,
+    _abst_row,
+    _old_coverage,
+    abstention,
+    choose_threshold,
+    mine,
+    mrr_at,
+    recall_at,
+    reranked_ids,
+)
+from eval.rerank_questions import (  # noqa: F401 — re-exported
+    QUESTION_FILES,
+    QUESTIONS_DIR,
+    Item,
+    _intent,
+    _recover,
+    leak_free_dev,
+    read_items,
+)
+from eval.train_rerank_report import (  # noqa: F401 — re-exported
+    ABSURD,
+    _fmt,
+    _p50,
+    abstention_lines,
+    absurd_lines,
+    first_stage_variants,
+    render_report,
+    retrieval_table,
+)
+from index.rerank import DEFAULT_PATH, FEATURES, Reranker, features
 
-QUESTIONS_DIR = REPO_ROOT / "eval" / "questions"
-#: Library sets first: a question whose text an earlier file already has is skipped
-#: (library-plan.jsonl holds plan.jsonl's in-scope questions with graded gold).
-QUESTION_FILES = ("library-plan", "library-laws", "library-dept", "library-oos", "plan", "laws")
 LIBRARY_HOME = REPO_ROOT / ".policyqa" / "library"
 REPORT = REPO_ROOT / "eval" / "report-rerank.md"
-TOP = 30
-CANDIDATES = 200
-DENSE_WEIGHT = 0.8
-#: The production first stage (Settings defaults): what "hybrid" means in the tables.
-PROD_CANDIDATES = 100
-MAX_FALSE_ABSTENTION = 0.03
 FOLDS = 5
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-#: The raw-cosine abstention rule of qa.answer (Settings.abstain_dense / abstain_coverage).
-OLD_DENSE, OLD_COVERAGE = 0.878, 0.8
-OLD_QUESTION_WORDS = frozenset(
-    ["多少", "哪些", "什么", "哪个", "谁", "部门", "单位", "牵头", "负责", "目标", "要求", "达到", "政策",
-     "规定", "方案", "有没有", "是否", "能", "吗", "呢", "怎么", "如何", "可以", "支持", "企业", "我们",
-     "我", "想", "要", "会", "请问", "一下", "有", "没有", "哪", "几个", "多", "大", "情况", "内容", "讲", "说"]
-)
-
-
-# ---------------------------------------------------------------- questions
-@dataclass
-class Item:
-    """One question of one file, with its gold expanded to record ids."""
-
-    key: str  # file:id
-    file: str
-    id: str
-    text: str
-    type: str
-    split: str | None
-    gold: dict[str, int]  # record id → grade (≥ 1 relevant); {} out of scope
-    intent: str = "general"
-    departments: tuple[str, ...] = ()
-
-    @property
-    def in_scope(self) -> bool:
-        return bool(self.gold)
-
-
-def _intent(text: str) -> tuple[str, tuple[str, ...]]:
-    """The answer layer's intent and departments (qa.intent); the reranker's intent
-    features depend on them, so a failing classifier stops the training instead of
-    silently reading "general"."""
-    from qa.intent import classify
-
-    parsed = classify(text)
-    intent = parsed.intent if parsed.intent in INTENTS else "general"
-    return intent, tuple(parsed.departments)
-
-
-def _recover(path: Path, problems) -> list:
-    """Questions of lines rejected only for an optional field (e.g. ``lead`` as a string):
-    retrieval needs id, question, type, gold and split alone."""
-    from eval.questions import parse_question
-
-    lines = path.read_text(encoding="utf-8").splitlines()
-    out = []
-    for p in problems:
-        try:
-            obj = json.loads(lines[p.line - 1])
-            core = {k: obj[k] for k in ("id", "question", "type", "gold", "split") if k in obj}
-            out.append(parse_question(core))
-        except (ValueError, TypeError, KeyError, IndexError) as exc:
-            print(f"  {path.name}:{p.line}: skipped ({p.reason}; {exc})", file=sys.stderr)
-    return out
-
-
-def read_items(index, files: Sequence[str] = QUESTION_FILES, folder: Path = QUESTIONS_DIR,
-               quiet: bool = False) -> list[Item]:
-    """Every question of the files that exist; gold expanded against ``index``'s records
-    (a part, chapter or document id stands for every record in it; grade ≥ 1 relevant)."""
-    from eval.questions import RecordCatalog, expand_grades, load_questions
-
-    catalog = RecordCatalog(r.id for r in index.records)
-    items = []
-    seen: set[str] = set()
-    for name in files:
-        path = folder / f"{name}.jsonl"
-        if not path.is_file():
-            continue
-        questions, problems = load_questions(path)
-        questions += _recover(path, problems)
-        for q in questions:
-            try:
-                gold = expand_grades(q.gold_grades, catalog, q, str(path))
-            except ValueError as exc:
-                if not quiet:
-                    print(f"  {path.name}: {q.id} skipped ({exc})", file=sys.stderr)
-                continue
-            text = normalize_text(q.question)
-            if text in seen:
-                continue
-            seen.add(text)
-            intent, departments = _intent(text)
-            items.append(Item(f"{name}:{q.id}", name, q.id, text, q.type, q.split,
-                              {k: v for k, v in gold.items() if v >= 1}, intent, departments))
-    return items
-
-
-def leak_free_dev(items: list[Item]) -> list[Item]:
-    """Dev questions whose text is not also a test question (files may share questions)."""
-    test_texts = {i.text for i in items if i.split == "test"}
-    return [i for i in items if i.split == "dev" and i.text not in test_texts]
-
-
-# ---------------------------------------------------------------- mining
-@dataclass
-class Mined:
-    item: Item
-    ids: list[str]  # first-stage top-30 record ids (candidates=200)
-    x: np.ndarray
-    y: np.ndarray
-    prod_ids: list[str]  # production first stage (candidates=100), top 10
-    old_abstain: bool  # the raw-cosine rule of qa.answer
-    hits: list = field(default_factory=list, repr=False)
-
-
-def _old_coverage(text: str, hits) -> float:
-    from corpus.tokenize import tokenize_for_search
-
-    words = [w for w in tokenize_for_search(text) if w not in OLD_QUESTION_WORDS and len(w) > 1]
-    if not words:
-        return 0.0
-    joined = "".join(h.record.text + h.record.responsibility + "".join(h.record.headings) for h in hits[:3])
-    return sum(1 for w in words if w in joined) / len(words)
-
-
-def mine(index, items: Iterable[Item], *, search: Callable | None = None, old_rule: bool = True) -> list[Mined]:
-    raw_search = search or index.search
-
-    def search(text, **options):
-        try:
-            return raw_search(text, **options)
-        except ValueError:  # PolicyError: a question without words (？？？) finds nothing
-            return []
-
-    out = []
-    for item in items:
-        hits = search(item.text, k=TOP, fusion="weighted", dense_weight=DENSE_WEIGHT, candidates=CANDIDATES)
-        prod = search(item.text, k=10, fusion="weighted", dense_weight=DENSE_WEIGHT, candidates=PROD_CANDIDATES)
-        x = features(index, item.text, hits, item.intent, item.departments)
-        y = np.array([1.0 if h.record.id in item.gold else 0.0 for h in hits])
-        old = False
-        if old_rule:
-            dense_hits = search(item.text, k=1, mode="dense")
-            dense = dense_hits[0].dense if dense_hits and dense_hits[0].dense is not None else 0.0
-            top5 = prod[:5]
-            old = (not top5) or (dense < OLD_DENSE and _old_coverage(item.text, top5) < OLD_COVERAGE)
-        out.append(Mined(item, [h.record.id for h in hits], x, y, [h.record.id for h in prod[:10]], old, hits))
-    return out
-
-
-# ---------------------------------------------------------------- metrics
-def mrr_at(ranked: Sequence[str], gold: dict[str, int], k: int = 10) -> float:
-    for rank, rid in enumerate(ranked[:k], 1):
-        if rid in gold:
-            return 1.0 / rank
-    return 0.0
-
-
-def recall_at(ranked: Sequence[str], gold: dict[str, int], k: int = 5) -> float:
-    return len(set(ranked[:k]) & set(gold)) / len(gold) if gold else 0.0
-
-
-def reranked_ids(m: Mined, p: np.ndarray) -> list[str]:
-    return [m.ids[i] for i in np.argsort(-p, kind="stable")]
-
-
-def abstention(top: dict[str, float], mined: Sequence[Mined], threshold: float) -> dict:
-    """Precision / recall of abstaining when the top probability < threshold; false abstention."""
-    oos = [m for m in mined if not m.item.in_scope]
-    ins = [m for m in mined if m.item.in_scope]
-    abst_oos = sum(top[m.item.key] < threshold for m in oos)
-    abst_in = sum(top[m.item.key] < threshold for m in ins)
-    return _abst_row(abst_oos, len(oos), abst_in, len(ins))
-
-
-def _abst_row(abst_oos: int, n_oos: int, abst_in: int, n_in: int) -> dict:
-    total = abst_oos + abst_in
-    return {"precision": abst_oos / total if total else float("nan"),
-            "recall": abst_oos / n_oos if n_oos else float("nan"),
-            "false": abst_in / n_in if n_in else float("nan"),
-            "abst_oos": abst_oos, "n_oos": n_oos, "abst_in": abst_in, "n_in": n_in}
-
-
-def choose_threshold(in_scope_top: Sequence[float], limit: float = MAX_FALSE_ABSTENTION) -> float:
-    """The largest threshold abstaining on at most ``limit`` of the in-scope questions
-    (abstain when top < threshold): the ⌊limit·n⌋+1-th smallest in-scope top probability."""
-    values = sorted(in_scope_top)
-    allowed = math.floor(limit * len(values) + 1e-9)
-    return float(values[allowed]) if allowed < len(values) else 1.0
 
 
 # ---------------------------------------------------------------- models
@@ -314,44 +155,6 @@ def _auc(pos: Sequence[float], neg: Sequence[float]) -> float:
     return float(((pos_a > neg_a).sum() + 0.5 * (pos_a == neg_a).sum()) / (pos_a.size * neg_a.size))
 
 
-# ---------------------------------------------------------------- tables
-def _fmt(v: float) -> str:
-    return "–" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
-
-
-def retrieval_table(mined: Sequence[Mined], reranker: Reranker, group: Callable[[Mined], str]) -> list[str]:
-    rows: dict[str, list] = defaultdict(list)
-    for m in mined:
-        if not m.item.in_scope:
-            continue
-        p = reranker.predict(m.x)
-        rr = reranked_ids(m, p)
-        vals = (mrr_at(m.prod_ids, m.item.gold), recall_at(m.prod_ids, m.item.gold),
-                mrr_at(m.ids, m.item.gold), mrr_at(rr, m.item.gold), recall_at(rr, m.item.gold),
-                float(any(i in m.item.gold for i in m.ids)))
-        rows[group(m)].append(vals)
-        rows["**all**"].append(vals)
-    lines = ["| group | n | hybrid MRR@10 | hybrid R@5 | hybrid(c=200) MRR@10 | +rerank MRR@10 | +rerank R@5 | gold in top 30 |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for name in sorted(rows, key=lambda k: (k == "**all**", k)):
-        a = np.array(rows[name])
-        lines.append(f"| {name} | {len(a)} | " + " | ".join(_fmt(v) for v in a.mean(axis=0)) + " |")
-    return lines
-
-
-def abstention_lines(label: str, mined: Sequence[Mined], reranker: Reranker, threshold: float) -> list[str]:
-    top = {m.item.key: float(reranker.predict(m.x).max()) if len(m.y) else 0.0 for m in mined}
-    new = abstention(top, mined, threshold)
-    oos = [m for m in mined if not m.item.in_scope]
-    ins = [m for m in mined if m.item.in_scope]
-    old = _abst_row(sum(m.old_abstain for m in oos), len(oos), sum(m.old_abstain for m in ins), len(ins))
-    out = []
-    for name, r in ((f"raw cosine rule (dense<{OLD_DENSE} & coverage<{OLD_COVERAGE})", old),
-                    (f"rerank top p < {threshold:.3f}", new)):
-        out.append(f"| {label} | {name} | {_fmt(r['precision'])} | {_fmt(r['recall'])} ({r['abst_oos']}/{r['n_oos']}) "
-                   f"| {_fmt(r['false'])} ({r['abst_in']}/{r['n_in']}) |")
-    return out
-
 
 def augmented_alternative(dev_m: list[Mined], plan_dev: list[Mined], test_m: list[Mined],
                           plan_test: list[Mined], c: float) -> list[str]:
@@ -381,111 +184,6 @@ def augmented_alternative(dev_m: list[Mined], plan_dev: list[Mined], test_m: lis
         out.append(f"| {label} (threshold {thr:.3f}) | {mrr:.3f} | {r5:.3f} | {_fmt(a['precision'])} | "
                    f"{_fmt(a['recall'])} ({a['abst_oos']}/{a['n_oos']}) | {_fmt(a['false'])} ({a['abst_in']}/{a['n_in']}) |")
     return out
-
-
-#: Absurd questions in no question file (the brief's example first), probed on both homes.
-ABSURD = ("今天兰州天气怎么样", "怎么做红烧肉", "推荐一部好看的电影", "梅西一共进了几个球", "明天会下雨吗",
-          "iPhone 16 多少钱", "火星上有水吗", "如何提高英语口语")
-
-
-def absurd_lines(homes: Sequence[tuple[str, object]], reranker: Reranker) -> list[str]:
-    out = ["| question | intent | " + " | ".join(f"top p, {name}" for name, _ in homes) + " |",
-           "|---|---|" + "---:|" * len(homes)]
-    for question in ABSURD:
-        intent, departments = _intent(question)
-        cells = []
-        for _, index in homes:
-            hits = index.search(question, k=TOP, fusion="weighted", dense_weight=DENSE_WEIGHT,
-                                candidates=CANDIDATES)
-            p = float(reranker.score(index, question, hits, intent, departments).max()) if hits else 0.0
-            cells.append(f"{p:.3f} {'abstains' if p < reranker.abstain_below else '**answers**'}")
-        out.append(f"| {question} | {intent} | " + " | ".join(cells) + " |")
-    return out
-
-
-# ---------------------------------------------------------------- first-stage experiments
-def first_stage_variants(index, items: Sequence[Item], reranker: Reranker) -> list[str]:
-    """First-stage variants (monkeypatched fusion / BM25 rebuilt in memory) on the in-scope
-    questions: MRR@10 and R@5 of their top 10, and of their top 30 (candidates=200)
-    re-ordered by ``reranker`` (trained on the production first stage)."""
-    import index.hybrid as hybrid_module
-    import index.sparse as sparse_module
-    from index.fusion import _minmax
-
-    original = hybrid_module.fuse
-
-    def fused_by(bm25_norm: Callable, dense_norm: Callable) -> Callable:
-        def fuse(bm25_rows, bm25_scores, dense_rows, dense_scores, method="weighted", dense_weight=0.5):
-            fused: dict[int, float] = {}
-            for weight, rows, scores in ((1 - dense_weight, bm25_rows, bm25_norm(bm25_scores)),
-                                         (dense_weight, dense_rows, dense_norm(dense_scores))):
-                for row, score in zip(rows, scores):
-                    fused[int(row)] = fused.get(int(row), 0.0) + weight * float(score)
-            return fused
-        return fuse
-
-    def by_max(scores: np.ndarray) -> np.ndarray:
-        # the BM25 candidates are the query's top rows, so their max is the max over all records
-        top = float(scores.max()) if len(scores) else 0.0
-        return scores / top if top > 0 else np.zeros_like(scores)
-
-    def floor(low: float) -> Callable:
-        return lambda scores: np.clip((np.asarray(scores) - low) / (1.0 - low), 0.0, 1.0)
-
-    def with_b(b: float):
-        """The BM25 side rebuilt in memory with length normalization ``b`` (default 0.75)."""
-        saved = sparse_module.B
-        sparse_module.B = b
-        try:
-            texts = [hybrid_module.search_text(r) for r in index.records]
-            return sparse_module.SparseIndex.build(texts, index.sparse.bigrams)
-        finally:
-            sparse_module.B = saved
-
-    production_sparse = index.sparse
-    variants = [
-        ("production: weighted min-max, w=0.8, candidates=100", original, {}),
-        ("candidates=200", original, {"candidates": 200}),
-        ("candidates=50", original, {"candidates": 50}),
-        ("RRF, w=0.8", original, {"fusion": "rrf"}),
-        ("BM25 ÷ query max, dense min-max", fused_by(by_max, _minmax), {}),
-        ("BM25 min-max, dense (cos−0.75)/0.25", fused_by(_minmax, floor(0.75)), {}),
-        ("BM25 ÷ query max, dense (cos−0.70)/0.30", fused_by(by_max, floor(0.70)), {}),
-        ("BM25 ÷ query max, dense (cos−0.75)/0.25", fused_by(by_max, floor(0.75)), {}),
-        ("BM25 ÷ query max, dense (cos−0.80)/0.20", fused_by(by_max, floor(0.80)), {}),
-        ("BM25 ÷ query max, dense (cos−0.75)/0.25, candidates=200", fused_by(by_max, floor(0.75)), {"candidates": 200}),
-        ("BM25 b=0.5 (less length normalization)", original, {"b": 0.5}),
-        ("BM25 b=0.3", original, {"b": 0.3}),
-        ("BM25 b=0.3 ÷ query max, dense (cos−0.75)/0.25", fused_by(by_max, floor(0.75)), {"b": 0.3}),
-    ]
-    ins = [i for i in items if i.in_scope and i.split in ("dev", "test")]
-    lines = ["| first stage | dev MRR@10 | test MRR@10 | test R@5 | dev +rerank MRR@10 (in-sample) | test +rerank MRR@10 | test +rerank R@5 | test gold in top 30 |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
-    try:
-        for name, fuse, opts in variants:
-            hybrid_module.fuse = fuse
-            opts = {"fusion": "weighted", "candidates": PROD_CANDIDATES, **opts}
-            b = opts.pop("b", None)
-            index.sparse = with_b(b) if b is not None else production_sparse
-            res: dict[str, list[float]] = defaultdict(list)
-            for it in ins:
-                ids = [h.record.id for h in index.search(it.text, k=10, dense_weight=DENSE_WEIGHT, **opts)]
-                res[f"{it.split} mrr"].append(mrr_at(ids, it.gold))
-                res[f"{it.split} r5"].append(recall_at(ids, it.gold))
-                top = index.search(it.text, k=TOP, dense_weight=DENSE_WEIGHT, **{**opts, "candidates": CANDIDATES})
-                p = reranker.score(index, it.text, top, it.intent, it.departments)
-                ranked = [top[i].record.id for i in np.argsort(-p, kind="stable")]
-                res[f"{it.split} rr mrr"].append(mrr_at(ranked, it.gold))
-                res[f"{it.split} rr r5"].append(recall_at(ranked, it.gold))
-                res[f"{it.split} in30"].append(float(any(h.record.id in it.gold for h in top)))
-            cells = [np.mean(res[k]) for k in ("dev mrr", "test mrr", "test r5", "dev rr mrr", "test rr mrr",
-                                               "test rr r5", "test in30")]
-            lines.append(f"| {name} | " + " | ".join(_fmt(float(v)) for v in cells) + " |")
-            print(f"  first stage: {lines[-1]}", file=sys.stderr)
-    finally:
-        hybrid_module.fuse = original
-        index.sparse = production_sparse
-    return lines
 
 
 # ---------------------------------------------------------------- plan alone
@@ -529,10 +227,6 @@ def memoize_query_vectors(index) -> None:
         return vector
 
     index.encode_query = encode_query
-
-
-def _p50(values: Sequence[float]) -> float:
-    return statistics.median(values) if values else float("nan")
 
 
 # ---------------------------------------------------------------- main
@@ -656,130 +350,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     fs_lines = [] if args.no_first_stage else first_stage_variants(index, items, reranker)
 
     # ---- report
-    lib_abst = abstention_lines("library, test", test_m, reranker, thr)
-    lib_abst_dev = abstention_lines("library, dev (in-sample)", dev_m, reranker, thr)
-    coef = sorted(zip(FEATURES, reranker.coef), key=lambda kv: -abs(kv[1]))
-    lines = [
-        "# Second-stage reranker: calibrated probability over the hybrid top 30",
-        "",
-        (f"Generated by `python -m eval.train_rerank` in {time.time() - started:.0f} s. Library home: "
-        f"`{args.home}` ({len(index.records)} records). Question files: {', '.join(files)}. "
-        f"Trained and chosen on **dev** only ({len(dev_m)} questions, "
-        f"{sum(m.item.in_scope for m in dev_m)} in scope; dev questions whose text is also a test "
-        f"question are left out); every number below the model choice is on **test** "
-        f"({len(test_m)} questions) unless it says dev."),
-        "",
-        "## Model",
-        "",
-        f"Features ({len(FEATURES)}): " + ", ".join(f"`{f}`" for f in FEATURES) + " (see `index/rerank.py`).",
-        "",
-        (f"Candidates: top {TOP} of the hybrid search with `candidates={CANDIDATES}`, dense weight "
-        f"{DENSE_WEIGHT}. Labels: gold record (any grade ≥ 1) = 1. Out-of-scope questions: every "
-        f"candidate 0. Pairs: {len(y)}, positives {int(y.sum())}."),
-        "",
-        ("Dev 5-fold cross-validation, grouped by question (out-of-fold MRR@10 of the reranked top 30, "
-        "pairwise log loss, AUC of the top probability in scope vs out of scope, the dev threshold "
-        f"at ≤{MAX_FALSE_ABSTENTION:.0%} false abstention and its abstention recall). First stage alone "
-        f"on the same dev questions: MRR@10 {first_stage_dev:.3f}."),
-        "",
-        "| model | MRR@10 | log loss | AUC (abstain) | threshold | abstention recall |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    for name, s in cv_rows:
-        lines.append(f"| {name} | {s['mrr@10']:.3f} | {s['logloss']:.4f} | {_fmt(s['auc'])} | "
-                     f"{s['threshold']:.3f} | {_fmt(s['abst_recall'])} |")
-    lines += [
-        "",
-        (f"Chosen: logistic regression, C={c:g} (largest out-of-fold MRR@10 + abstention recall at the "
-        f"operating point among the C grid; gradient boosting is not better on either). Weights: "
-        f"`index/data/rerank.json` (feature names, mean/scale, coefficients, intercept, "
-        f"`abstain_below` = {thr:.4f})."),
-        "",
-        "Standardized coefficients (largest first):",
-        "",
-        "| feature | coef |", "|---|---:|",
-        *[f"| `{n}` | {v:+.3f} |" for n, v in coef],
-        "",
-        "## Retrieval on the test split (library)",
-        "",
-        (f"*hybrid* = the production first stage (weighted min-max fusion, dense weight "
-        f"{DENSE_WEIGHT}, candidates={PROD_CANDIDATES}); *hybrid(c=200)* = the top {TOP} the reranker "
-        f"sees (candidates={CANDIDATES}); *+rerank* = that top {TOP} re-ordered by probability."),
-        "",
-        "By file:", "",
-        *retrieval_table(test_m, reranker, lambda m: m.item.file),
-        "", "By file and type:", "",
-        *retrieval_table(test_m, reranker, lambda m: f"{m.item.file} / {m.item.type}"),
-        "",
-        "## Abstention",
-        "",
-        (f"Abstain when the best candidate's probability < `abstain_below` = {thr:.4f}. "
-        f"Chosen on dev: the largest threshold with false abstention ≤ {MAX_FALSE_ABSTENTION:.0%} of the "
-        f"in-scope dev questions (out-of-fold probabilities). {plan_note} Precision = share of "
-        "abstentions that were out of scope; recall = share of out-of-scope questions abstained on; "
-        "false abstention = share of in-scope questions abstained on. Out-of-scope questions of "
-        "every file count (on the plan alone, the out-of-scope questions of the law files too)."),
-        "",
-        "| set | rule | precision | recall | false abstention |", "|---|---|---:|---:|---:|",
-        *lib_abst, *lib_abst_dev, *plan_lines,
-    ]
-    if augmented_lines:
-        lines += ["", "### Alternative, not shipped: training also on the plan-alone lists of the dev questions",
-                  "", ("The same features and C, trained on the library dev lists plus the plan-alone dev "
-                  "lists (same questions, searched in a plan-only home); threshold chosen the same way "
-                  "(out-of-fold, ≤3% false abstention on both)."), "", *augmented_lines]
-    lines += ["", "Absurd questions in no question file, with the intent qa.intent gives them:", "", *absurd]
-    if plan_retrieval:
-        lines += ["", "Plan alone, test retrieval:", "", *plan_retrieval]
-    lines += [
-        "",
-        "## Latency (test questions, this machine, 2 shared cores)",
-        "",
-        (f"* rerank step (features + logistic regression, {TOP} candidates, query vector cached "
-        f"by the search): p50 {_p50(step):.2f} ms (features alone p50 {_p50(feats):.2f} ms);"),
-        f"* query encoding (`idx.encoder.encode_query`, uncached): p50 {_p50(enc):.2f} ms.",
-        "",
-    ]
-    if fs_lines:
-        lines += [
-            "## First-stage variants (monkeypatched `index.hybrid.fuse` / BM25 rebuilt in memory; the code is unchanged)",
-            "",
-            ("Library home, every in-scope question of the files above. Left: the first stage's top 10. "
-            f"Right: its top {TOP} (candidates={CANDIDATES}) re-ordered by the reranker as trained "
-            "(on the production first stage; not retrained per variant)."),
-            "",
-            *fs_lines, "",
-        ]
-    lines += [
-        "## Notes",
-        "",
-        ("* The first stage crowns its first candidate (per-query min-max), and so did an early "
-        "version of this model through its relative features (first-stage rank, gap to the best "
-        "cosine, BM25 ÷ the query's maximum): an absurd question's best clause got p ≈ 0.9. The "
-        "hinge features `dense_deficit` / `query_dense_deficit` (max(0, 0.88 − cosine)) and the "
-        "per-intent slopes fixed most of that (see the absurd-question table), not all: "
-        "今天兰州天气怎么样 still answers — 兰州 alone makes 三(六)3 first in both lists, and its "
-        "cosine (0.869) is that of the colloquial in-scope questions (3–10 % quantile of the "
-        "in-scope dev questions), so no threshold with ≤3 % false abstention catches it "
-        "(tests/test_rerank.py keeps it as a strict xfail)."),
-        ("* The out-of-scope sets are mostly *near* misses (the amount of a subsidy the plan only "
-        "names): their best cosine is on median *higher* than that of in-scope questions, which "
-        "is why a cosine threshold cannot abstain on them and why the coverage/specifics features "
-        "matter."),
-        ("* The false-abstention budget is spent on in-scope questions whose gold is not in the top "
-        f"{TOP} at all (first-stage misses: mostly `dept_tasks` questions naming a department by "
-        "an alias, which qa answers from the department table anyway, and very colloquial "
-        "paraphrases)."),
-        ("* First stage (for `index/hybrid.py` / `index/fusion.py` / `index/sparse.py`): the best "
-        "variant on dev is fixed scales instead of per-query min-max — BM25 ÷ the query's maximum "
-        "(its first BM25 candidate *is* the maximum over all records), dense "
-        "`clip((cos − 0.75) / 0.25, 0, 1)` — with BM25 built with `b = 0.3` instead of 0.75 "
-        "(short law articles no longer win on length); more candidates before fusion change "
-        "nothing. Retrain the reranker after any first-stage change (its rank features come "
-        "from it)."),
-        "",
-    ]
-    args.report.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = render_report(
+        started=started, home=args.home, n_records=len(index.records), files=files, dev_m=dev_m, test_m=test_m,
+        y=y, first_stage_dev=first_stage_dev, cv_rows=cv_rows, c=c, thr=thr, reranker=reranker,
+        plan_note=plan_note, plan_lines=plan_lines, augmented_lines=augmented_lines, absurd=absurd,
+        plan_retrieval=plan_retrieval, step=step, feats=feats, enc=enc, fs_lines=fs_lines)
+    args.report.write_text(report, encoding="utf-8")
     print(f"wrote {args.report}", file=sys.stderr)
     return 0
 
