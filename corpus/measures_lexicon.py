@@ -1,7 +1,8 @@
 """The support-measure lexicon: ``corpus/data/measures.json`` (kinds with trigger patterns,
-beneficiary dictionary with aliases, vetoes, masks, support words) read and compiled into a
-:class:`Lexicon`; :func:`lexicon` (the shipped one, read once), :func:`kinds` and
-:func:`kind_label`; and applying it to text (:func:`find_triggers`, :func:`beneficiaries`).
+beneficiary dictionary with aliases, vetoes and masks by class, described spans, kind rules,
+support words) read and compiled into a :class:`Lexicon`; :func:`lexicon` (the shipped one,
+read once), :func:`kinds` and :func:`kind_label`; and applying it to text
+(:func:`find_triggers`, :func:`vetoed`, :func:`described_spans`, :func:`beneficiaries`).
 Extraction over records is :mod:`corpus.measures`, which re-exports these names."""
 
 from __future__ import annotations
@@ -20,11 +21,22 @@ BENEFICIARY_KINDS = ("sectors", "entities", "people")
 
 
 @dataclass(frozen=True)
+class KindRule:
+    """A trigger of kind ``source`` that lies inside a match of ``around`` grants ``target``
+    instead (``学费……予以减免``: a fee waived by a school, not a tax)."""
+
+    source: str
+    target: str
+    around: re.Pattern
+
+
+@dataclass(frozen=True)
 class Lexicon:
     kinds: tuple[str, ...]
     labels: dict[str, str]
     triggers: tuple[tuple[str, re.Pattern], ...]  # (kind, pattern), in kind order
     veto: re.Pattern | None
+    #: Blanked before looking for triggers.
     mask: re.Pattern | None
     support_words: re.Pattern
     terms: dict[str, tuple[tuple[str, re.Pattern], ...]]  # beneficiary kind -> (canonical, pattern)
@@ -37,6 +49,13 @@ class Lexicon:
     anaphora: re.Pattern | None = None
     #: Every trigger in one pattern: a sentence it does not match has none (a fast first look).
     any_trigger: re.Pattern | None = None
+    #: ``(class, pattern)`` of each veto: why a sentence is no measure (:func:`vetoed`).
+    veto_classes: tuple[tuple[str, re.Pattern], ...] = ()
+    #: Spans naming a benefit the recipient already has (``获得…光荣证的``): not the one granted.
+    described: re.Pattern | None = None
+    kind_rules: tuple[KindRule, ...] = ()
+    #: Blanked before looking for beneficiaries too (``mask_beneficiaries`` classes: 不得缓缴、减免 …).
+    beneficiary_mask: re.Pattern | None = None
 
     def canonical(self, kind: str) -> list[str]:
         """The canonical terms of a beneficiary kind (``sectors``, ``entities``, ``people``)."""
@@ -46,6 +65,19 @@ class Lexicon:
 def _alternation(patterns: Iterable[str]) -> re.Pattern | None:
     patterns = list(patterns)
     return re.compile("|".join(f"(?:{p})" for p in patterns)) if patterns else None
+
+
+def _classes(value, what: str, path: Path) -> list[tuple[str, str]]:
+    """``(class, pattern)`` pairs of a ``veto``/``mask`` entry: a dict of named lists (the
+    class says why), or a plain list (class ``""``)."""
+    pairs = [(name, p) for name, ps in value.items() for p in ps] if isinstance(value, dict) \
+        else [("", p) for p in value or []]
+    for name, pattern in pairs:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{path}: {what} {name}: bad pattern {pattern!r} ({exc})") from None
+    return pairs
 
 
 def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
@@ -70,12 +102,25 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
             except re.error as exc:
                 raise ValueError(f"{path}: {bkind} {name}: bad alias ({exc})") from None
         terms[bkind] = tuple(compiled)
+    vetoes = _classes(data.get("veto", []), "veto", path)
+    masks = _classes(data.get("mask", []), "mask", path)
+    # a plain list (no classes) masks beneficiaries too, as every mask once did
+    of_beneficiaries = set(data.get("mask_beneficiaries", [""]))
+    described = _classes(data.get("described", []), "described", path)
+    rules = []
+    for n, rule in enumerate(data.get("kind_rules", [])):
+        if rule.get("from") not in labels or rule.get("to") not in labels:
+            raise ValueError(f"{path}: kind_rules[{n}]: from/to must be kinds")
+        try:
+            rules.append(KindRule(rule["from"], rule["to"], re.compile(rule["around"])))
+        except (KeyError, re.error) as exc:
+            raise ValueError(f"{path}: kind_rules[{n}]: bad rule ({exc})") from None
     return Lexicon(
         kinds=tuple(labels),
         labels=labels,
         triggers=tuple(triggers),
-        veto=_alternation(data.get("veto", [])),
-        mask=_alternation(data.get("mask", [])),
+        veto=_alternation(p for _, p in vetoes),
+        mask=_alternation(p for _, p in masks),
         support_words=_alternation(data["support_words"]),
         terms=terms,
         area_sectors=frozenset(data.get("area_sectors", [])),
@@ -86,6 +131,10 @@ def load_lexicon(path: Path = LEXICON_PATH) -> Lexicon:
         traits=dict(data.get("traits", {})),
         anaphora=re.compile(data["anaphora"]) if data.get("anaphora") else None,
         any_trigger=_alternation(p.pattern for _, p in triggers),
+        veto_classes=tuple((name, re.compile(p)) for name, p in vetoes),
+        described=_alternation(p for _, p in described),
+        kind_rules=tuple(rules),
+        beneficiary_mask=_alternation(p for name, p in masks if name in of_beneficiaries),
     )
 
 
@@ -104,11 +153,13 @@ def kind_label(kind: str) -> str:
 
 
 # ---------------------------------------------------------------- applied to text
-def _masked(text: str, lex: Lexicon) -> str:
-    """``text`` with the masked spans blanked (same length, so offsets hold)."""
-    if lex.mask is None:
+def _masked(text: str, lex: Lexicon, mask: re.Pattern | None = None) -> str:
+    """``text`` with the spans of ``mask`` (default: the trigger mask) blanked (same length,
+    so offsets hold)."""
+    mask = lex.mask if mask is None else mask
+    if mask is None:
         return text
-    return lex.mask.sub(lambda m: "　" * len(m.group()), text)
+    return mask.sub(lambda m: "　" * len(m.group()), text)
 
 
 def find_triggers(text: str, lex: Lexicon | None = None) -> list[tuple[int, int, str]]:
@@ -128,10 +179,36 @@ def find_triggers(text: str, lex: Lexicon | None = None) -> list[tuple[int, int,
     return found
 
 
-def beneficiaries(text: str, lex: Lexicon | None = None) -> dict[str, list[str]]:
-    """Canonical sectors, entities and people named in ``text`` (masked spans skipped), each
-    list in dictionary order."""
+def vetoed(text: str, lex: Lexicon | None = None) -> str | None:
+    """The class of the first veto ``text`` matches (``penalty``, ``definition`` …; ``""`` for
+    an unnamed one), or None when no veto applies."""
+    lex = lex or lexicon()
+    if lex.veto is None or not lex.veto.search(text):
+        return None
+    return next(name for name, pattern in lex.veto_classes if pattern.search(text))
+
+
+def described_spans(text: str, lex: Lexicon | None = None) -> list[tuple[int, int]]:
+    """``(start, end)`` of the spans of ``text`` that describe a benefit the recipient already
+    has (``获得《独生子女父母光荣证》的``): a trigger inside one is not what the sentence grants."""
+    lex = lex or lexicon()
+    return [m.span() for m in lex.described.finditer(text)] if lex.described is not None else []
+
+
+def apply_kind_rules(text: str, start: int, kind: str, lex: Lexicon | None = None) -> str:
+    """The kind a trigger of ``kind`` at ``start`` grants, after the lexicon's kind rules."""
     lex = lex or lexicon()
     masked = _masked(text, lex)
+    for rule in lex.kind_rules:
+        if rule.source == kind and any(m.start() <= start < m.end() for m in rule.around.finditer(masked)):
+            return rule.target
+    return kind
+
+
+def beneficiaries(text: str, lex: Lexicon | None = None) -> dict[str, list[str]]:
+    """Canonical sectors, entities and people named in ``text`` (spans of the beneficiary mask
+    skipped: a benefit denied), each list in dictionary order."""
+    lex = lex or lexicon()
+    masked = _masked(text, lex, lex.beneficiary_mask) if lex.beneficiary_mask is not None else text
     return {bkind: [name for name, pattern in lex.terms[bkind] if pattern.search(masked)]
             for bkind in BENEFICIARY_KINDS}

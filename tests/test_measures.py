@@ -9,20 +9,23 @@ import json
 import pytest
 
 import corpus
-from corpus.build import MANIFEST_FILE, MEASURES_FILE, CorruptCorpus
 from corpus.config import Settings
 from corpus.errors import PolicyError
 from corpus.measures import (
+    LEXICON_PATH,
     Measure,
     check_measure,
     extract_measures,
     lexicon,
+    load_lexicon,
     read_measures,
     sentence_units,
     support_without_measure,
+    vetoed,
     write_measures,
 )
 from corpus.records import Departments, Record
+from corpus.stored import MANIFEST_FILE, MEASURES_FILE, CorruptCorpus
 from corpus.tagging import split_sentences
 from eval import measures as em
 from qa.match import Match, Profile, match, parse_profile
@@ -112,6 +115,63 @@ def test_sentences_that_are_not_measures(text):
     assert extract_measures(record(text)) == []
 
 
+#: Classes of sentence that name a benefit without granting one (held-out-free examples: the
+#: unlabelled law articles and other laws the classes were found on, eval/measures/README.md).
+@pytest.mark.parametrize("text, veto", [
+    ("企业应当按照国家有关规定提取职工教育经费，对劳动者进行职业技能培训。", "employer_duty"),
+    ("旅游经营者应当对直接为旅游者提供服务的从业人员开展经常性应急救助技能培训。", "employer_duty"),
+    ("养老护理人员应当参加相应的职业技能培训，提高业务能力。", "employer_duty"),
+    ("职业培训包括就业前培训、在职培训、再就业培训及其他职业性培训。", "definition"),
+    ("职业培训机构的设立，应当符合下列基本条件：\n（一）有相应的经费。", "definition"),
+    ("医院主要提供疾病诊治，并开展医学教育、医疗卫生人员培训等工作。", "definition"),
+    ("本章规定的奖励和社会保障措施，省级人民政府可以制定具体实施办法。", "delegated_rules"),
+    ("审计部门应当对接受政府补助、补贴的养老机构的资金使用情况进行审计监督。", "oversight"),
+    ("老年人有从国家和社会获得物质帮助的权利，有享受社会服务和社会优待的权利。", None),   # masked
+    ("国家鼓励企业对职业教育捐资助学，鼓励境外的组织和个人对职业教育提供资助和捐赠。", None),
+    ("国家鼓励建立健全运动员伤残保险和场所责任保险制度。", None),
+    ("国家建立健全职业教育教师培养培训体系。", None),
+    ("鼓励医疗机构参加医疗责任保险，鼓励患者参加医疗意外保险。", None),
+    ("幼儿园应当按照国家有关规定投保校方责任保险。", None),
+    ("教育用地不得用于其他用途。", None),
+    ("严格控制农用地转为建设用地。", None),
+    ("学前教育实行政府投入为主、家庭合理负担保育教育成本的投入机制。", None),       # 负担保育 is no 担保
+    ("职业院校、职业技能培训机构与企业应当密切联系，实行产教结合。", None),           # a provider's name
+])
+def test_classes_of_sentences_that_grant_nothing(text, veto):
+    assert extract_measures(record(text)) == []
+    assert vetoed(text) == veto
+
+
+@pytest.mark.parametrize("text, kind", [
+    # a fee waived by the school that charges it is a price benefit, not a tax
+    ("职业学校按照规定的收费标准收取学费和其他必要费用；符合国家规定条件的，应当予以减免。", "prices_fees"),
+    ("捐赠人捐赠实物的，依法免征权利转让的相关行政事业性费用。", "tax_relief"),
+    # the certificate the couple already holds is not what they are granted
+    ("获得《独生子女父母光荣证》的夫妻，独生子女发生意外伤残、死亡的，按照规定获得扶助。", "social_assistance"),
+    ("符合法律、法规规定生育子女的夫妻，可以获得延长生育假的奖励或者其他福利待遇。", "social_assistance"),
+    # free *opening* of a venue is access at a price, not premises provided
+    ("鼓励公共体育场地设施免费向学校开放使用。", "prices_fees"),
+    ("场地租赁备案后免费或低收费提供。", "land_premises"),
+    # 融资担保 is guarantee cover, 担保贷款 a loan
+    ("国家鼓励融资担保机构依法向电影产业提供融资担保。", "guarantees_insurance"),
+    ("退役军人创办小微企业，可以按照国家有关规定申请创业担保贷款，并享受贷款贴息。", "loans_credit"),
+    ("参加劳动预备制度培训的人员按照规定享受补贴。", "training"),
+    ("用人单位招用就业困难人员并缴纳社会保险费的，按照规定享受基本养老保险、失业保险补贴。",
+     "social_insurance_subsidy"),
+    # still measures: insurance the government supports, a spatial plan
+    ("支持家政服务机构为家政服务人员投保职业责任保险，并按照规定给予政策扶持。", "guarantees_insurance"),
+    ("县级以上地方人民政府应当将电影院建设纳入国民经济和社会发展规划、土地利用总体规划和城乡规划。",
+     "land_premises"),
+])
+def test_kind_classes(text, kind):
+    assert only(text).kind == kind
+
+
+def test_a_spatial_plan_is_land_and_a_service_plan_is_not():
+    assert extract_measures(record("将老年医疗卫生服务纳入城乡医疗卫生服务规划。")) == []
+    assert extract_measures(record("将家政服务业发展纳入本级国民经济和社会发展规划。")) == []
+
+
 def test_an_enumerated_list_belongs_to_its_sentence():
     text = ("国家鼓励企业增加就业岗位，对下列企业、人员依法给予税收优惠：\n（一）吸纳符合国家规定条件的失业人员达到规定要求的企业；"
             "\n（二）从事个体经营的残疾人。\n国家鼓励社会各界参与。")
@@ -148,6 +208,22 @@ def test_every_kind_has_a_label_and_compiles():
     assert len(lex.kinds) == len(set(lex.kinds)) >= 12 and lex.kinds[-1] == "other"
     assert all(lex.labels[k] for k in lex.kinds)
     assert set(lex.general_entities) <= set(lex.canonical("entities"))
+    assert {r.source for r in lex.kind_rules} | {r.target for r in lex.kind_rules} <= set(lex.kinds)
+    assert {name for name, _ in lex.veto_classes} >= {"penalty", "definition", "employer_duty", "delegated_rules"}
+
+
+def test_lexicon_veto_and_mask_may_be_plain_lists_and_bad_rules_are_named(tmp_path):
+    data = json.loads(LEXICON_PATH.read_text(encoding="utf-8"))
+    data["veto"] = [p for ps in data["veto"].values() for p in ps]
+    data["mask"] = [p for ps in data["mask"].values() for p in ps]
+    path = tmp_path / "measures.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    lex = load_lexicon(path)
+    assert vetoed("违反本法规定的，责令改正。", lex) == ""
+    data["kind_rules"] = [{"from": "tax_relief", "to": "bribes", "around": "学费"}]
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(ValueError, match="kind_rules\\[0\\]"):
+        load_lexicon(path)
 
 
 # ---------------------------------------------------------------- the build
@@ -171,12 +247,12 @@ def test_build_writes_measures_with_a_checksum(own_plan):
     for m in stored:
         check_measure(m, by_id[m.record_id])
     assert corpus.load_measures(own_plan, doc_id="nope") == []
-    report = corpus.load_report(own_plan)["measures"]
-    [doc] = report["documents"]
-    assert doc["doc_id"] == PLAN and doc["measures"] == len(stored) == report["count"]
-    assert sum(doc["by_kind"].values()) == len(stored) and doc["by_kind"]["land_premises"] >= 5
-    assert doc["support_without_measure_count"] == len(doc["support_without_measure"]) > 0
-    for x in doc["support_without_measure"]:
+    report = corpus.load_report(own_plan).measures
+    [doc] = report.documents
+    assert doc.doc_id == PLAN and doc.measures == len(stored) == report.count
+    assert sum(doc.by_kind.values()) == len(stored) and doc.by_kind["land_premises"] >= 5
+    assert doc.support_without_measure_count == len(doc.support_without_measure) > 0
+    for x in doc.support_without_measure:
         assert by_id[x["record_id"]].text[x["start"]:x["end"]] == x["text"] and x["words"]
 
 
@@ -322,10 +398,10 @@ def test_gold_is_complete_and_quotes_the_corpus(library_records):
     assert all(set(p.expected) <= plan_keys for p in profiles)
 
 
-#: The issue's targets, asserted on the held-out split. Sentence precision and kind accuracy
-#: came out below their 0.90 targets on the held-out split (0.885 and 0.889, eval/report-measures):
-#: they are held to that level here so a regression fails, and reported as missed.
-HELD_OUT_FLOORS = {**em.TARGETS, "sentence_precision": 0.88, "kind_accuracy": 0.88}
+#: The issue's targets, asserted on the held-out split. Sentence precision came out below its
+#: 0.90 target on the held-out split (0.885, eval/report-measures) and is held to that level here
+#: so a regression fails, and reported as missed; kind accuracy (0.907) is held to its target.
+HELD_OUT_FLOORS = {**em.TARGETS, "sentence_precision": 0.88}
 
 
 @pytest.mark.parametrize("metric", sorted(em.TARGETS))
