@@ -13,7 +13,7 @@ import gradio as gr
 
 from app.handlers import ALL, MODE_LABELS, PolicyWeb
 from corpus.config import MODES
-from corpus.sources import SUPPORTED_SUFFIXES
+from corpus.formats import SUPPORTED_SUFFIXES
 from corpus.tagging import domain_lexicon
 
 EXAMPLES = {

@@ -6,14 +6,7 @@ imports it. Its own package — not ``qa/`` — because it also drives ``eval`` 
 corpus rebuild, and ``eval`` reads ``qa``: putting the core in ``qa`` would make a cycle.
 """
 
-from core.assistant import (
-    Assistant,
-    DepartmentTasks,
-    DocumentInfo,
-    TargetRow,
-    TaskRow,
-    clean_stale_scratch,
-)
+from core.assistant import Assistant, clean_stale_scratch
 from core.requests import (
     ASK_FIELDS,
     SEARCH_FIELDS,
@@ -25,6 +18,7 @@ from core.requests import (
     parse_search,
     read_batch,
 )
+from core.rows import DepartmentTasks, DocumentInfo, TargetRow, TaskRow
 from corpus.errors import PolicyError
 
 __all__ = [

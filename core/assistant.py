@@ -7,9 +7,10 @@ It owns the settings and the served index, and offers every operation a face nee
     ['省住建厅']                                                   # doctest: +SKIP
 
 Reads (``ask``, ``search``, ``department_tasks``, ``targets``, ``documents``) take the
-served index once per call; writes (``add``, ``remove``) rebuild corpus + index under one
-lock and swap the served index in one assignment, so requests in flight keep the index
-they started with, and a failed rebuild puts the documents back and keeps the old index.
+served index once per call; writes (``add``, ``remove``; :mod:`core.library_ops`) rebuild
+corpus + index under one lock and swap the served index in one assignment, so requests in
+flight keep the index they started with, and a failed rebuild puts the documents back and
+keeps the old index. The rows the reads return are :mod:`core.rows`.
 Every user-fixable problem is a :class:`PolicyError`; anything else is a bug and propagates.
 """
 
@@ -21,87 +22,26 @@ import re
 import shutil
 import tempfile
 import threading
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 import corpus
 import qa
+from core import library_ops
+from core.library_ops import Progress
 from core.requests import AskRequest, SearchRequest
+from core.rows import DepartmentTasks, DocumentInfo, TargetRow, TaskRow
 from corpus.config import MODES, Mode, Settings, get_settings
 from corpus.departments import load_dictionary
 from corpus.errors import PolicyError
-from corpus.sources import SUPPORTED_SUFFIXES, add_document, discover, remove_document, shipped_ids
-from index import HybridIndex, build_index, open_index
+from corpus.sources import discover
+from index import HybridIndex, open_index
 from index.hybrid import Hit
 
 log = logging.getLogger(__name__)
-Progress = Callable[[float, str], None]
 SCRATCH_PREFIX = "policyqa-scratch-"
 #: Question files an evaluation reads (JSON Lines).
 QUESTION_SUFFIXES = (".jsonl", ".json", ".txt")
-
-
-@dataclass(frozen=True)
-class DocumentInfo:
-    doc_id: str
-    title: str
-    shipped: bool
-    records: int
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class TaskRow:
-    """One clause of a department's tasks (the 部门职责 table, ``policyqa departments``)."""
-
-    role: str  # lead | co | implementers
-    record_id: str
-    path: str
-    title: str
-    doc_id: str
-    doc_title: str
-    responsibility: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-@dataclass(frozen=True)
-class DepartmentTasks:
-    asked: str
-    department: str  # the canonical name
-    rows: tuple[TaskRow, ...]
-
-    def count(self, role: str) -> int:
-        return sum(1 for r in self.rows if r.role == role)
-
-    def to_dict(self) -> dict:
-        return {"asked": self.asked, "department": self.department, "rows": [r.to_dict() for r in self.rows]}
-
-
-@dataclass(frozen=True)
-class TargetRow:
-    indicator: str
-    value: float
-    unit: str
-    comparator: str
-    deadline: str  # as written, or the year, or 未写明
-    record_id: str
-    path: str
-    doc_id: str
-    doc_title: str
-    phrase: str
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def _quiet(fraction: float, message: str) -> None:
-    return None
 
 
 class Assistant:
@@ -115,7 +55,8 @@ class Assistant:
         self._load_lock = threading.Lock()
         #: One rebuild at a time; readers never wait for it.
         self.build_lock = threading.Lock()
-        self._cancel = threading.Event()
+        #: Set by :meth:`cancel_rebuild`; a rebuild checks it at every step.
+        self.cancel_requested = threading.Event()
         self._scratch: Path | None = None
         self._measures: tuple[int, list] | None = None
 
@@ -224,80 +165,22 @@ class Assistant:
                                     counts.get(d.manifest.doc_id, 0)) for d in docs),
                       key=lambda d: (not d.shipped, d.doc_id))
 
-    # ------------------------------------------------------------ writes
+    # ------------------------------------------------------------ writes (core.library_ops)
     def add(self, path: Path, *, replace: bool = False, progress: Progress | None = None) -> DocumentInfo:
         """Add one document (validated first), rebuild corpus + index, swap; on failure the
         documents and the served index stay as they were."""
-        source = Path(path)
-        suffix = source.suffix.lower()
-        if suffix not in SUPPORTED_SUFFIXES:
-            raise PolicyError("unsupported_file", f"不支持的文件类型“{suffix or '无扩展名'}”",
-                              "请上传 " + "、".join(SUPPORTED_SUFFIXES) + " 文件")
-        s = self.settings
-        with self.build_lock:
-            manifest = self._rebuild(lambda: add_document(
-                source, s.user_docs_dir, s.max_upload_mb, replace=replace, shipped=shipped_ids(s.docs_dir),
-                max_chars=s.max_document_chars, max_records=s.max_document_records), progress or _quiet)
-        info = {d.doc_id: d for d in self.documents()}
-        return info[manifest.doc_id]
+        return library_ops.add(self, path, replace=replace, progress=progress)
 
     def remove(self, doc_id: str, *, progress: Progress | None = None) -> None:
-        if not (doc_id or "").strip():
-            raise PolicyError("empty_document", "请选择要删除的上传文件", "从列表中选择一个上传的文件")
-        shipped = shipped_ids(self.settings.docs_dir)
-        with self.build_lock:
-            self._rebuild(lambda: remove_document(doc_id, self.settings.user_docs_dir, shipped=shipped),
-                          progress or _quiet)
+        """Remove an added document, rebuild corpus + index, swap (rolled back on failure)."""
+        library_ops.remove(self, doc_id, progress=progress)
 
     def cancel_rebuild(self) -> bool:
         """Ask a running rebuild to stop (it rolls back); False when none runs."""
         if not self.build_lock.locked():
             return False
-        self._cancel.set()
+        self.cancel_requested.set()
         return True
-
-    def _rebuild(self, change: Callable, progress: Progress):
-        """Apply ``change`` to the documents folder, rebuild corpus + index, swap the served
-        index. On any failure — including :meth:`cancel_rebuild` and running past
-        ``rebuild_budget_s`` — the documents folder is put back as it was and the corpus
-        rebuilt from it, so the files on disk agree with the index still being served."""
-        s = self.settings
-        self._cancel.clear()
-        deadline = time.monotonic() + s.rebuild_budget_s
-
-        def say(fraction: float, message: str) -> None:
-            if self._cancel.is_set():
-                raise PolicyError("rebuild_cancelled", "重建已取消，文件和索引保持原样", "需要时重新上传")
-            if time.monotonic() > deadline:
-                raise PolicyError("rebuild_over_budget", f"重建超过 {s.rebuild_budget_s} 秒的时间上限，已撤销",
-                                  "上传较小的文件，或调高 POLICYQA_REBUILD_BUDGET_S")
-            progress(fraction, message)
-
-        backup = self.scratch() / f"backup-{os.getpid()}-{self.version}"
-        shutil.rmtree(backup, ignore_errors=True)
-        if s.user_docs_dir.exists():
-            shutil.copytree(s.user_docs_dir, backup, symlinks=True)
-        try:
-            result = change()
-            say(0.02, "解析文件")
-            corpus.build(s, progress=lambda f, m: say(0.02 + 0.18 * f, f"解析：{m}"))
-            say(0.2, "更新索引")
-            build_index(s, progress=lambda f, m: say(0.2 + 0.75 * f, f"索引：{m}"))
-            new = open_index(s, rebuild=False)
-        except BaseException:
-            shutil.rmtree(s.user_docs_dir, ignore_errors=True)
-            if backup.exists():
-                shutil.copytree(backup, s.user_docs_dir, symlinks=True)
-            try:  # the corpus may already include the failed change
-                corpus.build(s)
-            except PolicyError:  # the previous corpus build is still in place (checked on load)
-                log.exception("restoring the corpus after a failed change")
-            raise
-        finally:
-            shutil.rmtree(backup, ignore_errors=True)
-        self.swap(new)
-        say(1.0, "完成")
-        return result
 
     # ------------------------------------------------------------ evaluation
     def evaluate(self, questions_path: Path, modes: Sequence[str] = MODES, *, split: str = "all",

@@ -11,8 +11,8 @@ a document or a build over its budget.
 
 This module reads each document and checks the budgets (:func:`build_document`), builds
 them all and writes the staging folder. Turning one document into records is
-:mod:`corpus.document`; the manifest and reading the corpus back are :mod:`corpus.stored`
-(their public names are re-exported here).
+:mod:`corpus.document`; the report's shape is :mod:`corpus.report`; the manifest and reading
+the corpus back are :mod:`corpus.stored`.
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ import json
 import logging
 import shutil
 from collections.abc import Callable, Iterable
-from dataclasses import asdict
 from pathlib import Path
 
 from corpus.config import Settings, get_settings
-from corpus.document import DocReport, clean_lines, count_units, load_errata, make_records
+from corpus.docstore import add_document_ex, finish_replacements, repair_replacements
+from corpus.document import clean_lines, load_errata, make_records
+from corpus.formats import SourceError, over_budget, read_text
 from corpus.measures import (
     Measure,
     count_by_kind,
@@ -35,42 +36,31 @@ from corpus.measures import (
 )
 from corpus.normalize import Erratum, count_pinyin, count_pinyin_anywhere, find_garbled, strip_noise
 from corpus.records import SCHEMA_VERSION, Record, write_jsonl
-from corpus.sources import (
-    Document,
-    SourceError,
-    add_document_ex,
-    collect,
-    discover,
-    finish_replacements,
-    over_budget,
-    read_text,
-    repair_replacements,
-    shipped_ids,
+from corpus.report import (
+    AppliedErratum,
+    BuildInputs,
+    BuildReport,
+    DocMeasures,
+    DocReport,
+    GarbledSpan,
+    InputDocument,
+    MeasuresReport,
+    SkippedInput,
 )
+from corpus.sources import Document, collect, discover, shipped_ids
 from corpus.storage import atomic_dir
-from corpus.stored import (
-    MANIFEST_FILE,
-    MANIFEST_SCHEMA_VERSION,
+from corpus.stored import (  # load_records, load_report: re-exported for index/build.py only
     MEASURES_FILE,
     RECORDS_FILE,
     REPORT_FILE,
-    CorruptCorpus,
-    MissingCorpus,
     corpus_hash,
-    load_measures,
     load_records,
     load_report,
-    verify_corpus,
     write_manifest,
 )
 from corpus.structure import TooManyUnits, parse
 
-__all__ = [
-    "MANIFEST_FILE", "MANIFEST_SCHEMA_VERSION", "MEASURES_FILE", "RECORDS_FILE", "REPORT_FILE",
-    "SUPPORT_WITHOUT_MEASURE_LISTED", "CorruptCorpus", "DocReport", "MissingCorpus", "build",
-    "build_document", "clean_lines", "corpus_hash", "count_units", "load_errata", "load_measures",
-    "load_records", "load_report", "make_records", "verify_corpus",
-]
+__all__ = ["SUPPORT_WITHOUT_MEASURE_LISTED", "build", "build_document", "load_records", "load_report"]
 
 log = logging.getLogger(__name__)
 #: At most this many ``support_without_measure`` sentences are listed per document in report.json.
@@ -106,9 +96,7 @@ def build_document(doc: Document, settings: Settings, errata: list[Erratum],
         raise _build_over_budget(doc, settings.max_build_records)
     if not records:
         raise SourceError(doc.source_path, "no text records could be made", "check the file content")
-    unresolved = [
-        {"record": r.id, "text": span.text} for r in records for span in find_garbled(r.text)
-    ]
+    unresolved = tuple(GarbledSpan(r.id, span.text) for r in records for span in find_garbled(r.text))
     levels: dict[str, int] = {}
     for r in records:
         levels[r.level] = levels.get(r.level, 0) + 1
@@ -120,15 +108,12 @@ def build_document(doc: Document, settings: Settings, errata: list[Erratum],
         levels=levels,
         pinyin_removed=count_pinyin(raw),
         pinyin_in_errata=sum(count_pinyin_anywhere(e.garbled) * n for e, n in applied),
-        garbled_found=[s.text for s in find_garbled(strip_noise(raw))],
-        errata_applied=[
-            {"garbled": e.garbled, "restored": e.restored, "times": n, "reason": e.reason}
-            for e, n in applied
-        ],
+        garbled_found=tuple(s.text for s in find_garbled(strip_noise(raw))),
+        errata_applied=tuple(AppliedErratum(e.garbled, e.restored, n, e.reason) for e, n in applied),
         unresolved=unresolved,
-        without_departments=[r.id for r in records if not r.departments],
+        without_departments=tuple(r.id for r in records if not r.departments),
         targets=sum(len(r.targets) for r in records),
-        warnings=warnings,
+        warnings=tuple(warnings),
     )
     return records, report
 
@@ -139,14 +124,14 @@ def build(
     progress: Callable[[float, str], None] | None = None,
     *,
     replace: bool = False,
-) -> dict:
+) -> BuildReport:
     """Build every shipped and added document (after adding ``paths``); return the report.
 
     ``paths`` are files or folders (every ``.txt .md .docx .pdf`` under a folder, recursively,
     sorted — :func:`corpus.sources.collect`); each is added with
-    :func:`~corpus.sources.add_document` (``replace`` as there). In a folder, unsupported files,
+    :func:`~corpus.docstore.add_document` (``replace`` as there). In a folder, unsupported files,
     byte-identical copies and unreadable or over-budget documents are skipped and listed in
-    ``report["inputs"]``; a named file that is bad, or a name conflict anywhere, stops the build.
+    ``report.inputs``; a named file that is bad, or a name conflict anywhere, stops the build.
 
     Writes ``records.jsonl``, ``report.json`` and ``manifest.json`` into ``settings.build_dir``
     atomically. Raises :class:`SourceError` (a ``PolicyError``) for a bad document, leaving the
@@ -174,17 +159,17 @@ def build(
             log.exception("finishing replaced documents")
 
 
-def _add_inputs(settings: Settings, paths: Iterable[Path], replace: bool, added: list[str]) -> dict:
+def _add_inputs(settings: Settings, paths: Iterable[Path], replace: bool, added: list[str]) -> BuildInputs:
     """Add ``paths`` (files, folders) to the user documents; what happened, for the report:
-    ``documents`` (``{"file", "doc_id", "action"}`` each, action ``added``/``replaced``/
-    ``unchanged``), the counts, and ``skipped`` (``{"file", "reason"}``) with its counts."""
+    the documents (action ``added``/``replaced``/``unchanged``), the counts, and the files
+    skipped with their counts."""
     found = collect(paths)
     shipped = shipped_ids(settings.docs_dir)
-    inputs: dict = {"folders": found.folders, "documents": [], "added": 0, "replaced": 0, "unchanged": 0,
-                    "skipped_unsupported": len(found.unsupported), "skipped_duplicates": len(found.duplicates),
-                    "skipped_unreadable": 0,
-                    "skipped": [{"file": f, "reason": "unsupported file type"} for f in found.unsupported]
-                    + [{"file": f, "reason": "same bytes as an earlier file"} for f in found.duplicates]}
+    documents: list[InputDocument] = []
+    counts = {"added": 0, "replaced": 0, "unchanged": 0}
+    skipped = [SkippedInput(f, "unsupported file type") for f in found.unsupported] \
+        + [SkippedInput(f, "same bytes as an earlier file") for f in found.duplicates]
+    unreadable = 0
     kept: dict[str, int] = {folder: 0 for folder in found.folders}
     for item in found.files:
         try:
@@ -195,24 +180,26 @@ def _add_inputs(settings: Settings, paths: Iterable[Path], replace: bool, added:
         except SourceError as exc:
             if item.folder is None or exc.code not in ("bad_document", "over_budget"):
                 raise
-            inputs["skipped_unreadable"] += 1
-            inputs["skipped"].append({"file": item.relative, "reason": str(exc)})
+            unreadable += 1
+            skipped.append(SkippedInput(item.relative, str(exc)))
             continue
         if action == "added":
             added.append(manifest.doc_id)
-        inputs[action] += 1
-        inputs["documents"].append({"file": item.relative, "doc_id": manifest.doc_id, "action": action})
+        counts[action] += 1
+        documents.append(InputDocument(item.relative, manifest.doc_id, action))
         if item.folder is not None:
             kept[item.folder] += 1
     for folder, count in kept.items():
         if not count:
             raise SourceError(folder, "no readable document in the folder "
-                              f"({inputs['skipped_unreadable']} skipped: {inputs['skipped'][-1]['reason']})",
+                              f"({unreadable} skipped: {skipped[-1].reason})",
                               "check the files, or build them one by one to see each error", code="empty_folder")
-    return inputs
+    return BuildInputs(folders=tuple(found.folders), documents=tuple(documents), **counts,
+                       skipped_unsupported=len(found.unsupported), skipped_duplicates=len(found.duplicates),
+                       skipped_unreadable=unreadable, skipped=tuple(skipped))
 
 
-def _build(settings: Settings, inputs: dict, progress: Callable[[float, str], None] | None) -> dict:
+def _build(settings: Settings, inputs: BuildInputs, progress: Callable[[float, str], None] | None) -> BuildReport:
     docs = discover(settings.docs_dir, settings.user_docs_dir)
     if not docs:
         raise SourceError(settings.docs_dir, "no documents found", "add one with `policyqa corpus add FILE`",
@@ -233,22 +220,18 @@ def _build(settings: Settings, inputs: dict, progress: Callable[[float, str], No
     with atomic_dir(settings.build_dir) as staging:
         write_jsonl(all_records, staging / RECORDS_FILE)
         write_measures(measures, staging / MEASURES_FILE)
-        summary = {
-            "schema_version": SCHEMA_VERSION,
-            "corpus_hash": corpus_hash(staging / RECORDS_FILE),
-            "documents": [asdict(r) for r in reports],
-            "records": len(all_records),
-            "inputs": inputs,
-            "measures": measures_report,
-        }
-        (staging / REPORT_FILE).write_text(json.dumps(summary, ensure_ascii=False, indent=1), encoding="utf-8")
+        summary = BuildReport(schema_version=SCHEMA_VERSION, corpus_hash=corpus_hash(staging / RECORDS_FILE),
+                              documents=tuple(reports), records=len(all_records), inputs=inputs,
+                              measures=measures_report)
+        (staging / REPORT_FILE).write_text(json.dumps(summary.to_dict(), ensure_ascii=False, indent=1),
+                                           encoding="utf-8")
         write_manifest(staging, summary)
     if progress:
         progress(1.0, "完成")
     return summary
 
 
-def _measures(records: list[Record]) -> tuple[list[Measure], dict]:
+def _measures(records: list[Record]) -> tuple[list[Measure], MeasuresReport]:
     """The support measures of ``records`` and their part of the build report: per document the
     count by kind and ``support_without_measure`` (sentences with a support word that gave no
     measure; the first :data:`SUPPORT_WITHOUT_MEASURE_LISTED` listed, all counted)."""
@@ -267,8 +250,9 @@ def _measures(records: list[Record]) -> tuple[list[Measure], dict]:
         doc["support_without_measure_count"] += len(missed)
         room = SUPPORT_WITHOUT_MEASURE_LISTED - len(doc["support_without_measure"])
         doc["support_without_measure"] += missed[:max(room, 0)]
-    for doc in documents.values():
-        doc["by_kind"] = dict(sorted(doc["by_kind"].items(), key=lambda kv: (-kv[1], kv[0])))
-    return measures, {"file": MEASURES_FILE, "count": len(measures), "by_kind": count_by_kind(measures),
-                      "documents": list(documents.values())}
-
+    per_doc = tuple(
+        DocMeasures(doc["doc_id"], doc["measures"],
+                    dict(sorted(doc["by_kind"].items(), key=lambda kv: (-kv[1], kv[0]))),
+                    doc["support_without_measure_count"], tuple(doc["support_without_measure"]))
+        for doc in documents.values())
+    return measures, MeasuresReport(MEASURES_FILE, len(measures), count_by_kind(measures), per_doc)

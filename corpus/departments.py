@@ -20,31 +20,15 @@ from functools import lru_cache
 from pathlib import Path
 
 from corpus.config import DATA_DIR
-from corpus.law_bodies import (  # re-exported: the law-article parser lives there
-    LAW_LEVELS,
-    LawVocabulary,
-    body_level,
-    load_law_vocabulary,
-    normalize_law_body,
-    parse_law_article,
-    sector_of,
-)
 from corpus.records import Departments
 
 __all__ = [
     "INHERIT_RE",
-    "LAW_LEVELS",
     "NOTE_RE",
     "Dictionary",
-    "LawVocabulary",
-    "body_level",
     "inherited_implementers",
     "load_dictionary",
-    "load_law_vocabulary",
-    "normalize_law_body",
-    "parse_law_article",
     "parse_note",
-    "sector_of",
     "split_note",
 ]
 

@@ -7,8 +7,8 @@ whose id collides gets a suffix (``a-b-2``); the same file name with other conte
 until the next build — deleted when that build succeeds, put back when it fails
 (:func:`finish_replacements`, called by :func:`corpus.build`).
 
-Manifests, ids and discovery live in :mod:`corpus.sources`, which re-exports this module's
-public names; it is imported here inside the functions that need it (no import cycle).
+Manifests, ids and discovery live in :mod:`corpus.sources`; it is imported here inside the
+functions that need it (no import cycle).
 """
 
 from __future__ import annotations
@@ -159,7 +159,7 @@ def add_document_ex(path: Path, docs_root: Path, max_mb: int, title: str = "", *
 
 
 def _check_record_budget(path: Path, text: str, title: str, max_records: int | None) -> None:
-    from corpus.build import count_units  # the parser lives there; imported late (cycle)
+    from corpus.document import count_units  # late: it imports corpus.sources
 
     if max_records is None:
         from corpus.config import get_settings

@@ -3,8 +3,8 @@
 :func:`clean_lines` applies the errata (``data/errata.tsv``, :func:`load_errata`) and
 cleans each line; :func:`make_records` turns the parsed units into records
 (departments, targets, sentences, domains, tokens); :func:`count_units` bounds the
-records a text would make. :class:`DocReport` is one document's part of the
-data-quality report. Reading the file and the record budgets are the build's
+records a text would make. One document's part of the data-quality report is
+:class:`corpus.report.DocReport`. Reading the file and the record budgets are the build's
 (:func:`corpus.build.build_document`).
 """
 
@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import csv
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from corpus import departments as dept
 from corpus.config import DATA_DIR
+from corpus.law_bodies import parse_law_article
 from corpus.normalize import Erratum, apply_errata, normalize_text, strip_noise, strip_pinyin
 from corpus.records import Departments, Record
 from corpus.sources import Document
@@ -27,23 +27,6 @@ from corpus.tokenize import tokenize
 
 _COMMENT_LINE_RE = re.compile(r"^\s*<!--.*-->\s*$")
 _METADATA_LINE_RE = re.compile(r"^(（此件公开发布）|\d{4}年\d{1,2}月\d{1,2}日)$")
-
-
-@dataclass
-class DocReport:
-    doc_id: str
-    title: str
-    shape: str
-    records: int
-    levels: dict[str, int]
-    pinyin_removed: int
-    pinyin_in_errata: int
-    garbled_found: list[str]
-    errata_applied: list[dict]
-    unresolved: list[dict]
-    without_departments: list[str]
-    targets: int
-    warnings: list[str] = field(default_factory=list)
 
 
 def load_errata(path: Path = DATA_DIR / "errata.tsv") -> list[Erratum]:
@@ -91,7 +74,7 @@ def make_records(doc: Document, units: list[Unit]) -> list[Record]:
         text, note = dept.split_note(unit.text)
         departments = dept.parse_note(note, dictionary) if note else Departments()
         if unit.level == "article" and not note:  # laws name their bodies in the article text
-            departments = dept.parse_law_article(text)
+            departments = parse_law_article(text)
         part = re.split(r"[(/¶]", unit.path, maxsplit=1)[0]
         handed_down = inherited.get(part, [])
         if note and (new := dept.inherited_implementers(note, dictionary)):

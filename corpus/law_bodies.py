@@ -1,8 +1,8 @@
 """Responsible bodies named in law articles: :func:`parse_law_article` reads which bodies
 an article makes responsible (lead / co). The vocabulary it reads them with — and
-:func:`normalize_law_body`, :func:`body_level`, :func:`sector_of` — is
-:mod:`corpus.law_vocabulary`, re-exported here; the plan's own department dictionary and
-note parser live in :mod:`corpus.departments`, which re-exports these names.
+:func:`~corpus.law_vocabulary.normalize_law_body`, :func:`~corpus.law_vocabulary.body_level`,
+:func:`~corpus.law_vocabulary.sector_of` — is :mod:`corpus.law_vocabulary`; the plan's own
+department dictionary and note parser live in :mod:`corpus.departments`.
 
 Laws do not end a clause with a note; they name the body in the sentence:
 ``国务院民政部门主管全国慈善工作``, ``由县级以上人民政府民政部门责令限期改正``,
@@ -27,27 +27,10 @@ from __future__ import annotations
 
 import re
 
-from corpus.law_vocabulary import (  # re-exported
-    LAW_LEVELS,
-    LawVocabulary,
-    _Mention,
-    _mention_at,
-    body_level,
-    load_law_vocabulary,
-    normalize_law_body,
-    sector_of,
-)
+from corpus.law_vocabulary import LawVocabulary, _Mention, _mention_at, load_law_vocabulary
 from corpus.records import Departments
 
-__all__ = [
-    "LAW_LEVELS",
-    "LawVocabulary",
-    "body_level",
-    "load_law_vocabulary",
-    "normalize_law_body",
-    "parse_law_article",
-    "sector_of",
-]
+__all__ = ["parse_law_article"]
 
 _CONNECTOR_RE = re.compile(r"及其|以及|或者|、|和|及|与|或")
 _LIST_FILLER_RE = re.compile(

@@ -1,7 +1,7 @@
 """The vocabulary of responsible bodies in laws: ``corpus/data/law_bodies.json`` compiled
 (:func:`load_law_vocabulary`), recognising one body mention in text, and naming a body:
 :func:`normalize_law_body` (its canonical name), :func:`body_level` and :func:`sector_of`.
-The article parser that uses it is :mod:`corpus.law_bodies` (which re-exports these names).
+The article parser that uses it is :mod:`corpus.law_bodies`.
 
 **Canonical names keep the level.** A department's name is its government's tier
 followed by the sector's canonical ending (``corpus/data/law_bodies.json``):
@@ -248,7 +248,7 @@ def body_level(name: str) -> str | None:
     names it for work done where people live; filter national bodies with 国务院…."""
     vocab = load_law_vocabulary()
     name = name.strip()
-    from corpus.departments import load_dictionary  # lazy: departments re-exports this module
+    from corpus.departments import load_dictionary  # lazy: departments imports this module
 
     dictionary = load_dictionary()
     if name in dictionary.names:
@@ -290,7 +290,7 @@ def sector_of(name: str) -> str | None:
                 if key in canonical:
                     return sector
         return None
-    from corpus.departments import load_dictionary  # lazy: departments re-exports this module
+    from corpus.departments import load_dictionary  # lazy: departments imports this module
 
     planned = load_dictionary().resolve(name)
     if planned in vocab.plan_sector:

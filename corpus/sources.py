@@ -7,7 +7,7 @@ adds are copied to ``$POLICYQA_HOME/docs/``. Every failure is a :class:`SourceEr
 (a :class:`~corpus.errors.PolicyError`) that names the file, the reason and the fix.
 
 Reading file formats is :mod:`corpus.formats`; the added-documents store (adding,
-replacing, removing) is :mod:`corpus.docstore`. Their public names are re-exported here.
+replacing, removing) is :mod:`corpus.docstore`.
 """
 
 from __future__ import annotations
@@ -19,35 +19,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from corpus.docstore import (
-    PREVIOUS_DIR,
-    add_document,
-    add_document_ex,
-    finish_replacements,
-    pending_replacements,
-    remove_document,
-    repair_replacements,
-)
-from corpus.formats import (
-    DOCX_EXPANSION_LIMIT,
-    SUPPORTED_SUFFIXES,
-    SourceError,
-    _sha256_file,
-    decode,
-    guess_title,
-    over_budget,
-    read_bytes,
-    read_text,
-    text_of,
-)
+from corpus.formats import SUPPORTED_SUFFIXES, SourceError, _sha256_file
 
-__all__ = [
-    "DOCX_EXPANSION_LIMIT", "PREVIOUS_DIR", "SUPPORTED_SUFFIXES", "Collected", "Document", "Input",
-    "Manifest", "SourceError", "add_document", "add_document_ex", "collect", "decode", "discover",
-    "doc_id_for", "finish_replacements", "guess_title", "over_budget", "pending_replacements",
-    "read_bytes", "read_manifest", "read_text", "remove_document", "repair_replacements",
-    "shipped_ids", "text_of",
-]
+__all__ = ["Collected", "Document", "Input", "Manifest", "collect", "discover", "doc_id_for", "read_manifest",
+           "shipped_ids"]
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from corpus.config import Settings, get_settings
 from corpus.errors import PolicyError
 from corpus.measures import Measure, extract_measures, read_measures
 from corpus.records import SCHEMA_VERSION, Record, read_jsonl
+from corpus.report import BuildReport
 
 log = logging.getLogger(__name__)
 RECORDS_FILE = "records.jsonl"
@@ -66,7 +67,7 @@ def corpus_hash(records_path: Path) -> str:
     """sha256 of records.jsonl (streamed)."""
     return _sha256_file(records_path)
 
-def write_manifest(folder: Path, summary: dict) -> None:
+def write_manifest(folder: Path, summary: BuildReport) -> None:
     """Write ``manifest.json`` into ``folder``: the sha256 and size of each corpus file there."""
     files = {}
     for name in (RECORDS_FILE, REPORT_FILE, MEASURES_FILE):
@@ -76,10 +77,10 @@ def write_manifest(folder: Path, summary: dict) -> None:
         files[name] = {"sha256": _sha256_file(path), "bytes": path.stat().st_size}
     manifest = {
         "schema_version": MANIFEST_SCHEMA_VERSION,
-        "records_schema_version": summary["schema_version"],
+        "records_schema_version": summary.schema_version,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "records": summary["records"],
-        "corpus_hash": summary["corpus_hash"],
+        "records": summary.records,
+        "corpus_hash": summary.corpus_hash,
         "files": files,
     }
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -184,9 +185,8 @@ def _verify_legacy(folder: Path) -> dict:
         if not file.is_file():
             raise CorruptCorpus(file, "is missing")
     try:
-        report = json.loads(_utf8(report_path, report_path.read_bytes()))
-        expected = report["corpus_hash"]
-        records = report["records"]
+        report = BuildReport.from_dict(json.loads(_utf8(report_path, report_path.read_bytes())))
+        expected, records = report.corpus_hash, report.records
     except CorruptCorpus:
         raise
     except (ValueError, TypeError, KeyError) as exc:
@@ -220,12 +220,17 @@ def load_records(settings: Settings | None = None, doc_id: str | None = None) ->
         raise CorruptCorpus(path, _what_changed(path) if path.is_file() else "is missing") from exc
 
 
-def load_report(settings: Settings | None = None) -> dict:
+def load_report(settings: Settings | None = None) -> BuildReport:
     """The data-quality report of the last good build, verified first."""
     folder = _current(settings or get_settings())
     _verify(folder)
     path = folder / REPORT_FILE
-    return json.loads(_utf8(path, path.read_bytes()))
+    try:
+        return BuildReport.from_dict(json.loads(_utf8(path, path.read_bytes())))
+    except CorruptCorpus:
+        raise
+    except (ValueError, TypeError, KeyError) as exc:
+        raise CorruptCorpus(path, f"is not a corpus report ({exc})") from None
 
 
 def load_measures(settings: Settings | None = None, doc_id: str | None = None) -> list[Measure]:

@@ -2,7 +2,7 @@
 
 ``python -m eval.choose [--questions eval/questions/plan.jsonl] [--out eval/report/choices.md]``
 
-1. fusion × dense weight grid (:func:`eval.run.tune`), hybrid MRR@10 then Recall@5;
+1. fusion × dense weight grid (:func:`eval.tuning.tune`), hybrid MRR@10 then Recall@5;
 2. BM25 with and without CJK character bigrams, at the chosen fusion;
 3. abstention: "abstain when the best dense similarity < D and fewer than C of the
    question's words occur in the best clauses" — the (D, C) with the highest
@@ -24,7 +24,8 @@ from pathlib import Path
 
 from corpus.config import Settings, get_settings
 from eval.questions import load_questions
-from eval.run import run, tune
+from eval.run import run
+from eval.tuning import tune
 
 DENSE_GRID = [round(0.85 + 0.002 * i, 3) for i in range(26)]
 COVERAGE_GRID = [0.3, 0.4, 0.5, 0.6, 0.7, 0.8]

@@ -3,8 +3,8 @@
 :func:`write_library_report` writes ``report.md``, ``results.json``, the cross-file plots
 and one sub-folder per evaluated question file; :func:`render_library_markdown` renders the
 combined Markdown report and :func:`summary_lines` the plain-text terminal summary.
-This module only renders a :class:`eval.library.LibraryResult`; it never imports
-:mod:`eval.library` at run time (that module imports this one).
+This module only renders a :class:`eval.library_eval.LibraryResult`; it never imports
+:mod:`eval.library_eval` at run time.
 """
 
 from __future__ import annotations
@@ -14,19 +14,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from eval.report import (
-    METRIC_LABELS,
-    _fmt,
-    _table,
-    answer_rows,
-    plot_mrr_by_type,
-    plot_recall_curves,
-    render_markdown,
-    write_report,
-)
+from eval.plots import plot_mrr_by_type, plot_recall_curves
+from eval.report import answer_rows, render_markdown, write_report
+from eval.tables import METRIC_LABELS, fmt, table
 
 if TYPE_CHECKING:
-    from eval.library import LibraryResult
+    from eval.library_eval import LibraryResult
 
 #: The summary's metrics (every per-file section has them all).
 SUMMARY_METRICS = ("mrr@10", "recall@5", "ndcg@10")
@@ -70,7 +63,7 @@ def render_library_markdown(lib: LibraryResult, paths: Mapping[str, Path] | None
             f"{st.get('records', '?')} records · no document filter"), ""]
     if lib.failed:
         out += [f"**{len(lib.failed)} question file(s) failed:**", ""]
-        out += _table(["file", "error"], ([f.name, f.error] for f in lib.failed))
+        out += table(["file", "error"], ([f.name, f.error] for f in lib.failed))
 
     out += ["## Summary (in-scope questions)", ""]
     rows = []
@@ -81,19 +74,19 @@ def render_library_markdown(lib: LibraryResult, paths: Mapping[str, Path] | None
     for f in lib.files:
         if f.result is None:
             rows.append([f.name, "–", 0, *(["–"] * len(SUMMARY_METRICS))])
-    out += _table(["file", "mode", "n", *labels], rows)
+    out += table(["file", "mode", "n", *labels], rows)
     if paths:
         out += [(f"![MRR@10 per question file]({paths['file_plot'].name}) "
                 f"![Recall@k, all files]({paths['recall_plot'].name})"), ""]
 
     out += ["## By question type (all files)", ""]
     rows = []
-    types = sorted({t for table in s["by_type"].values() for t in table})
+    types = sorted({t for per_type in s["by_type"].values() for t in per_type})
     for t in types:
-        for mode, table in s["by_type"].items():
-            cell = table.get(t, {})
+        for mode, per_type in s["by_type"].items():
+            cell = per_type.get(t, {})
             rows.append([t, int(cell.get("n", 0)), mode, *(cell.get(m) for m in SUMMARY_METRICS)])
-    out += _table(["type", "n", "mode", *labels], rows)
+    out += table(["type", "n", "mode", *labels], rows)
     if paths:
         out += [f"![MRR@10 per question type]({paths['type_plot'].name})", ""]
 
@@ -102,7 +95,7 @@ def render_library_markdown(lib: LibraryResult, paths: Mapping[str, Path] | None
     if a is None:
         out += ["Not evaluated (retrieval only, `--no-answers`).", ""]
     else:
-        out += _table(["metric", "value", "count"], answer_rows(a))
+        out += table(["metric", "value", "count"], answer_rows(a))
         out += [("Positive = out of scope (should abstain). Near out-of-scope questions are "
                  "close to the library's topics, far ones are not. *Led clauses cited first*: "
                  "the answer's citations start with every clause the department leads "
@@ -115,14 +108,14 @@ def render_library_markdown(lib: LibraryResult, paths: Mapping[str, Path] | None
     for key, label in (("model", "model"), ("corpus_hash", "corpus hash"),
                        ("build_s", "build / open seconds"), ("eval_s", "evaluation seconds")):
         if st.get(key) is not None:
-            out += [f"{label}: {_fmt(st[key], 1)}  "]
+            out += [f"{label}: {fmt(st[key], 1)}  "]
     out += [""]
 
     for f in lib.files:
         if f.result is None:
             out += [f"## {f.name}", "", f.error or f.note or "not evaluated", ""]
             if f.problems:
-                out += _table(["line", "reason"], ([p.line, p.reason] for p in f.problems))
+                out += table(["line", "reason"], ([p.line, p.reason] for p in f.problems))
             continue
         fp = dict((file_paths or {}).get(f.name) or {}) or None
         out += [render_markdown(f.result, fp, level=2, link_prefix=f"{f.folder}/"), ""]
@@ -137,16 +130,16 @@ def summary_lines(lib: LibraryResult) -> list[str]:
     for name, cells in lib.summary["retrieval"].items():
         for mode, cell in cells.items():
             lines.append(f"{name:<24}{mode:<8}{cell.get('n') or 0:>5}"
-                         + "".join(f"{_fmt(cell.get(m)):>9}" for m in SUMMARY_METRICS))
+                         + "".join(f"{fmt(cell.get(m)):>9}" for m in SUMMARY_METRICS))
     for f in lib.files:
         if f.result is None:
             lines.append(f"{f.name:<24}{'–':<8}{0:>5}  {f.error or f.note}")
     a = lib.summary["answers"]
     if a:
-        lines.append(f"answers: abstention P {_fmt(a['abstention']['precision'])} "
-                     f"R {_fmt(a['abstention']['recall'])} "
-                     f"(near {_fmt(a['abstention_near']['recall'])}, "
-                     f"far {_fmt(a['abstention_far']['recall'])}), "
-                     f"false abstention {_fmt(a['false_abstention']['rate'])}, "
-                     f"led clauses first {_fmt(a['lead_first']['value'])}, errors {a['errors']}")
+        lines.append(f"answers: abstention P {fmt(a['abstention']['precision'])} "
+                     f"R {fmt(a['abstention']['recall'])} "
+                     f"(near {fmt(a['abstention_near']['recall'])}, "
+                     f"far {fmt(a['abstention_far']['recall'])}), "
+                     f"false abstention {fmt(a['false_abstention']['rate'])}, "
+                     f"led clauses first {fmt(a['lead_first']['value'])}, errors {a['errors']}")
     return lines

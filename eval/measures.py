@@ -47,14 +47,7 @@ from corpus.measures import (
     lexicon,
 )
 from corpus.records import Record
-from eval.measures_report import (  # noqa: F401 — re-exported
-    SPLITS,
-    TARGETS,
-    _fmt,
-    headline,
-    render_report,
-    write_report,
-)
+from eval.measures_report import SPLITS, TARGETS, _fmt, headline, write_report
 
 GOLD_DIR = REPO_ROOT / "eval" / "measures"
 GOLD_FILE = GOLD_DIR / "gold_sentences.jsonl"

@@ -1,4 +1,4 @@
-"""Writing an :class:`eval.run.EvalResult`: Markdown report, plots, JSON, TREC files.
+"""Writing an :class:`eval.result.EvalResult`: Markdown report, plots, JSON, TREC files.
 
 ``write_report(result, folder)`` writes::
 
@@ -14,19 +14,17 @@
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from eval.plots import plot_mrr_by_type, plot_recall_curves
+from eval.tables import METRIC_LABELS, fmt, table
 from eval.trec import write_qrels
 from eval.trec import write_run as write_trec_run
 
 if TYPE_CHECKING:
-    from eval.run import EvalResult
+    from eval.result import EvalResult
 
-METRIC_LABELS = {"recall@1": "R@1", "recall@3": "R@3", "recall@5": "R@5", "recall@10": "R@10",
-                 "mrr@10": "MRR@10", "ndcg@10": "nDCG@10"}
 MISSES_SHOWN = 25
 
 
@@ -60,95 +58,7 @@ def write_report(result: EvalResult, folder: str | Path) -> dict[str, Path]:
     return paths
 
 
-# ---------------------------------------------------------------- plots
-def _figure(width: float = 6.4, height: float = 4.0):
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def plot_recall_curves(curves: dict[str, Sequence[float]], path: Path) -> Path:
-    """Recall@k against k, one line per mode (Agg, no display needed)."""
-    fig = _figure()
-    ax = fig.add_subplot()
-    for mode, values in curves.items():
-        if values:
-            ax.plot(range(1, len(values) + 1), values, marker="o", label=mode)
-    if any(curves.values()):
-        ax.legend(loc="lower right")
-        ax.set_xticks(range(1, max(len(v) for v in curves.values()) + 1))
-    else:
-        ax.text(0.5, 0.5, "no in-scope questions", ha="center", va="center",
-                transform=ax.transAxes)
-    ax.set_xlabel("k")
-    ax.set_ylabel("Recall@k")
-    ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.set_title("Recall@k per mode")
-    fig.tight_layout()
-    fig.savefig(path, format="png")
-    return path
-
-
-def plot_mrr_by_type(by_type: dict[str, dict[str, dict[str, float]]], path: Path,
-                     metric: str = "mrr@10", title: str | None = None) -> Path:
-    """Grouped bars: ``metric`` per question type (any group: ``{mode: {group: {metric}}}``),
-    one bar per mode."""
-    modes = list(by_type)
-    types = sorted({t for table in by_type.values() for t in table})
-    fig = _figure(max(6.4, 1.0 + 0.9 * len(types)), 4.0)
-    ax = fig.add_subplot()
-    width = 0.8 / max(len(modes), 1)
-    for i, mode in enumerate(modes):
-        values = [_num(by_type[mode].get(t, {}).get(metric)) for t in types]
-        xs = [j + (i - (len(modes) - 1) / 2) * width for j in range(len(types))]
-        ax.bar(xs, values, width=width, label=mode)
-    if types:
-        ax.set_xticks(range(len(types)))
-        ax.set_xticklabels(types, rotation=20, ha="right")
-        ax.legend(loc="upper center", ncol=max(len(modes), 1), frameon=False)
-    else:
-        ax.set_xticks([])
-        ax.text(0.5, 0.5, "no in-scope questions", ha="center", va="center",
-                transform=ax.transAxes)
-    ax.set_ylim(0, 1.15)  # room for the legend above the bars
-    ax.set_yticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
-    ax.set_ylabel(METRIC_LABELS.get(metric, metric))
-    ax.grid(axis="y", alpha=0.3)
-    ax.set_title(title or f"{METRIC_LABELS.get(metric, metric)} per question type")
-    fig.tight_layout()
-    fig.savefig(path, format="png")
-    return path
-
-
-def _num(value: Any) -> float:
-    return 0.0 if value is None or (isinstance(value, float) and math.isnan(value)) else value
-
-
 # ---------------------------------------------------------------- markdown
-def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:.{digits}f}"
-    return str(value)
-
-
-def _cell(value: Any) -> str:
-    return _fmt(value).replace("|", "\\|").replace("\n", " ")
-
-
-def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows]
-    return lines + [""]
-
-
 def render_markdown(result: EvalResult, paths: dict[str, Path] | None = None,
                     level: int = 1, link_prefix: str = "") -> str:
     """The report as Markdown (image links are relative to the report's folder).
@@ -180,19 +90,19 @@ def _render(result: EvalResult, paths: dict[str, Path] | None, link_prefix: str)
                  f"build PATHS…`): {', '.join(missing[:10])}"
                  + (" …" if len(missing) > 10 else "")), ""]
     out += ["## Retrieval (in-scope questions)", ""]
-    out += _table(["mode", *labels], ([m, *(result.retrieval[m].get(x) for x in metrics)]
+    out += table(["mode", *labels], ([m, *(result.retrieval[m].get(x) for x in metrics)]
                                       for m in result.modes))
     if paths:
         out += [f"![Recall@k per mode]({link_prefix}{paths['recall_plot'].name})", ""]
 
     out += ["## Per question type", ""]
     rows = []
-    types = sorted({t for table in result.by_type.values() for t in table})
+    types = sorted({t for per_type in result.by_type.values() for t in per_type})
     for t in types:
         for m in result.modes:
             cell = result.by_type[m].get(t, {})
             rows.append([t, int(cell.get("n", 0)), m, *(cell.get(x) for x in metrics)])
-    out += _table(["type", "n", "mode", *labels], rows)
+    out += table(["type", "n", "mode", *labels], rows)
     if paths:
         out += [f"![MRR@10 per question type]({link_prefix}{paths['type_plot'].name})", ""]
 
@@ -202,8 +112,8 @@ def _render(result: EvalResult, paths: dict[str, Path] | None, link_prefix: str)
     out += _abstention_section(result.abstention)
 
     out += ["## Latency (ms per question)", ""]
-    out += _table(["", "p50", "p95", "mean", "max", "n"],
-                  ([name, *(_fmt(v.get(x), 1) for x in ("p50", "p95", "mean", "max")), v.get("n")]
+    out += table(["", "p50", "p95", "mean", "max", "n"],
+                  ([name, *(fmt(v.get(x), 1) for x in ("p50", "p95", "mean", "max")), v.get("n")]
                    for name, v in result.latency_ms.items()))
     if s.get("warmup"):
         out += ["One untimed warm-up search per mode ran first (model and JIT start-up).", ""]
@@ -211,7 +121,7 @@ def _render(result: EvalResult, paths: dict[str, Path] | None, link_prefix: str)
     out += _misses_section(result)
     if result.problems:
         out += ["## Skipped questions", ""]
-        out += _table(["line", "reason"], ([p["line"], p["reason"]] for p in result.problems))
+        out += table(["line", "reason"], ([p["line"], p["reason"]] for p in result.problems))
 
     out += ["## Settings", ""]
     index = s.get("index") or {}
@@ -227,7 +137,7 @@ def _render(result: EvalResult, paths: dict[str, Path] | None, link_prefix: str)
             ["index settings", json.dumps(index.get("settings"), ensure_ascii=False)
              if index.get("settings") else None],
             ["date (UTC)", s["date"]]]
-    out += _table(["setting", "value"], rows)
+    out += table(["setting", "value"], rows)
     return "\n".join(out)
 
 
@@ -246,9 +156,9 @@ def _significance_section(sig: dict[str, Any] | None) -> list[str]:
         for m, v in per_metric.items():
             wtl = sig["win_tie_loss"][m]
             rows.append([names.get(test, test), METRIC_LABELS.get(m, m), sig["scores"][t][m],
-                         sig["scores"][b][m], _fmt(v["p_value"], 4), v["significant"],
+                         sig["scores"][b][m], fmt(v["p_value"], 4), v["significant"],
                          f"{wtl['W']}/{wtl['T']}/{wtl['L']}"])
-    return out + _table(["test", "metric", t, b, "p-value", "significant", "W/T/L"], rows)
+    return out + table(["test", "metric", t, b, "p-value", "significant", "W/T/L"], rows)
 
 
 def answer_rows(a: dict[str, Any]) -> list[list[Any]]:
@@ -286,11 +196,11 @@ def _answer_section(answers: dict[str, Any] | None) -> list[str]:
     if answers is None:
         return out + ["Not evaluated (retrieval only).", ""]
     a = answers
-    out += _table(["metric", "value", "count"], answer_rows(a))
+    out += table(["metric", "value", "count"], answer_rows(a))
     errors = a.get("errors") or []
     if errors:
         out += [f"**{len(errors)} question(s) raised an error** (scored as empty answers):", ""]
-        out += _table(["id", "error"], ([e["id"], e["error"]] for e in errors[:MISSES_SHOWN]))
+        out += table(["id", "error"], ([e["id"], e["error"]] for e in errors[:MISSES_SHOWN]))
     return out
 
 
@@ -323,7 +233,7 @@ def _answer_failures(result: EvalResult) -> list[str]:
     shown = rows[:MISSES_SHOWN]
     note = f" (first {len(shown)} of {len(rows)})" if len(rows) > len(shown) else ""
     out = [f"### Answer failures{note}", ""]
-    return out + _table(["id", "type", "failed", "answer"], shown)
+    return out + table(["id", "type", "failed", "answer"], shown)
 
 
 def _abstention_section(abstention: dict[str, Any]) -> list[str]:
@@ -336,7 +246,7 @@ def _abstention_section(abstention: dict[str, Any]) -> list[str]:
            ""]
     rows = [[mode, r["threshold"], r["precision"], r["recall"], r["f1"],
              r["false_abstention_rate"]] for mode, r in abstention.items() if r]
-    return out + _table(["mode", "threshold", "precision", "recall", "F1",
+    return out + table(["mode", "threshold", "precision", "recall", "F1",
                          "false abstention"], rows)
 
 
@@ -357,4 +267,4 @@ def _misses_section(result: EvalResult) -> list[str]:
     shown = misses[:MISSES_SHOWN]
     note = f" (first {len(shown)} of {len(misses)})" if len(misses) > len(shown) else ""
     out += [f"{len(misses)} question(s){note}; full details in results.json.", ""]
-    return out + _table(["id", "type", "question", "gold", "rank", "top hit"], shown)
+    return out + table(["id", "type", "question", "gold", "rank", "top hit"], shown)

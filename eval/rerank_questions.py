@@ -72,7 +72,8 @@ def read_items(index, files: Sequence[str] = QUESTION_FILES, folder: Path = QUES
                quiet: bool = False) -> list[Item]:
     """Every question of the files that exist; gold expanded against ``index``'s records
     (a part, chapter or document id stands for every record in it; grade ≥ 1 relevant)."""
-    from eval.questions import RecordCatalog, expand_grades, load_questions
+    from eval.gold import RecordCatalog, expand_grades
+    from eval.questions import load_questions
 
     catalog = RecordCatalog(r.id for r in index.records)
     items = []

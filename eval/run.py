@@ -4,20 +4,20 @@
 >>> result = run(questions, open_index(), answer_fn=qa_answer_fn(idx))  # doctest: +SKIP
 >>> result.retrieval["hybrid"]["mrr@10"]                               # doctest: +SKIP
 0.83
->>> write_report(result, Path("eval/report"))                          # doctest: +SKIP
+>>> write_report(result, Path("eval/report"))  # eval.report             # doctest: +SKIP
 
 The index is anything with ``HybridIndex.search``'s signature whose hits have
 ``.record.id`` and ``.score``. ``answer_fn(question dict) -> Answer.to_dict()``; use
 :func:`qa_answer_fn` for the real answer layer (``qa.answer``, imported lazily).
+The result is an :class:`eval.result.EvalResult`; tuning the hybrid settings is
+:mod:`eval.tuning`.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -26,17 +26,10 @@ import numpy as np
 from corpus.config import MODES
 from corpus.errors import PolicyError
 from eval import metrics as M
-from eval.questions import (
-    Question,
-    RecordCatalog,
-    resolve_gold,
-    select_split,
-)
-from eval.report import write_report, write_run  # re-exported: the run API in one place
+from eval.gold import RecordCatalog, resolve_gold
+from eval.questions import Question, select_split
+from eval.result import EvalResult
 from eval.trec import rank_scores
-
-FUSIONS = ("weighted", "rrf")
-DENSE_WEIGHTS = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 
 AnswerFn = Callable[[dict[str, Any]], Mapping[str, Any]]
 Progress = Callable[[float, str], None]
@@ -48,76 +41,6 @@ class Searcher(Protocol):
     def search(self, query: str, k: int = 10, mode: str = "hybrid", filters: Any = None,
                fusion: str = "weighted", dense_weight: float = 0.5,
                candidates: int = 100) -> list[Any]: ...
-
-
-@dataclass
-class EvalResult:
-    """Everything one evaluation produced (see :meth:`to_dict` for the JSON shape).
-
-    * ``retrieval`` — ``{mode: {metric: mean}}`` over in-scope questions;
-    * ``by_type`` — ``{mode: {type: {metric: mean, "n": count}}}``;
-    * ``recall_curves`` — ``{mode: [recall@1 … recall@k]}``;
-    * ``latency_ms`` — ``{mode | "answer": {"p50", "p95", "mean", "max", "n"}}``;
-    * ``significance`` — :func:`eval.metrics.significance` or None;
-    * ``answers`` — :func:`eval.metrics.answer_metrics` (+ ``errors``) or None;
-    * ``abstention`` — ``{mode: best row of abstention_sweep on top-hit scores}``;
-    * ``questions`` — one dict per question: id, type, split, question, gold (as written),
-      ``grades`` (graded gold only), ``qrels`` (``{record id: grade}``, gold expanded to
-      records), ``retrieval: {mode: {ids, scores, first_gold_rank, latency_ms}}``, ``answer``;
-    * ``problems`` — question lines that were skipped: those whose gold names nothing in
-      the index (set by :func:`run`); callers add the malformed lines of the file.
-    """
-
-    settings: dict[str, Any]
-    retrieval: dict[str, dict[str, float]]
-    by_type: dict[str, dict[str, dict[str, float]]]
-    recall_curves: dict[str, list[float]]
-    latency_ms: dict[str, dict[str, float]]
-    significance: dict[str, Any] | None
-    answers: dict[str, Any] | None
-    abstention: dict[str, Any]
-    questions: list[dict[str, Any]]
-    problems: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def modes(self) -> list[str]:
-        return list(self.settings["modes"])
-
-    def qrels(self) -> dict[str, dict[str, int]]:
-        """``{qid: {record id: grade}}`` of the in-scope questions evaluated (gold expanded)."""
-        return {q["id"]: q.get("qrels") or {g: 1 for g in q["gold"]}
-                for q in self.questions if q["gold"]}
-
-    def ranked(self, mode: str) -> dict[str, list[tuple[str, float]]]:
-        """``{qid: [(record id, k+1−rank)]}`` of ``mode`` for every question (TREC/ranx)."""
-        if mode not in self.modes:
-            raise ValueError(f"mode {mode!r} was not evaluated; have {', '.join(self.modes)}")
-        k = self.settings["k"]
-        return {q["id"]: rank_scores(q["retrieval"][mode]["ids"], k) for q in self.questions}
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-serializable (NaN → None, numpy scalars → Python numbers)."""
-        return _jsonable({
-            "settings": self.settings, "retrieval": self.retrieval, "by_type": self.by_type,
-            "recall_curves": self.recall_curves, "latency_ms": self.latency_ms,
-            "significance": self.significance, "answers": self.answers,
-            "abstention": self.abstention, "problems": self.problems,
-            "questions": self.questions,
-        })
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.floating, float)):
-        return None if math.isnan(float(obj)) or math.isinf(float(obj)) else float(obj)
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
 
 
 def latency_summary(values_ms: Sequence[float]) -> dict[str, float]:
@@ -147,14 +70,16 @@ def _filters_for(question: Question, doc_filter: bool) -> Any:
     return Filters(doc=question.doc)
 
 
-def _metrics_for(k: int) -> list[str]:
+def metrics_for(k: int) -> list[str]:
+    """The metrics :data:`eval.metrics.METRICS` a run with cutoff ``k`` computes."""
     if k < 1:
         raise ValueError("k must be at least 1")
     return [m for m in M.METRICS if (M.cutoff(m) or 0) <= k]
 
 
-def _search(index: Searcher, question: Question, mode: str, k: int, options: dict,
-            doc_filter: bool) -> tuple[list[str], list[float], float]:
+def timed_search(index: Searcher, question: Question, mode: str, k: int, options: dict,
+                 doc_filter: bool) -> tuple[list[str], list[float], float]:
+    """``(record ids, scores, milliseconds)`` of one search (a refused question: no hits)."""
     clear = getattr(index, "clear_query_cache", None)
     if clear is not None:
         clear()  # each timed search pays for its own query encoding
@@ -220,7 +145,7 @@ def run(questions: Sequence[Question], index: Searcher, modes: Sequence[str] = M
     Gold ids are first expanded against the index's records (``index.records``; an index
     without them takes the ids as written): a part, section, chapter or whole document
     stands for every record inside it. A question whose gold names nothing raises
-    :class:`eval.questions.UnknownGoldError` with ``strict``; otherwise it is skipped and
+    :class:`eval.gold.UnknownGoldError` with ``strict``; otherwise it is skipped and
     listed in ``result.problems`` (line, question id, gold id).
 
     ``split`` ("dev" | "test" | None/"all") selects questions; ``fusion``/``dense_weight``/
@@ -231,7 +156,7 @@ def run(questions: Sequence[Question], index: Searcher, modes: Sequence[str] = M
     no question remains.
     """
     modes = _check_modes(modes)
-    metric_names = _metrics_for(k)
+    metric_names = metrics_for(k)
     questions = select_split(questions, split)
     if not questions:
         raise PolicyError("empty_question_file", f"no questions to evaluate (split {split or 'all'})",
@@ -275,7 +200,7 @@ def run(questions: Sequence[Question], index: Searcher, modes: Sequence[str] = M
                 entry[name] = list(value) if isinstance(value, tuple) else value
         counter = f"{number}/{len(questions)}"
         for mode in modes:
-            ids, scores, elapsed = _search(index, q, mode, k, options, doc_filter)
+            ids, scores, elapsed = timed_search(index, q, mode, k, options, doc_filter)
             latencies[mode].append(elapsed)
             entry["retrieval"][mode] = {"ids": ids, "scores": scores, "latency_ms": elapsed,
                                         "first_gold_rank": M.first_relevant_rank(gold[q.id], ids)
@@ -362,76 +287,14 @@ def _index_info(index: Any) -> dict[str, Any]:
     return {key: data[key] for key in ("model", "corpus_hash", "counts", "settings") if key in data}
 
 
-# ---------------------------------------------------------------- tuning
-@contextmanager
-def _memoized_query_vectors(index: Any) -> Iterator[None]:
-    """Encode each distinct query once while tuning (the grid repeats every query)."""
-    original = getattr(index, "encode_query", None)
-    if original is None:
-        yield
-        return
-    had_own = "encode_query" in vars(index)
-    cache: dict[str, Any] = {}
-
-    def cached(query: str) -> Any:
-        if query not in cache:
-            cache[query] = original(query)
-        return cache[query]
-
-    index.encode_query = cached
-    try:
-        yield
-    finally:
-        if had_own:
-            index.encode_query = original
-        else:
-            del index.encode_query
-
-
-def tune(questions_dev: Sequence[Question], index: Searcher,
-         fusions: Sequence[str] = FUSIONS, dense_weights: Sequence[float] = DENSE_WEIGHTS,
-         k: int = 10, candidates: int = 100, split: str | None = "dev",
-         progress: Progress | None = None) -> list[dict[str, Any]]:
-    """Grid-search hybrid fusion × dense weight on the dev split, best first.
-
-    Rows ``{"fusion", "dense_weight", "recall@1" … "ndcg@10", "n"}`` sorted by MRR@10,
-    then Recall@5 (descending), then fusion name and weight for a stable order; the
-    first row is the setting to use (``POLICYQA_FUSION`` / ``POLICYQA_DENSE_WEIGHT``).
-    ``split=None`` uses every question given. Query vectors are computed once per query.
-    """
-    metric_names = _metrics_for(k)
-    resolved = resolve_gold([q for q in select_split(questions_dev, split) if q.gold],
-                            RecordCatalog.from_index(index))
-    questions, gold = resolved.questions, resolved.qrels
-    if not questions:
-        raise ValueError(f"no in-scope questions to tune on (split {split or 'all'})")
-    say = progress or (lambda fraction, message: None)
-    grid = [(f, w) for f in fusions for w in dense_weights]
-    rows = []
-    with _memoized_query_vectors(index):
-        for i, (fusion, weight) in enumerate(grid):
-            say(i / len(grid), f"{fusion} {weight}")
-            options = {"fusion": fusion, "dense_weight": weight, "candidates": candidates}
-            run_dict = {}
-            for q in questions:
-                ids, _, _ = _search(index, q, "hybrid", k, options, doc_filter=False)
-                run_dict[q.id] = dict(rank_scores(ids, k))
-            rows.append({"fusion": fusion, "dense_weight": weight,
-                         **M.evaluate(gold, run_dict, metric_names), "n": len(questions)})
-    say(1.0, "done")
-    rows.sort(key=lambda r: (-r.get("mrr@10", 0.0), -r.get("recall@5", 0.0), r["fusion"],
-                             r["dense_weight"]))
-    return rows
-
-
 __all__ = [
-    "MODES",
-    "EvalResult",
+    "AnswerFn",
+    "Progress",
+    "Searcher",
     "latency_summary",
+    "metrics_for",
     "missing_gold",
     "qa_answer_fn",
     "run",
-    "tune",
-    "write_report",
-    "write_run",
+    "timed_search",
 ]

@@ -34,18 +34,12 @@ from pathlib import Path
 import numpy as np
 
 from corpus.config import REPO_ROOT, Settings
-from eval.rerank_mining import (  # noqa: F401 — re-exported
+from eval.rerank_mining import (
     CANDIDATES,
     DENSE_WEIGHT,
     MAX_FALSE_ABSTENTION,
-    OLD_COVERAGE,
-    OLD_DENSE,
-    OLD_QUESTION_WORDS,
-    PROD_CANDIDATES,
     TOP,
     Mined,
-    _abst_row,
-    _old_coverage,
     abstention,
     choose_threshold,
     mine,
@@ -53,19 +47,13 @@ from eval.rerank_mining import (  # noqa: F401 — re-exported
     recall_at,
     reranked_ids,
 )
-from eval.rerank_questions import (  # noqa: F401 — re-exported
-    QUESTION_FILES,
-    QUESTIONS_DIR,
+from eval.rerank_questions import (
     Item,
-    _intent,
-    _recover,
     leak_free_dev,
     read_items,
 )
-from eval.train_rerank_report import (  # noqa: F401 — re-exported
-    ABSURD,
+from eval.train_rerank_report import (
     _fmt,
-    _p50,
     abstention_lines,
     absurd_lines,
     first_stage_variants,

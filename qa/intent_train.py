@@ -30,7 +30,9 @@ import numpy as np
 from corpus.config import REPO_ROOT
 from corpus.departments import load_dictionary
 from corpus.normalize import normalize_text
+from index.query import ARTICLE_PATH_RE, PLAN_PATH_RE, ordinal_paths
 from qa import intent as qi
+from qa import intent_features as qf
 
 DATA_PATH = Path(qi.__file__).parent / "data" / "intent_train.jsonl"
 #: ``dev`` questions whose type names no intent (paraphrase, topical, fact, traditional),
@@ -101,26 +103,26 @@ def dedupe(rows: list[Example], exclude: set[str] = frozenset()) -> list[Example
 def legacy_classify(question: str) -> str:
     """The rule cascade ``qa.intent`` had before the classifier (for comparison)."""
     compact = question.replace("（", "(").replace("）", ")").replace(" ", "")
-    refs = [m.group(0) for m in qi.PLAN_PATH_RE.finditer(compact)]
-    refs += qi.ordinal_paths(compact)
-    refs += [m.group(0) for m in qi.ARTICLE_PATH_RE.finditer(compact)]
+    refs = [m.group(0) for m in PLAN_PATH_RE.finditer(compact)]
+    refs += ordinal_paths(compact)
+    refs += [m.group(0) for m in ARTICLE_PATH_RE.finditer(compact)]
     departments = load_dictionary().find_in(question)
     if refs:
         return "lookup"
-    if departments and qi.DEPT_TASKS_RE.search(question) and not qi.DEPARTMENT_RE.search(question):
+    if departments and qf.DEPT_TASKS_RE.search(question) and not qf.DEPARTMENT_RE.search(question):
         return "dept_tasks"
-    if qi.DEPARTMENT_RE.search(question):
+    if qf.DEPARTMENT_RE.search(question):
         return "department"
-    if qi.TARGET_RE.search(question):
+    if qf.TARGET_RE.search(question):
         return "target"
-    if qi.SUPPORT_RE.search(question):
+    if qf.SUPPORT_RE.search(question):
         return "support"
     return "general"
 
 
 # ------------------------------------------------------------------ training
 def featurize(rows: list[Example]) -> list[list[str]]:
-    return [qi.features(normalize_text(q)) for q, _ in rows]
+    return [qf.features(normalize_text(q)) for q, _ in rows]
 
 
 def train(rows: list[Example], c: float) -> dict:

@@ -38,14 +38,14 @@ def test_a_cancelled_rebuild_rolls_back_and_keeps_the_served_index(core, tmp_pat
 
 
 def test_a_rebuild_past_its_time_budget_rolls_back(core, tmp_path, monkeypatch):
-    import core.assistant as assistant_module
+    from core import library_ops
 
     source = tmp_path / "助餐通知.txt"
     source.write_text(DOC, encoding="utf-8")
     core.settings = replace(core.settings, rebuild_budget_s=5)
     before_index = core.index
     clock = iter([0.0, 100.0, 200.0, 300.0])  # the deadline is set at 0 s; the first step is at 100 s
-    monkeypatch.setattr(assistant_module.time, "monotonic", lambda: next(clock, 400.0))
+    monkeypatch.setattr(library_ops.time, "monotonic", lambda: next(clock, 400.0))
     with pytest.raises(PolicyError) as info:
         core.add(source)
     assert info.value.code == "rebuild_over_budget" and "POLICYQA_REBUILD_BUDGET_S" in info.value.fix

@@ -105,12 +105,12 @@ def test_errata_restore_the_six_garbled_spans(plan_records):
 def test_quality_report_lists_errata_as_applied(plan_settings):
     import corpus
 
-    report = corpus.load_report(plan_settings)["documents"][0]
-    assert len(report["errata_applied"]) == 6
-    assert all(e["times"] >= 1 for e in report["errata_applied"])
-    assert report["unresolved"] == []
-    assert len(report["garbled_found"]) >= 6
-    assert report["pinyin_removed"] + report["pinyin_in_errata"] == 1281
+    report = corpus.load_report(plan_settings).documents[0]
+    assert len(report.errata_applied) == 6
+    assert all(e.times >= 1 for e in report.errata_applied)
+    assert report.unresolved == ()
+    assert len(report.garbled_found) >= 6
+    assert report.pinyin_removed + report.pinyin_in_errata == 1281
 
 
 def test_punctuation_is_full_width(plan_records):

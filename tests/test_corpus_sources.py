@@ -10,7 +10,7 @@ import pytest
 
 import corpus
 from corpus.config import Settings
-from corpus.sources import SourceError, read_text
+from corpus.formats import SourceError, read_text
 from tests.conftest import ELDERLY_LAW, POPULATION_LAW
 
 
@@ -68,8 +68,8 @@ def test_unnumbered_document_falls_back_to_paragraphs(tmp_path):
     path.write_text("社区食堂开业了。\n欢迎老年人前来就餐。", encoding="utf-8")
     settings = Settings(home=tmp_path / "home")
     report = corpus.build(settings, paths=[path])
-    memo = next(d for d in report["documents"] if d["doc_id"] == "memo")
-    assert memo["shape"] == "paragraphs" and memo["warnings"]
+    memo = report.document("memo")
+    assert memo.shape == "paragraphs" and memo.warnings
     assert [r.path for r in corpus.load_records(settings, "memo")] == ["¶1", "¶2"]
 
 

@@ -11,17 +11,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from eval.gold import RecordCatalog, UnknownGoldError, export_qrels, path_segments, qrels
 from eval.metrics import answer_metrics, evaluate
-from eval.questions import (
-    Question,
-    RecordCatalog,
-    UnknownGoldError,
-    export_qrels,
-    load_questions,
-    parse_lines,
-    path_segments,
-    qrels,
-)
+from eval.questions import Question, load_questions, parse_lines
 from eval.trec import rank_scores, read_qrels
 from tests.conftest import POPULATION_LAW, clone_home
 
@@ -385,7 +377,8 @@ def tiny_library(tmp_path_factory, indexed_home):
 
 
 def test_library_command_writes_a_combined_report(tiny_library):
-    from eval.library import ALL, main
+    from eval.library import main
+    from eval.library_report import ALL
 
     lib = tiny_library
     out, err = io.StringIO(), io.StringIO()

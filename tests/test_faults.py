@@ -97,7 +97,7 @@ UPLOAD = "关于加强社区养老服务的通知\n一、总体要求\n（一）
 ])  # fmt: skip
 def test_kill_9_at_each_step_of_the_atomic_swap_keeps_a_whole_corpus(plan_copy, tmp_path, point, serving):
     """The swap in corpus/storage.py (the index uses the same one), killed at each step."""
-    from corpus.sources import add_document
+    from corpus.docstore import add_document
 
     upload = tmp_path / "社区养老通知.txt"
     upload.write_text(UPLOAD, encoding="utf-8")
@@ -107,7 +107,7 @@ def test_kill_9_at_each_step_of_the_atomic_swap_keeps_a_whole_corpus(plan_copy, 
     proc = kill_at(point, "corpus", "build", "--home", str(plan_copy.home))
     assert proc.returncode == -9, proc.stderr[-2000:]
     records = corpus.load_records(plan_copy)  # a whole corpus serves, the old or the new one
-    assert corpus.load_report(plan_copy)["records"] == len(records)
+    assert corpus.load_report(plan_copy).records == len(records)
     if serving == "previous":
         assert os.readlink(plan_copy.build_dir) == before
         assert (plan_copy.build_dir / "records.jsonl").read_bytes() == records_before
@@ -122,7 +122,8 @@ def test_kill_9_while_replacing_an_added_document_keeps_the_document(plan_copy, 
     """``corpus add --replace`` killed in the middle of the swap (the new source file in place,
     the old manifest still there): the document is still there and builds, and replacing it
     again leaves one clean folder."""
-    from corpus.sources import add_document, discover
+    from corpus.docstore import add_document
+    from corpus.sources import discover
 
     upload = tmp_path / "社区养老通知.txt"
     upload.write_text(UPLOAD, encoding="utf-8")
@@ -212,7 +213,7 @@ TINY = ("关于社区养老服务的通知\n一、总体要求\n（一）目标�
 def tiny_home(encoder, tmp_path_factory) -> Settings:
     """A home whose corpus is one small document (``POLICYQA_DOCS``), indexed: a damaged index
     has no vectors to re-use, so every rebuild embeds the whole corpus — this keeps that cheap."""
-    from corpus.sources import add_document
+    from corpus.docstore import add_document
 
     root = tmp_path_factory.mktemp("tiny")
     source = root / "社区养老通知.txt"
@@ -321,7 +322,7 @@ def test_a_rebuild_swapped_in_during_a_load_gives_the_reader_one_whole_version(t
     the other. The swap is made to happen right after ``HybridIndex.load`` read the manifest."""
     import hashlib
 
-    from corpus.sources import add_document
+    from corpus.docstore import add_document
     from index import hybrid
 
     settings = copy_home(tiny_home, tmp_path / "home")

@@ -23,10 +23,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from corpus.build import clean_lines, load_errata, make_records
+from corpus.document import clean_lines, load_errata, make_records
+from corpus.formats import SourceError, read_text
 from corpus.normalize import normalize_text
 from corpus.records import Record
-from corpus.sources import Document, Manifest, SourceError, read_text
+from corpus.sources import Document, Manifest
 from corpus.structure import parse
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

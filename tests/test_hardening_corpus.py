@@ -20,8 +20,9 @@ import pytest
 
 import corpus
 from corpus.config import REPO_ROOT, Settings
+from corpus.docstore import PREVIOUS_DIR, add_document, remove_document
 from corpus.errors import PolicyError
-from corpus.sources import PREVIOUS_DIR, SourceError, add_document, read_text, remove_document
+from corpus.formats import SourceError, read_text
 from tests.conftest import LAWS
 
 corpus_build = importlib.import_module("corpus.build")  # (``corpus.build`` is also the function)
@@ -94,7 +95,7 @@ def _docx_bomb(path: Path, xml_bytes: int = 50 * 2**20) -> None:
 _PROBE = textwrap.dedent("""
     import json, sys, time
     import lxml.etree, charset_normalizer, pypdf  # what extraction may import, before the baseline
-    from corpus.sources import SourceError, read_text
+    from corpus.formats import SourceError, read_text
 
     def peak_mb():
         with open("/proc/self/status") as status:
@@ -179,7 +180,7 @@ def test_record_budgets_refuse_before_records_are_made(tmp_path, home, monkeypat
     assert "big" in str(info.value) and "big" not in made  # no record was made for it
     assert (home.build_dir / "records.jsonl").read_bytes() == before
 
-    plan_records = corpus.load_report(home)["records"]
+    plan_records = corpus.load_report(home).records
     tight = Settings(home=home.home, max_build_records=plan_records + 10)
     made.clear()
     with pytest.raises(SourceError) as info:
@@ -188,7 +189,7 @@ def test_record_budgets_refuse_before_records_are_made(tmp_path, home, monkeypat
     # "big" (30 records) is built first, then the plan would pass the budget: none of its records is made.
     assert made == ["big"] and "gansu-2022-46" in str(info.value)
     assert (home.build_dir / "records.jsonl").read_bytes() == before
-    assert corpus.build(Settings(home=home.home, max_build_records=plan_records + 30))["records"] == plan_records + 30
+    assert corpus.build(Settings(home=home.home, max_build_records=plan_records + 30)).records == plan_records + 30
 
 
 def test_bad_budget_setting_names_the_variable(tmp_path, monkeypatch):
@@ -298,14 +299,13 @@ def test_folder_build_adds_every_supported_file_recursively(tmp_path, home):
     (root / "sub" / "picture.png").write_bytes(b"\x89PNG\r\n")
     write(root / ".git" / "notes.txt", PLAN)
     report = corpus.build(home, paths=[root])
-    inputs = report["inputs"]
-    assert (inputs["added"], inputs["skipped_unsupported"], inputs["skipped_duplicates"],
-            inputs["skipped_unreadable"]) == (4, 1, 1, 1)
-    assert {s["file"] for s in inputs["skipped"]} == {"sub/picture.png", "sub/copy-of-b.txt → b.txt",
-                                                        "sub/_index.md"}
+    inputs = report.inputs
+    assert (inputs.added, inputs.skipped_unsupported, inputs.skipped_duplicates,
+            inputs.skipped_unreadable) == (4, 1, 1, 1)
+    assert {s.file for s in inputs.skipped} == {"sub/picture.png", "sub/copy-of-b.txt → b.txt", "sub/_index.md"}
     assert stored(home) == ["a", "b", "same", "same-2"]
     assert [len(corpus.load_records(home, d)) for d in ("a", "b", "same", "same-2")] == [3, 2, 1, 4]
-    assert corpus.build(home, paths=[root])["inputs"]["unchanged"] == 4  # building it again: idempotent
+    assert corpus.build(home, paths=[root]).inputs.unchanged == 4  # building it again: idempotent
 
     (tmp_path / "empty" / "deeper").mkdir(parents=True)
     (tmp_path / "empty" / "deeper" / "photo.jpg").write_bytes(b"\xff\xd8")
@@ -321,8 +321,8 @@ def test_a_lawrefbook_folder_builds(tmp_path):
     settings = Settings(home=tmp_path / "home")
     report = corpus.build(settings, paths=[folder])
     files = [p for p in folder.rglob("*.md") if p.name != "_index.md"]
-    assert report["inputs"]["added"] == len(files) and report["inputs"]["skipped"][0]["file"] == "_index.md"
-    assert len(report["documents"]) == len(files) + 1 and report["records"] > 1000
+    assert report.inputs.added == len(files) and report.inputs.skipped[0].file == "_index.md"
+    assert len(report.documents) == len(files) + 1 and report.records > 1000
 
 
 # ---------------------------------------------------------------- a checksummed corpus
@@ -331,8 +331,8 @@ def test_build_writes_a_manifest_that_loading_verifies(home):
     manifest = json.loads((home.build_dir / "manifest.json").read_text(encoding="utf-8"))
     report = corpus.load_report(home)
     assert manifest["schema_version"] == 1 and manifest["created_at"]
-    assert manifest["records"] == report["records"] == len(corpus.load_records(home))
-    assert manifest["corpus_hash"] == report["corpus_hash"] == manifest["files"]["records.jsonl"]["sha256"]
+    assert manifest["records"] == report.records == len(corpus.load_records(home))
+    assert manifest["corpus_hash"] == report.corpus_hash == manifest["files"]["records.jsonl"]["sha256"]
     assert corpus.verify_corpus(home) == manifest
 
 
@@ -385,7 +385,7 @@ def test_missing_or_unversioned_corpus_is_a_clear_error(tmp_path, home):
     assert info.value.code == "no_corpus" and isinstance(info.value, FileNotFoundError)
     (home.build_dir / "manifest.json").unlink()
     records = corpus.load_records(home)
-    assert corpus.verify_corpus(home)["legacy"] and corpus.load_report(home)["records"] == len(records)
+    assert corpus.verify_corpus(home)["legacy"] and corpus.load_report(home).records == len(records)
     _edit_records(home, lambda lines: lines.pop())
     with pytest.raises(corpus.CorruptCorpus, match=r"records\.jsonl was changed after the build"):
         corpus.load_records(home)

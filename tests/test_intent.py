@@ -11,8 +11,9 @@ import pytest
 
 from corpus.config import REPO_ROOT
 from corpus.normalize import normalize_text
-from qa.intent import INTENTS, MODEL_PATH, Model, Parsed, classify, classify_proba, find_departments
+from qa.intent import INTENTS, MODEL_PATH, Model, Parsed, classify, classify_proba
 from qa.intent_train import DATA_PATH, DEV_LABELS_PATH, QUESTIONS_DIR, legacy_classify
+from qa.mentions import find_departments
 
 #: Wordings written for this test and trained on nowhere (checked below).
 HELD_OUT = [

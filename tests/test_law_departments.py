@@ -1,4 +1,4 @@
-"""Responsible bodies named in law articles (corpus.departments.parse_law_article,
+"""Responsible bodies named in law articles (corpus.law_bodies.parse_law_article,
 body_level, sector_of). Pure: no model, no build, no shared corpus."""
 
 from __future__ import annotations
@@ -8,15 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from corpus.departments import (
-    body_level,
-    load_dictionary,
-    load_law_vocabulary,
-    normalize_law_body,
-    parse_law_article,
-    parse_note,
-    sector_of,
-)
+from corpus.departments import load_dictionary, parse_note
+from corpus.law_bodies import parse_law_article
+from corpus.law_vocabulary import body_level, load_law_vocabulary, normalize_law_body, sector_of
 from corpus.records import Departments
 
 GOLD = Path(__file__).parent / "data" / "law_bodies_gold.jsonl"

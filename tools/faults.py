@@ -147,7 +147,7 @@ def check_home(settings: Settings, encoder, run: Run, before: dict[str, str]) ->
         run.error = f"index: {type(exc).__name__}: {exc}"
     try:
         records = corpus.load_records(settings)
-        assert records and corpus.load_report(settings)["records"] == len(records)
+        assert records and corpus.load_report(settings).records == len(records)
         run.corpus_ok = True
     except Exception as exc:  # noqa: BLE001 — any failure is counted, not raised
         run.error += f" corpus: {type(exc).__name__}: {exc}"
