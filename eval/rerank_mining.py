@@ -10,12 +10,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from corpus.config import DEFAULT_DENSE_WEIGHT, DEFAULT_FUSION
 from eval.rerank_questions import Item
 from index.rerank import features
 
 TOP = 30
 CANDIDATES = 200
-DENSE_WEIGHT = 0.8
+#: The production fusion (Settings defaults); the reranker's rank features come from it.
+FUSION = DEFAULT_FUSION
+DENSE_WEIGHT = DEFAULT_DENSE_WEIGHT
 #: The production first stage (Settings defaults): what "hybrid" means in the tables.
 PROD_CANDIDATES = 100
 MAX_FALSE_ABSTENTION = 0.03
@@ -62,8 +65,8 @@ def mine(index, items: Iterable[Item], *, search: Callable | None = None, old_ru
 
     out = []
     for item in items:
-        hits = search(item.text, k=TOP, fusion="weighted", dense_weight=DENSE_WEIGHT, candidates=CANDIDATES)
-        prod = search(item.text, k=10, fusion="weighted", dense_weight=DENSE_WEIGHT, candidates=PROD_CANDIDATES)
+        hits = search(item.text, k=TOP, fusion=FUSION, dense_weight=DENSE_WEIGHT, candidates=CANDIDATES)
+        prod = search(item.text, k=10, fusion=FUSION, dense_weight=DENSE_WEIGHT, candidates=PROD_CANDIDATES)
         x = features(index, item.text, hits, item.intent, item.departments)
         y = np.array([1.0 if h.record.id in item.gold else 0.0 for h in hits])
         old = False

@@ -7,20 +7,19 @@
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from corpus.config import MODES, Fusion, Mode
-from corpus.departments import load_dictionary, normalize_law_body, sector_of
+from corpus.config import DEFAULT_DENSE_WEIGHT, DEFAULT_FUSION, MODES, Fusion, Mode
+from corpus.departments import load_dictionary
 from corpus.errors import PolicyError
-from corpus.records import Record, Sentence, read_jsonl, write_jsonl
+from corpus.law_vocabulary import normalize_law_body, sector_of
+from corpus.records import Record, Sentence
 from corpus.tokenize import tokenize_for_search
-from index.dense import Encoder, VectorIndex, encode_documents
+from index.dense import Encoder, VectorIndex
 from index.fusion import fuse
 from index.hits import (
     Filters,
@@ -32,17 +31,10 @@ from index.hits import (
     top_rows,
     vector_key,
 )
+from index.hybrid_store import build_hybrid, load_hybrid, save_hybrid, vectors_by_key
 from index.query import ARTICLE_PATH_RE, PLAN_PATH_RE, Query, compact, ordinal_paths
 from index.sparse import SparseIndex
-from index.store import (
-    CorruptIndex,
-    IndexCounts,
-    IndexManifest,
-    IndexSettings,
-    ModelInfo,
-    read_manifest,
-    write_manifest,
-)
+from index.store import IndexManifest
 
 #: Fused candidates the second stage re-scores (the reranker was trained on this many).
 RERANK_TOP = 30
@@ -89,94 +81,22 @@ class HybridIndex:
         self._query_cache_lock = threading.Lock()  # the web app answers from several threads
         self._sentence_start = np.searchsorted(sentence_rows, np.arange(len(records) + 1))
 
-    # ------------------------------------------------------------ build / persist
+    # ------------------------------------------------------------ build / persist (index.hybrid_store)
     @classmethod
-    def build(cls, records: list[Record], encoder: Encoder, *, model_id: str, model_fingerprint: str,
-              corpus_hash: str, bigrams: bool = False, sentence_vectors: bool = True,
-              hnsw_threshold: int = 200_000, batch_size: int = 32,
-              reuse: dict[str, np.ndarray] | None = None,
-              progress: Callable[[float, str], None] | None = None) -> HybridIndex:
-        """Index ``records``; vectors found in ``reuse`` (key → vector) are not re-embedded."""
-        say = progress or (lambda fraction, message: None)
-        say(0.02, "BM25")
-        texts = [search_text(r) for r in records]
-        sparse = SparseIndex.build(texts, bigrams)
-        sentence_rows, sentence_index, sentence_texts = [], [], []
-        if sentence_vectors:
-            for row, record in enumerate(records):
-                if len(record.sentences) > 1:
-                    for i, sentence in enumerate(record.sentences):
-                        sentence_rows.append(row)
-                        sentence_index.append(i)
-                        sentence_texts.append(sentence.text)
-        all_texts = texts + sentence_texts
-        keys = [vector_key(model_fingerprint, t) for t in all_texts]
-        reuse = reuse or {}
-        missing = [i for i, key in enumerate(keys) if key not in reuse]
-
-        def embed_progress(done: int, total: int) -> None:
-            say(0.05 + 0.9 * done / max(total, 1), f"向量 {done}/{total}")
-
-        fresh = encode_documents(encoder, [all_texts[i] for i in missing], batch_size, embed_progress)
-        dim = fresh.shape[1] if len(missing) else next(iter(reuse.values())).shape[0]
-        vectors = np.empty((len(all_texts), dim), dtype=np.float32)
-        for j, i in enumerate(missing):
-            vectors[i] = fresh[j]
-        for i, key in enumerate(keys):
-            if key in reuse:
-                vectors[i] = reuse[key]
-        say(0.96, "FAISS")
-        clauses = VectorIndex.build(vectors[: len(texts)], hnsw_threshold)
-        sentences = VectorIndex.build(vectors[len(texts) :], hnsw_threshold) if sentence_texts else None
-        manifest = IndexManifest(  # a draft: save() adds the checksums, versions and date
-            corpus_hash=corpus_hash, model=ModelInfo(model_id, int(dim), model_fingerprint),
-            settings=IndexSettings(bigrams, sentence_vectors, hnsw_threshold),
-            counts=IndexCounts(len(records), len(sentence_texts), len(missing), len(all_texts) - len(missing)),
-        )
-        return cls(records, sparse, clauses, sentences, np.array(sentence_rows, dtype=np.int64),
-                   np.array(sentence_index, dtype=np.int64), manifest, encoder)
+    def build(cls, records: list[Record], encoder: Encoder, **options) -> HybridIndex:
+        """Index ``records`` (options: see :func:`index.hybrid_store.build_hybrid`)."""
+        return build_hybrid(cls, records, encoder, **options)
 
     def save(self, folder: Path) -> dict:
-        write_jsonl(self.records, folder / "records.jsonl")
-        self.sparse.save(folder / "bm25")
-        self.clauses.save(folder, "clause")
-        if self.sentences is not None:
-            self.sentences.save(folder, "sentence")
-        np.save(folder / "sentence_rows.npy", self.sentence_rows, allow_pickle=False)
-        np.save(folder / "sentence_index.npy", self.sentence_index, allow_pickle=False)
-        fingerprint = self.manifest.model.fingerprint
-        keys = [vector_key(fingerprint, search_text(r)) for r in self.records]
-        keys += [vector_key(fingerprint, self.records[r].sentences[i].text)
-                 for r, i in zip(self.sentence_rows, self.sentence_index)]
-        (folder / "vector_keys.json").write_text(json.dumps(keys), encoding="utf-8")
-        self.manifest = write_manifest(folder, self.manifest)
-        return self.manifest
+        return save_hybrid(self, folder)
 
     @classmethod
     def load(cls, folder: Path, encoder: Encoder | None = None, verify: bool = True) -> HybridIndex:
-        # Resolve the version symlink once, so a build swapping it mid-load cannot mix versions.
-        folder = Path(folder).resolve()
-        manifest = read_manifest(folder, verify=verify)
-        try:
-            records = list(read_jsonl(folder / "records.jsonl"))
-            sparse = SparseIndex.load(folder / "bm25", manifest.settings.bm25_bigrams)
-            clauses = VectorIndex.load(folder, "clause")
-            sentences = (VectorIndex.load(folder, "sentence")
-                         if (folder / "sentence_vectors.npy").exists() else None)
-            rows = np.load(folder / "sentence_rows.npy", allow_pickle=False)
-            index = np.load(folder / "sentence_index.npy", allow_pickle=False)
-        except (OSError, ValueError, KeyError) as exc:
-            raise CorruptIndex(f"index at {folder} cannot be read ({exc}) — run `policyqa index build`") from exc
-        if len(clauses.vectors) != len(records):
-            raise CorruptIndex(f"index at {folder}: vectors and records disagree — run `policyqa index build`")
-        return cls(records, sparse, clauses, sentences, rows, index, manifest, encoder)
+        return load_hybrid(folder, encoder, verify, cls)
 
     def vectors_by_key(self, folder: Path) -> dict[str, np.ndarray]:
         """key → vector for every stored vector (for re-use by the next build)."""
-        keys = json.loads((folder / "vector_keys.json").read_text(encoding="utf-8"))
-        stacked = [self.clauses.vectors] + ([self.sentences.vectors] if self.sentences else [])
-        vectors = np.vstack(stacked)
-        return dict(zip(keys, vectors))
+        return vectors_by_key(self, folder)
 
     # ------------------------------------------------------------ search
     def record(self, record_id: str) -> Record | None:
@@ -290,14 +210,14 @@ class HybridIndex:
             self._query_cache.clear()
 
     def search(self, query: Query | str, k: int = 10, mode: Mode = "hybrid",
-               filters: Filters | None = None, fusion: Fusion = "weighted",
-               dense_weight: float = 0.5, candidates: int = 100, rerank: bool = False) -> list[Hit]:
+               filters: Filters | None = None, fusion: Fusion = DEFAULT_FUSION,
+               dense_weight: float = DEFAULT_DENSE_WEIGHT, candidates: int = 100, rerank: bool = False) -> list[Hit]:
         """The best ``k`` records for ``query``; a clause named by number comes first."""
         return self.retrieve(query, k, mode, filters, fusion, dense_weight, candidates, rerank).hits
 
     def retrieve(self, query: Query | str, k: int = 10, mode: Mode = "hybrid",
-                 filters: Filters | None = None, fusion: Fusion = "weighted",
-                 dense_weight: float = 0.5, candidates: int = 100, rerank: bool = False) -> Retrieval:
+                 filters: Filters | None = None, fusion: Fusion = DEFAULT_FUSION,
+                 dense_weight: float = DEFAULT_DENSE_WEIGHT, candidates: int = 100, rerank: bool = False) -> Retrieval:
         """:meth:`search`, plus what abstention needs, in the same pass: the best dense
         similarity and — with ``rerank`` (hybrid mode) — the second stage's probability.
 

@@ -3,73 +3,40 @@
 Each statement is a line of the answer ending in ``〔n〕``, the n-th citation; a
 citation is a span of the cited record and is verified before the answer is
 returned. When the evidence is weak the answer abstains
-(``未在已收录的政策文件中找到相关规定``) and lists the nearest clauses as possibly related.
+(``未在已收录的政策文件中找到相关规定``), or — when the question asks for an amount, a date, a
+form … that the best clause does not state — says what the documents do not state; either
+way it lists the nearest clauses as possibly related.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 
 from corpus.config import Settings, get_settings
-from corpus.records import Departments, Record, Target
+from corpus.records import Departments
+from index.answer_types import AnswerType, unstated
 from index.hybrid import Filters, Hit, HybridIndex, Retrieval
 from index.query import Query
-from qa.citations import Citation, cite, verify
-from qa.intent import Intent, classify
-
-ABSTAIN_TEXT = "未在已收录的政策文件中找到相关规定。"
-SUPPORT_SENTENCE_RE = re.compile(
-    r"补贴|补助|减免|免征|先征后退|贷款|信贷|优惠|给予|奖励|激励|专项债|返还|支持|鼓励|允许|放宽|简化|降低|"
-    r"绿色通道|纾困|免费|低收费|划拨|出让|租赁|优先|税"
+from qa.compose import (
+    Composer,
+    answer_department,
+    answer_dept_tasks,
+    answer_general,
+    answer_lookup,
+    answer_support,
+    answer_support_measures,
+    answer_target,
+    label,
 )
+from qa.intent import classify
+from qa.shapes import ABSTAIN_TEXT, UNSTATED_TEXT, Answer
+
+__all__ = ["answer", "coverage", "is_weak", "make_query", "unstated_answer"]
+
 #: Words of a question that say *how* it asks, not *what* about (kept out of coverage).
 QUESTION_WORDS = frozenset(
     ["多少", "哪些", "什么", "哪个", "谁", "部门", "单位", "牵头", "负责", "目标", "要求", "达到", "政策", "规定", "方案", "有没有", "是否", "能", "吗", "呢", "怎么", "如何", "可以", "支持", "企业", "我们", "我", "想", "要", "会", "请问", "一下", "有", "没有", "哪", "几个", "多", "大", "情况", "内容", "讲", "说"]
 )
-
-
-@dataclass(frozen=True)
-class TargetAnswer:
-    """A quantified target stated in an answer, and the record it comes from."""
-
-    indicator: str
-    value: float
-    unit: str
-    comparator: str
-    deadline: int | None
-    phrase: str
-    record_id: str
-
-    @classmethod
-    def of(cls, target: Target, record: Record) -> TargetAnswer:
-        return cls(target.indicator, target.value, target.unit, target.comparator, target.deadline,
-                   target.phrase, record.id)
-
-
-@dataclass(frozen=True)
-class Answer:
-    question: str
-    intent: Intent
-    answer: str
-    abstained: bool
-    citations: tuple[Citation, ...] = ()
-    departments: Departments = field(default_factory=Departments)
-    targets: tuple[TargetAnswer, ...] = ()
-    hits: tuple[Hit, ...] = ()
-    notice: str = ""
-
-    def to_dict(self) -> dict:
-        """The one JSON shape of an answer (CLI ``--json``, batch lines, the web API)."""
-        return {
-            "question": self.question, "intent": self.intent, "answer": self.answer,
-            "abstained": self.abstained,
-            "citations": [c.to_dict() for c in self.citations],
-            "departments": self.departments.to_dict(),
-            "targets": [asdict(t) for t in self.targets],
-            "hits": [h.to_dict() for h in self.hits],
-            "notice": self.notice,
-        }  # fmt: skip
 
 
 def make_query(question: str, settings: Settings | None = None) -> Query:
@@ -80,43 +47,6 @@ def make_query(question: str, settings: Settings | None = None) -> Query:
     parsed = classify(query.text)
     intent = "lookup" if query.names_clause else parsed.intent
     return replace(query, intent=intent, departments=tuple(parsed.departments))
-
-
-class _Composer:
-    """Collects (statement, citation) pairs; the answer text numbers them."""
-
-    def __init__(self, index: HybridIndex):
-        self.index = index
-        self.lines: list[str] = []
-        self.citations: list[Citation] = []
-
-    def add(self, statement: str, citation: Citation | None) -> None:
-        if citation is None or not verify(citation, self.index.record(citation.record_id)):
-            return  # never state what cannot be quoted
-        if citation in self.citations:
-            number = self.citations.index(citation) + 1
-        else:
-            self.citations.append(citation)
-            number = len(self.citations)
-        self.lines.append(f"{statement}〔{number}〕")
-
-    def text(self) -> str:
-        return "\n".join(self.lines)
-
-
-def label(record: Record) -> str:
-    """``三(二)1 推动社区基础服务设施达标`` (path alone when the record has no title)."""
-    return f"{record.path} {record.title}".strip()
-
-
-def _bigrams(text: str) -> set[str]:
-    text = re.sub(r"[^\w]", "", text)
-    return {text[i : i + 2] for i in range(len(text) - 1)}
-
-
-def _overlap(question: str, text: str) -> float:
-    q = _bigrams(question)
-    return len(q & _bigrams(text)) / (len(q) or 1)
 
 
 def coverage(query: Query, hits: list[Hit]) -> float:
@@ -144,209 +74,13 @@ def is_weak(query: Query, retrieval: Retrieval, settings: Settings) -> bool:
     return retrieval.best_dense < settings.abstain_dense and coverage(query, hits) < settings.abstain_coverage
 
 
-def _sentence_around(record: Record, position: int) -> tuple[int, int]:
-    for s in record.sentences:
-        if s.start <= position < s.end:
-            return s.start, s.end
-    return 0, len(record.text)
+def unstated_answer(query: Query, hits: list[Hit]) -> AnswerType | None:
+    """What the question asks for (an amount, a date, a form …) that the best clause — the one
+    an answer leads with — does not state, if anything."""
+    texts = ["\n".join([*h.record.headings, h.record.title, h.record.text, h.record.responsibility])
+             for h in hits[:1]]
+    return unstated(query.text, texts) if texts else None
 
-
-def _answer_lookup(index, hits, composer) -> list[Hit]:
-    named = [h for h in hits if h.lookup]
-    for hit in named:
-        r = hit.record
-        if len(r.text) <= 400 or len(named) == 1:
-            composer.add(f"{label(r)}：{r.text}", cite(r, 0, len(r.text)))
-        else:
-            first = r.sentences[0]
-            composer.add(f"{label(r)}：{first.text}", cite(r, first.start, first.end))
-    return named
-
-
-def _responsibility_statements(record: Record, index: HybridIndex, composer: _Composer) -> None:
-    d = record.departments
-    lead_word = "负责" if record.level == "article" else "牵头"
-    if d.lead:
-        composer.add(f"{lead_word}：{'、'.join(d.lead)}（{label(record)}）", role_citation(record, d.lead))
-    if d.co:
-        composer.add(f"{'协同' if d.lead else '按职责分工'}负责：{'、'.join(d.co)}（{record.path}）",
-                     role_citation(record, d.co))
-    if d.implementers:
-        source = _implementer_source(record, index)
-        if source is not None:
-            composer.add(f"具体落实：{'、'.join(d.implementers)}（{source.record_id.split('#')[1]}）", source)
-
-
-def role_citation(record: Record, names: list[str]) -> Citation | None:
-    """Where a record names its responsible bodies: the plan's note, or — in a law article,
-    which has none — the sentence that names the body (as written, level words aside)."""
-    if record.responsibility:
-        return cite(record, 0, len(record.responsibility), "responsibility")
-    for name in names:
-        core = re.sub(r"^.*?(国务院|人民政府|各级)", "", name) or name
-        for s in record.sentences:
-            if name in s.text or core in s.text:
-                return cite(record, s.start, s.end)
-    return None
-
-
-def _implementer_source(record: Record, index: HybridIndex) -> Citation | None:
-    """Where the record's implementers are written: its own note, or an earlier note handing them down."""
-    for name in record.departments.implementers:
-        if name.replace("人民政府", "") in record.responsibility or name in record.responsibility:
-            return cite(record, 0, len(record.responsibility), "responsibility")
-    for other in index.records:
-        if other.doc_id == record.doc_id and "不再一一列出" in other.responsibility:
-            m = re.search(r"以下任务需.+?不再一一列出", other.responsibility)
-            if m:
-                return cite(other, m.start(), m.end(), "responsibility")
-    return None
-
-
-def _answer_department(index, hits, composer) -> Departments:
-    with_departments = [h for h in hits[:3] if h.record.departments]
-    if not with_departments:
-        top = hits[0].record
-        composer.add(f"{label(top)} 未写明责任部门：" + hits[0].evidence[0].text,
-                     cite(top, hits[0].evidence[0].start, hits[0].evidence[0].end)) if hits[0].evidence else None
-        return Departments()
-    best = with_departments[0].record
-    _responsibility_statements(best, index, composer)
-    return best.departments
-
-
-ROLE_WORDS = (("lead", "牵头"), ("co", "协同负责"), ("implementers", "具体落实"))
-
-
-def department_tasks(index: HybridIndex, names: list[str] | tuple[str, ...]) -> list[tuple[str, Record]]:
-    """(role, record) for every clause of the canonical departments ``names``: the clauses
-    they lead first, then those they share, then those they implement (each in text order)."""
-    out: list[tuple[str, Record]] = []
-    seen: set[tuple[str, int]] = set()
-    for role, _ in ROLE_WORDS:
-        rows = sorted({row for name in names for row in index.department_rows(name, role)})
-        out += [(role, index.records[row]) for row in rows if (role, row) not in seen]
-        seen |= {(role, row) for row in rows}
-    return out
-
-
-def _answer_dept_tasks(index, names: tuple[str, ...], composer, filters: Filters | None) -> Departments:
-    """Clauses where each named department leads, then shares, then implements (only those
-    the filters allow)."""
-    allowed = index.allowed_rows(filters)
-    allowed_ids = None if allowed is None else {index.records[row].id for row in allowed}
-    found: dict[str, list[str]] = {role: [] for role, _ in ROLE_WORDS}
-    words = dict(ROLE_WORDS)
-    for name in names:
-        for role, r in department_tasks(index, [name]):
-            if allowed_ids is not None and r.id not in allowed_ids:
-                continue
-            citation = role_citation(r, [name])
-            if citation is not None:
-                found[role].append(name)
-                composer.add(f"{name}{words[role]}：{label(r)}", citation)
-    return Departments(*(list(dict.fromkeys(found[role])) for role, _ in ROLE_WORDS))
-
-
-def _answer_target(question, hits, composer) -> list[TargetAnswer]:
-    """The targets that best match the question; a sentence with the asked-for number
-    when no extracted target matches better (thresholds such as 300平方米以下)."""
-    scored: list[tuple[float, Record, Target]] = []
-    numeric: list[tuple[float, Record, int, int]] = []
-    for rank, hit in enumerate(hits[:3]):
-        for t in hit.record.targets:
-            scored.append((_overlap(question, t.deadline_text + t.indicator + t.phrase) - 0.05 * rank,
-                           hit.record, t))
-        for s in hit.record.sentences:
-            if re.search(r"\d", s.text):
-                numeric.append((_overlap(question, s.text) - 0.05 * rank, hit.record, s.start, s.end))
-    scored.sort(key=lambda x: -x[0])
-    numeric.sort(key=lambda x: -x[0])
-    best_target = scored[0][0] if scored else 0.0
-    best_sentence = numeric[0][0] if numeric else 0.0
-    if best_target <= 0.1 and best_sentence <= 0.2:
-        return []
-    if best_target < 0.4 and best_sentence > best_target + 0.1:
-        _, record, start, end = numeric[0]
-        composer.add(f"{label(record)}：{record.text[start:end]}", cite(record, start, end))
-        return []
-    chosen = [x for x in scored if x[0] >= max(0.1, best_target * 0.85)][:3]
-    out = []
-    for _, record, t in chosen:
-        start, end = _sentence_around(record, t.start)
-        deadline = t.deadline_text or "未写明期限"
-        composer.add(f"{t.indicator}：{t.comparator}{t.value:g}{t.unit}（{deadline}）", cite(record, start, end))
-        out.append(TargetAnswer.of(t, record))
-    return out
-
-
-def _answer_support(question, hits, composer) -> None:
-    candidates = []
-    for rank, hit in enumerate(hits[:3]):
-        for s in hit.record.sentences:
-            if s.text.rstrip("。") == hit.record.title:
-                continue  # the clause's own heading states no measure
-            if SUPPORT_SENTENCE_RE.search(s.text):
-                candidates.append((_overlap(question, s.text) + (0.15 if s in hit.evidence else 0) - 0.1 * rank, hit.record, s))
-    candidates.sort(key=lambda x: -x[0])
-    floor = candidates[0][0] * 0.5 if candidates else 0.0
-    for score, record, s in candidates[:5]:
-        if score < floor:
-            break
-        composer.add(f"{label(record)}：{s.text}", cite(record, s.start, s.end))
-
-
-#: Everyday words for the kinds of support a question asks about (besides the taxonomy's triggers).
-KIND_WORDS = (("tax_relief", "税"), ("loans_credit", "贷款|融资|借钱|信贷"), ("land_premises", "用地|场地|房租|租金|门面|网点"),
-              ("training", "培训"), ("social_insurance_subsidy", "社保"), ("job_stabilization", "稳岗|就业补贴|招人|招工"),
-              ("guarantees_insurance", "担保|保险"), ("streamlined_approval", "审批|办证|手续|注册|执照"),
-              ("consumption", "消费券|以旧换新"), ("prices_fees", "收费|价格"), ("fiscal_subsidy", "补贴|补助|奖励|资金"))
-
-
-def _question_profile(text: str) -> tuple[dict, set[str]]:
-    """The sectors and entity kinds a support question names, and the kinds of support it asks for."""
-    from corpus.measures import lexicon
-
-    lex = lexicon()
-    profile = {key: [name for name, rx in lex.terms[key] if rx.search(text)] for key in ("sectors", "entities")}
-    people = {name for name, rx in lex.terms["people"] if rx.search(text)}
-    profile["traits"] = [trait for trait, spec in lex.traits.items() if people & set(spec.get("people", ()))]
-    kinds = {kind for kind, rx in lex.triggers if rx.search(text)}
-    kinds |= {kind for kind, words in KIND_WORDS if re.search(words, text)}
-    return profile, kinds
-
-
-def _answer_support_measures(question: str, hits: list[Hit], measures: list, composer: _Composer) -> None:
-    """Support answered from measure records: those that apply to the sector and entity the
-    question names (measures for other sectors left out unless open to everyone), the kinds it
-    asks for and the clauses the search found first; each line quotes the measure's sentence,
-    its condition included."""
-    from qa.match import match
-
-    profile, kinds = _question_profile(question)
-    rank = {h.record.id: i for i, h in enumerate(hits)}
-    named_profile = any(profile.values())
-    scored = []
-    for m in match(measures, profile):
-        in_hits = rank.get(m.measure.record_id)
-        if in_hits is None and not (named_profile and m.group == "named" and m.measure.kind in kinds):
-            continue
-        score = (2.0 if named_profile and m.group == "named" else 0.0) + (1.5 if m.measure.kind in kinds else 0.0)
-        score += 1.0 / (1 + in_hits) if in_hits is not None else 0.0
-        scored.append((score, m.measure))
-    scored.sort(key=lambda x: -x[0])
-    for _, m in scored[:4]:
-        record = composer.index.record(m.record_id)
-        if record is not None:
-            label_kind = m.kind_label if hasattr(m, "kind_label") else m.kind
-            composer.add(f"{label(record)}（{label_kind}）：{m.quote}", cite(record, m.start, m.end))
-
-
-def _answer_general(hits, composer) -> None:
-    for hit in hits[:3]:
-        r = hit.record
-        for s in hit.evidence[:1]:
-            composer.add(f"{label(r)}：{s.text}", cite(r, s.start, s.end))
 
 
 def answer(question: str | Query, index: HybridIndex, filters: Filters | None = None,
@@ -361,27 +95,29 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
                                dense_weight=settings.dense_weight, candidates=settings.candidates,
                                rerank=settings.rerank)
     hits = retrieval.hits
-    composer = _Composer(index)
+    composer = Composer(index)
     departments, targets = Departments(), []
     intent = query.intent
+    gap = unstated_answer(query, hits)
     if intent == "dept_tasks" and query.departments:
-        departments = _answer_dept_tasks(index, query.departments, composer, filters)
+        departments = answer_dept_tasks(index, query.departments, composer, filters)
     elif intent == "lookup" and any(h.lookup for h in hits):
-        _answer_lookup(index, hits, composer)
-    elif not is_weak(query, retrieval, settings):
+        answer_lookup(index, hits, composer)
+    elif not is_weak(query, retrieval, settings) and not (settings.abstain_unstated and gap):
         if intent == "department":
-            departments = _answer_department(index, hits, composer)
+            departments = answer_department(index, hits, composer)
         elif intent == "target":
-            targets = _answer_target(query.text, hits, composer)
+            targets = answer_target(query.text, hits, composer)
         elif intent == "support" and measures:
-            _answer_support_measures(query.text, hits, measures, composer)
+            answer_support_measures(query.text, hits, measures, composer)
         elif intent == "support":
-            _answer_support(query.text, hits, composer)
+            answer_support(query.text, hits, composer)
         if not composer.lines:
-            _answer_general(hits, composer)
+            answer_general(hits, composer)
     if not composer.lines:
         related = "；".join(label(h.record) for h in hits[:3])
-        text = ABSTAIN_TEXT + (f"可能相关的条款：{related}。" if related else "")
+        lead = UNSTATED_TEXT.format(gap.label) if gap else ABSTAIN_TEXT
+        text = lead + (f"可能相关的条款：{related}。" if related else "")
         return Answer(query.text, intent, text, True, hits=tuple(hits), notice=notice)
     return Answer(query.text, intent, composer.text(), False, tuple(composer.citations), departments,
                   tuple(targets), tuple(hits), notice)

@@ -411,7 +411,7 @@ def test_k_0_is_refused_before_the_model_loads(index_settings, tmp_path):
 
 # ---------------------------------------------------------------- settings
 @pytest.mark.parametrize("variable, value, accepted", [
-    pytest.param("POLICYQA_FUSION", "foo", "one of weighted, rrf", id="fusion"),
+    pytest.param("POLICYQA_FUSION", "foo", "one of scaled, weighted, rrf", id="fusion"),
     pytest.param("POLICYQA_MAX_UPLOAD_MB", "abc", "a whole number ≥ 1", id="max-upload-mb"),
 ])  # fmt: skip
 @pytest.mark.parametrize("args", [pytest.param(("search", "养老"), id="search"),
@@ -424,7 +424,7 @@ def test_bad_setting_is_one_line_naming_the_variable_and_accepted_values(cli, va
 
 
 @pytest.mark.parametrize("variable, value, accepted", [
-    pytest.param("POLICYQA_FUSION", "foo", "one of weighted, rrf", id="fusion"),
+    pytest.param("POLICYQA_FUSION", "foo", "one of scaled, weighted, rrf", id="fusion"),
     pytest.param("POLICYQA_MAX_UPLOAD_MB", "abc", "a whole number ≥ 1", id="max-upload-mb"),
 ])  # fmt: skip
 def test_bad_setting_with_json_is_the_error_object(cli, variable, value, accepted):

@@ -9,9 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from corpus.config import REPO_ROOT
+from corpus.config import FUSIONS, REPO_ROOT
+from eval.gold import export_qrels, qrels
 from eval.metrics import abstention_sweep, answer_metrics, best_sweep_row, evaluate
-from eval.questions import Question, QuestionFileError, export_qrels, load_questions, qrels
+from eval.questions import Question, QuestionFileError, load_questions
 from eval.trec import rank_scores, read_qrels, read_run, write_run
 
 QUESTIONS = REPO_ROOT / "eval" / "questions"
@@ -221,12 +222,12 @@ class TuneIndex(FakeIndex):
 
 
 def test_tune_grid_is_sorted_by_mrr_then_recall():
-    from eval.run import tune
+    from eval.tuning import tune
 
     dev = [q("a", ["D#a"], split="dev"), q("b", ["D#b"], split="dev"),
            q("c", ["D#c"], split="test"), q("o", [], "out_of_scope", split="dev")]
     rows = tune(dev, TuneIndex({}))
-    assert len(rows) == 2 * 7 and all(r["n"] == 2 for r in rows), "dev, in scope only"
+    assert len(rows) == len(FUSIONS) * 7 and all(r["n"] == 2 for r in rows), "dev, in scope only"
     assert [(r["fusion"], r["dense_weight"]) for r in rows[:4]] == [
         ("weighted", 0.5), ("weighted", 0.6), ("weighted", 0.7), ("weighted", 0.8)]
     assert [r["mrr@10"] for r in rows[3:5]] == [1.0, 0.5]
@@ -371,7 +372,8 @@ PICKED = ("plan-001", "plan-032", "plan-050", "plan-064", "plan-208", "plan-209"
 
 
 def test_run_over_the_real_plan_index(plan_index, tmp_path):
-    from eval.run import run, tune
+    from eval.run import run
+    from eval.tuning import tune
 
     questions, _ = load_questions(QUESTIONS / "plan.jsonl")
     by_type: dict[str, list[Question]] = {}
@@ -398,6 +400,6 @@ def test_run_over_the_real_plan_index(plan_index, tmp_path):
     assert all("#" in i for i in hit_ids)
 
     rows = tune(picked, plan_index, dense_weights=(0.5,), split=None)
-    assert {(r["fusion"], r["dense_weight"]) for r in rows} == {("weighted", 0.5), ("rrf", 0.5)}
+    assert {(r["fusion"], r["dense_weight"]) for r in rows} == {("scaled", 0.5), ("weighted", 0.5), ("rrf", 0.5)}
     assert rows[0]["mrr@10"] >= rows[1]["mrr@10"]
     assert "encode_query" not in vars(plan_index), "the query-vector memo is removed"

@@ -323,7 +323,7 @@ def test_a_rebuild_swapped_in_during_a_load_gives_the_reader_one_whole_version(t
     import hashlib
 
     from corpus.docstore import add_document
-    from index import hybrid
+    from index import hybrid_store as hybrid
 
     settings = copy_home(tiny_home, tmp_path / "home")
     second = tmp_path / "托育通知.txt"

@@ -47,6 +47,7 @@ import numpy as np
 
 from corpus.config import MODES, REPO_ROOT, Settings
 from index.hybrid import top_rows
+from index.sparse import K1, B
 from tools.common import (
     LAW_QUESTIONS,
     PLAN_QUESTIONS,
@@ -181,7 +182,7 @@ def fill_cache(cache: VectorCache, encoder, keys: list[str], texts: list[str], b
 
 # ------------------------------------------------------------------ subprocess stages
 def stage_copy(home: Path, files_list: Path) -> dict:
-    from corpus.sources import add_document
+    from corpus.docstore import add_document
 
     settings = Settings(home=home)
     files = [Path(p) for p in files_list.read_text(encoding="utf-8").splitlines() if p]
@@ -201,9 +202,9 @@ def stage_parse(home: Path) -> dict:
     started = time.perf_counter()
     summary = corpus.build(settings)
     seconds = time.perf_counter() - started
-    return {"documents": len(summary["documents"]), "records": summary["records"], "seconds": round(seconds, 2),
-            "peak_rss_mb": vm_hwm_mb(), "shapes": _count(d["shape"] for d in summary["documents"]),
-            "warnings": sum(len(d["warnings"]) for d in summary["documents"])}
+    return {"documents": len(summary.documents), "records": summary.records, "seconds": round(seconds, 2),
+            "peak_rss_mb": vm_hwm_mb(), "shapes": _count(d.shape for d in summary.documents),
+            "warnings": sum(len(d.warnings) for d in summary.documents)}
 
 
 def _count(items) -> dict:
@@ -371,8 +372,7 @@ def stage_cold_phases(home: Path) -> dict:
 # ------------------------------------------------------------------ scale
 def bench_scale(args, encoder, model_path: str) -> dict:
     import corpus
-    from corpus import SourceError
-    from corpus.sources import read_text
+    from corpus.formats import SourceError, read_text
     from index.build import model_fingerprint
     from index.hybrid import search_text, vector_key
 
@@ -571,14 +571,14 @@ def bench_size(args, encoder, settings: Settings, records, tokens, vectors: dict
 
 
 def compare_rank_bm25(sparse, tokens: list[list[str]], qs: list[str], bigrams: bool) -> dict:
-    """rank_bm25 BM25Okapi (k1 1.5, b 0.75, epsilon 0) vs ours on the same tokens."""
+    """rank_bm25 BM25Okapi (our k1 and b, epsilon 0) vs ours on the same tokens."""
     from rank_bm25 import BM25Okapi
     from tqdm import tqdm
 
-    from index.sparse import K1, analyze
+    from index.sparse import analyze
 
     t0 = time.perf_counter()
-    okapi = BM25Okapi(tokens, k1=1.5, b=0.75, epsilon=0)
+    okapi = BM25Okapi(tokens, k1=K1, b=B, epsilon=0)
     build_s = time.perf_counter() - t0
     ours_t, theirs_t = [], []
     identical = tie_only = different = 0
@@ -619,7 +619,7 @@ def bench_full_build(settings: Settings, records, encoder, vectors: dict, finger
 
     t0 = time.perf_counter()
     idx = HybridIndex.build(records, encoder, model_id=settings.model_path, model_fingerprint=fingerprint,
-                            corpus_hash=load_report(settings)["corpus_hash"], bigrams=settings.bm25_bigrams,
+                            corpus_hash=load_report(settings).corpus_hash, bigrams=settings.bm25_bigrams,
                             sentence_vectors=False,
                             hnsw_threshold=settings.hnsw_threshold, reuse=vectors)
     build_s = time.perf_counter() - t0
@@ -873,7 +873,7 @@ def render_scale(s: dict) -> list[str]:
         )
     lines += [
         "",
-        "### BM25: ours (bm25s) vs rank_bm25 `BM25Okapi(k1=1.5, b=0.75, epsilon=0)`",
+        f"### BM25: ours (bm25s) vs rank_bm25 `BM25Okapi(k1={K1}, b={B}, epsilon=0)`",
         "",
         ("Same tokens; both timings include tokenizing the query and taking the top 10; "
         "ours × (k1 + 1) is compared with theirs."),

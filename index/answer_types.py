@@ -1,0 +1,80 @@
+"""Kinds of answer a question asks for — an amount of money, a rate, a date, a clock time, a
+count, a telephone number or web address, a form — and whether a clause states one.
+
+A question that asks for one of these while the clauses that match it state none (the amount
+of a subsidy the plan only names, a hotline, an application form) is a *near miss*: the
+documents talk about the topic, not about what was asked. In a library of policies it is
+the commonest out-of-scope question; the second stage has it as a feature
+(:mod:`index.rerank_features`) and the answer layer abstains on it (``qa.answer``).
+
+>>> [k.name for k in asked_types("养老机构床位补贴每张多少钱？")]
+['money']
+>>> asked_types("养老机构床位补贴每张多少钱？")[0].stated_in("每张床位补助1万元")
+True
+>>> asked_types("社区食堂由哪个部门牵头？")
+()
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    name: str
+    label: str  # how an abstention names what the documents do not state
+    asks: re.Pattern[str]  # a question asking for it
+    states: re.Pattern[str]  # a clause stating one
+
+    def stated_in(self, text: str) -> bool:
+        return bool(self.states.search(text))
+
+
+ANSWER_TYPES: tuple[AnswerType, ...] = (
+    AnswerType(
+        "money", "具体金额",
+        re.compile(r"多少钱|几块钱|多少元|金额|面额|(补贴|补助|奖励|奖金|津贴|资本|工资|养老金|费用?|"
+                   r"基数)[^，。？?]{0,5}多少|多少(补贴|补助|奖励)|每(人|户|张|月|年|次)"
+                   r"[^，。？?]{0,8}多少|标准是多少"),
+        re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元|[一二三四五六七八九十百千万两]+元")),
+    AnswerType(
+        "rate", "具体比例或费率",
+        re.compile(r"比例|利率|税率|费率|百分之几|几成|百分比|占比|(?<!覆盖)率是多少"),
+        re.compile(r"\d+(?:\.\d+)?\s*%|百分之|[一二三四五六七八九十]成|比例")),
+    AnswerType(
+        "date", "具体日期或期限",
+        re.compile(r"什么时候|何时|哪一年|哪年|几月|哪天|截止|多长时间|多久|(要|需要|得|用)几年|期限|几号|"
+                   r"多少天|(要|需要|得|用|提前|休)几天"),
+        re.compile(r"\d{4}\s*年|[一二三四五六七八九十\d]+\s*(?:日|个月|年|天|周)|之日|以前|以后|期间|期限|届满")),
+    AnswerType(
+        "clock", "具体时间",
+        re.compile(r"几点|开放时间|营业时间|上班时间"),
+        re.compile(r"\d{1,2}\s*[:：点时]|时间为")),
+    AnswerType(
+        "count", "具体数量",
+        re.compile(r"(多少|几)(个|名|人|家|所|张|次|项|届|平方米|米|公里|岁|户|床|间)|最多能|上限|下限"),
+        re.compile(r"\d|[一二三四五六七八九十两百千万]+\s*(?:个|名|人|家|所|张|次|项|届|平方米|米|公里|周岁|岁|户|间)")),
+    AnswerType(
+        "contact", "电话、网址或办理地点",
+        re.compile(r"电话|热线|网址|网站|在哪(里|儿)?(下载|找|查|领|办|交)|官网|二维码|公众号"),
+        re.compile(r"\d{5,}|12345|热线|https?://|网址|网站")),
+    AnswerType(
+        "form", "表格或申请材料",
+        re.compile(r"(申请|登记|评分|备案)?表(格)?(在哪|怎么填|格式|样式)|哪些材料|什么材料|材料清单|什么格式|格式是"),
+        re.compile(r"材料|表格|申请书|证明|格式")),
+)
+
+
+def asked_types(question: str) -> tuple[AnswerType, ...]:
+    """The kinds of answer ``question`` (normalized text) asks for, in :data:`ANSWER_TYPES` order."""
+    return tuple(kind for kind in ANSWER_TYPES if kind.asks.search(question))
+
+
+def unstated(question: str, texts: list[str]) -> AnswerType | None:
+    """The first kind of answer ``question`` asks for that none of ``texts`` states, if any."""
+    for kind in asked_types(question):
+        if not any(kind.stated_in(t) for t in texts):
+            return kind
+    return None

@@ -1,0 +1,57 @@
+"""The shapes of an answer (:class:`Answer`, :class:`TargetAnswer`) and its abstention texts."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from corpus.records import Departments, Record, Target
+from index.hybrid import Hit
+from qa.citations import Citation
+from qa.intent import Intent
+
+ABSTAIN_TEXT = "未在已收录的政策文件中找到相关规定。"
+#: The abstention when the documents name the topic but not what was asked (an amount, a date …).
+UNSTATED_TEXT = "已收录的政策文件未写明所问的{}。"
+
+
+@dataclass(frozen=True)
+class TargetAnswer:
+    """A quantified target stated in an answer, and the record it comes from."""
+
+    indicator: str
+    value: float
+    unit: str
+    comparator: str
+    deadline: int | None
+    phrase: str
+    record_id: str
+
+    @classmethod
+    def of(cls, target: Target, record: Record) -> TargetAnswer:
+        return cls(target.indicator, target.value, target.unit, target.comparator, target.deadline,
+                   target.phrase, record.id)
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    intent: Intent
+    answer: str
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    departments: Departments = field(default_factory=Departments)
+    targets: tuple[TargetAnswer, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    notice: str = ""
+
+    def to_dict(self) -> dict:
+        """The one JSON shape of an answer (CLI ``--json``, batch lines, the web API)."""
+        return {
+            "question": self.question, "intent": self.intent, "answer": self.answer,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "departments": self.departments.to_dict(),
+            "targets": [asdict(t) for t in self.targets],
+            "hits": [h.to_dict() for h in self.hits],
+            "notice": self.notice,
+        }  # fmt: skip

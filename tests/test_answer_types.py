@@ -1,0 +1,60 @@
+"""What a question asks for (index/answer_types.py): the near-miss signal of the second stage
+and of the answer layer's abstention."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.answer_types import ANSWER_TYPES, asked_types, unstated
+
+
+def names(question: str) -> list[str]:
+    return [kind.name for kind in asked_types(question)]
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("养老机构床位补贴每张多少钱？", ["money"]),
+    ("开家政公司注册资本最低要多少？", ["money"]),
+    ("甘肃80岁以上老人的高龄津贴每月发多少？", ["money"]),
+    ("通过信易贷平台贷款，年利率一般是多少？", ["rate"]),
+    ("今年老旧小区改造项目申报截止到几月几号？", ["date"]),
+    ("图书馆开放时间是几点到几点？", ["clock"]),
+    ("一张执照最多能挂几个地址？", ["count"]),
+    ("社区卫生服务中心预约挂号电话是多少？", ["contact"]),
+    ("托育机构备案需要准备哪些材料？", ["form"]),
+    ("敦煌莫高窟门票多少钱，要提前几天预约？", ["money", "date"]),
+])
+def test_questions_asking_for_a_specific_answer(question, expected):
+    assert names(question) == expected
+
+
+@pytest.mark.parametrize("question", [
+    "推动社区基础服务设施达标由哪个部门牵头？",
+    "商场周末想在步行街周边搞促销，场地收费吗？",  # yes or no, not an amount
+    "奶奶跟我们在省城住了好几年，这边给老人的福利她能享受吗？",  # 好几年 is not a question word
+    "企业吸纳高校毕业生有什么补贴？",  # which support, not how much
+    "普惠性幼儿园覆盖率要达到多少？",  # a target the plan states as a percentage
+])
+def test_questions_not_asking_for_one(question):
+    assert names(question) == []
+
+
+def test_a_clause_states_the_answer_in_its_own_way():
+    money, = asked_types("每户补助标准是多少？")
+    assert money.stated_in("每户补助3000元") and money.stated_in("每户补助三千元")
+    assert not money.stated_in("对符合条件的家庭给予适当补助")
+    count, = asked_types("多少岁以上算老年人？")
+    assert count.stated_in("本法所称老年人是指六十周岁以上的公民")
+
+
+def test_unstated_is_the_first_kind_no_text_states():
+    question = "敦煌莫高窟门票多少钱，要提前几天预约？"
+    assert unstated(question, ["门票价格为每人120元"]).name == "date"
+    assert unstated(question, ["门票价格为每人120元", "需提前3天预约"]) is None
+    assert unstated(question, []).name == "money"
+    assert unstated("由哪个部门牵头？", []) is None
+
+
+def test_every_kind_has_a_label_for_the_abstention_and_a_unique_name():
+    assert len({kind.name for kind in ANSWER_TYPES}) == len(ANSWER_TYPES)
+    assert all(kind.label for kind in ANSWER_TYPES)
