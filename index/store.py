@@ -1,7 +1,7 @@
 """The on-disk index: a folder of named files plus ``manifest.json``.
 
 ``manifest.json``: ``schema_version``, ``corpus_hash`` (sha256 of the records it was
-built from), ``model`` {id, dim, fingerprint}, ``settings`` that shape the index,
+built from), ``model`` {id, dim, fingerprint, backend}, ``settings`` that shape the index,
 ``libraries`` (versions), ``created_at``, ``counts``, and ``files`` {name: sha256}.
 Only JSON, NumPy (``allow_pickle=False``) and FAISS-native files are written, so
 loading a shared index never runs code. Checksums are verified on every load.
@@ -53,7 +53,7 @@ def sha256_file(path: Path) -> str:
 
 
 #: The libraries whose versions shape an index (recorded in its manifest).
-INDEX_LIBRARIES = ("bm25s", "faiss-cpu", "sentence-transformers", "jieba", "numpy", "torch")
+INDEX_LIBRARIES = ("bm25s", "faiss-cpu", "sentence-transformers", "jieba", "numpy", "torch", "onnxruntime")
 
 
 def library_versions(names=INDEX_LIBRARIES) -> dict[str, str]:
@@ -72,6 +72,9 @@ class ModelInfo:
     id: str
     dim: int
     fingerprint: str
+    #: Encoder backend the vectors were made with ("torch" or "onnx-int8"); queries must use
+    #: the same one. Manifests written before backends existed were torch.
+    backend: str = "torch"
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,6 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
         related = "；".join(label(h.record) for h in hits[:3])
         lead = UNSTATED_TEXT.format(gap.label) if gap else ABSTAIN_TEXT
         text = lead + (f"可能相关的条款：{related}。" if related else "")
-        return Answer(query.text, intent, text, True, hits=tuple(hits), notice=notice)
-    return Answer(query.text, intent, composer.text(), False, tuple(composer.citations), departments,
+        return Answer(query.shown, intent, text, True, hits=tuple(hits), notice=notice)
+    return Answer(query.shown, intent, composer.text(), False, tuple(composer.citations), departments,
                   tuple(targets), tuple(hits), notice)

@@ -1,4 +1,4 @@
-"""What a question asks for (index/answer_types.py): the near-miss signal of the second stage
+"""What a question asks for (index/answer_types.py), the near-miss signal of the second stage
 and of the answer layer's abstention."""
 
 from __future__ import annotations
@@ -58,3 +58,14 @@ def test_unstated_is_the_first_kind_no_text_states():
 def test_every_kind_has_a_label_for_the_abstention_and_a_unique_name():
     assert len({kind.name for kind in ANSWER_TYPES}) == len(ANSWER_TYPES)
     assert all(kind.label for kind in ANSWER_TYPES)
+
+
+def test_markup_is_kept_in_the_question_shown_and_out_of_what_is_searched():
+    from index.query import Query
+
+    query = Query.parse('<img src=x onerror="alert(1)"><b>谁牵头推动社区基础服务设施达标？')
+    assert query.text == "谁牵头推动社区基础服务设施达标？"
+    assert query.shown.startswith("<img src=x")
+    assert "onerror" not in query.tokens
+    plain = Query.parse("谁牵头推动社区基础服务设施达标？")
+    assert plain.shown == plain.text and plain.written == ""

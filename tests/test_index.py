@@ -18,14 +18,14 @@ import numpy as np
 import pytest
 
 import corpus
-from corpus.build import load_report
 from corpus.config import REPO_ROOT, Settings
+from corpus.docstore import remove_document
 from corpus.errors import PolicyError
-from corpus.sources import remove_document
+from corpus.stored import load_report
 from index.build import build_index, check_fresh, get_encoder, model_fingerprint, open_index
 from index.hybrid import Filters, HybridIndex, search_text, vector_key
 from index.model import ModelNotFoundError
-from index.sparse import K1, SparseIndex, analyze
+from index.sparse import K1, B, SparseIndex, analyze
 from index.store import SCHEMA_VERSION, CorruptIndex, StaleIndex, read_manifest
 from tests.conftest import ELDERLY_LAW, MODEL_PATH, POPULATION_LAW, clone_home
 
@@ -91,7 +91,7 @@ def test_bm25_scores_equal_rank_bm25_okapi_divided_by_k1_plus_1(plan_index, bigr
     texts = [search_text(r) for r in plan_index.records]
     sparse = plan_index.sparse if plan_index.sparse.bigrams == bigrams else SparseIndex.build(texts, bigrams)
     tokens = [analyze(t, bigrams) for t in texts]
-    okapi = BM25Okapi(tokens, k1=1.5, b=0.75, epsilon=0)
+    okapi = BM25Okapi(tokens, k1=K1, b=B, epsilon=0)
     assert okapi.idf["服务"] == 0 and okapi.idf["推动"] == 0  # the clipping is exercised
     assert len(PARITY_QUERIES) >= 10
     for query in PARITY_QUERIES:
@@ -313,8 +313,10 @@ def test_manifest_describes_the_build_and_checksums_every_file(index_settings):
     folder = index_settings.index_dir.resolve()
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["schema_version"] == SCHEMA_VERSION
-    assert manifest["corpus_hash"] == load_report(index_settings)["corpus_hash"]
-    assert manifest["model"] == {"id": MODEL_PATH, "dim": 384, "fingerprint": model_fingerprint(MODEL_PATH)}
+    assert manifest["corpus_hash"] == load_report(index_settings).corpus_hash
+    backend = index_settings.encoder_backend
+    assert manifest["model"] == {"id": MODEL_PATH, "dim": 384, "backend": backend,
+                                 "fingerprint": model_fingerprint(MODEL_PATH, backend)}
     for name in ("bm25s", "faiss-cpu", "sentence-transformers", "numpy"):
         assert manifest["libraries"][name] == metadata.version(name)
     datetime.strptime(manifest["created_at"], "%Y-%m-%dT%H:%M:%S%z")
@@ -461,7 +463,7 @@ def test_failed_embedding_keeps_the_last_good_index(plan_copy, tmp_path):
 
 
 def test_failed_save_keeps_the_last_good_index_and_no_partial_dir(plan_copy, encoder, monkeypatch):
-    import index.hybrid
+    import index.hybrid_store
 
     good = read_manifest(plan_copy.index_dir)
 
@@ -469,7 +471,7 @@ def test_failed_save_keeps_the_last_good_index_and_no_partial_dir(plan_copy, enc
         assert any(folder.iterdir())  # the data files were already written
         raise OSError("disk full")
 
-    monkeypatch.setattr(index.hybrid, "write_manifest", broken_manifest)
+    monkeypatch.setattr(index.hybrid_store, "write_manifest", broken_manifest)
     with pytest.raises(OSError, match="disk full"):
         build_index(plan_copy, encoder)
     assert read_manifest(plan_copy.index_dir) == good

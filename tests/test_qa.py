@@ -74,9 +74,10 @@ def test_traditional_question_is_answered_like_simplified(plan_index):
     assert traditional.answer == simplified.answer
 
 
-#: (个人所得税专项附加扣除怎么填 is a known miss of the second stage: it answers with 四(一)'s tax
-#: relief sentence; abstention is measured on 114 out-of-scope questions in the reports instead.)
-@pytest.mark.parametrize("question", ["今天兰州天气怎么样？", "怎么做红烧肉？"])
+#: (Known misses, measured in the reports rather than tested: 个人所得税专项附加扣除怎么填 answers with
+#: 四(一)'s tax relief sentence; 今天兰州天气怎么样 shares 兰州 with 三(六)3 and has the cosine of a
+#: colloquial in-scope question — eval/report-rerank.md, "Absurd questions".)
+@pytest.mark.parametrize("question", ["怎么做红烧肉？", "明天会下雨吗？", "梅西一共进了几个球"])
 def test_out_of_scope_questions_abstain_with_related_clauses(plan_index, question):
     answer = ask(plan_index, question)
     assert answer.abstained

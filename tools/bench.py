@@ -413,7 +413,7 @@ def bench_scale(args, encoder, model_path: str) -> dict:
     out["load_records_s"] = round(time.perf_counter() - t0, 2)
     out["documents"] = len({r.doc_id for r in records})
     texts = [search_text(r) for r in records]
-    fingerprint = model_fingerprint(model_path)
+    fingerprint = model_fingerprint(model_path, settings.encoder_backend)
     keys = [vector_key(fingerprint, t) for t in texts]
     out["records"] = len(records)
     out["unique_texts"] = len(set(keys))
