@@ -192,7 +192,7 @@ class Settings:
     #: split of the library and of the plan alone: eval/report-abstention.md.
     abstain_below: float = field(default_factory=env_float("ABSTAIN_BELOW", 0.1))
     abstain_doubt_below: float = field(default_factory=env_float("ABSTAIN_DOUBT_BELOW", 1.01, high=1.01))
-    abstain_doubt_dense: float = field(default_factory=env_float("ABSTAIN_DOUBT_DENSE", 0.84))
+    abstain_doubt_dense: float = field(default_factory=env_float("ABSTAIN_DOUBT_DENSE", 0.87))
     abstain_doubt_coverage: float = field(default_factory=env_float("ABSTAIN_DOUBT_COVERAGE", 1.01, high=1.01))
     #: Also abstain when the question asks for an amount, a rate, a date, a clock time, a count,
     #: a telephone number or a form that the best clause does not state

@@ -10,7 +10,7 @@ question-word coverage — and whether the question asks for an amount, a date, 
 the best clause does not state (``qa.answer.unstated_answer``). The rule ``p < below or
 (p < doubt_below and dense < doubt_dense and coverage < doubt_coverage) or (unstated and
 use_unstated)`` is searched on a grid; kept are rules with false abstention ≤ 3 %
-(minus a margin, :data:`MAX_FALSE_ABSTENTION`) of the in-scope dev questions on **both** homes; the best by summed dev abstention recall wins
+of the in-scope dev questions on **both** homes; the best by summed dev abstention recall wins
 (ties: the simplest — no coverage condition, then the lowest thresholds). Test numbers are
 reported, never used.
 """
@@ -29,9 +29,7 @@ from index.rerank import Reranker
 QUESTIONS = REPO_ROOT / "eval" / "questions"
 LIBRARY_FILES = ("library-plan.jsonl", "library-laws.jsonl", "library-oos.jsonl", "library-dept.jsonl")
 PLAN_FILES = ("library-plan.jsonl", "library-oos.jsonl", "plan.jsonl")
-#: The goal is ≤ 3 % false abstention on questions we never see; a rule chosen at exactly 3 % on
-#: dev went over 3 % on test (3.9 %), so dev gets half a point of margin.
-MAX_FALSE_ABSTENTION = 0.025
+MAX_FALSE_ABSTENTION = 0.03
 GRID = {"below": (0.0625, 0.08, 0.1, 0.15, 0.2), "doubt_below": (0.3, 0.5, 0.7, 0.8, 0.9, 1.01),
         "doubt_dense": (0.84, 0.85, 0.86, 0.87, 0.878, 0.89), "doubt_coverage": (0.5, 0.6, 0.7, 0.8, 1.01),
         "unstated": (False, True)}

@@ -2,13 +2,18 @@
 
 ``build_index`` reads the last corpus build, re-uses vectors of unchanged texts
 from the current index (so adding or removing one document re-embeds only that
-document), and swaps the new index in atomically. ``open_index`` loads and
+document), and swaps the new index in atomically. The texts it embeds go, chunk by
+chunk, to a build cache (``<home>/.vector-cache/<hash of the model fingerprint>/``), so a
+build stopped midway (Ctrl-C, SIGTERM, out of memory) resumes where it stopped; the cache
+is removed once the new index is swapped in. ``open_index`` loads and
 verifies it; a stale (corpus changed) or corrupt (checksum mismatch) index is
 reported and rebuilt, a missing one is built.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
 import logging
 from collections.abc import Callable
@@ -18,6 +23,7 @@ from pathlib import Path
 from corpus.build import load_records, load_report
 from corpus.config import Settings, get_settings
 from corpus.storage import atomic_dir
+from index.dense import EMBED_CHUNK
 from index.hybrid import HybridIndex
 from index.store import (
     CorruptIndex,
@@ -28,9 +34,12 @@ from index.store import (
     StaleIndex,
     read_manifest,
 )
+from index.vector_cache import VectorCache
 
 log = logging.getLogger(__name__)
 _ENCODERS: dict[tuple[str, str], object] = {}
+#: The build cache's folder under the home (see :func:`build_cache_dir`).
+CACHE_DIR = ".vector-cache"
 
 
 def model_fingerprint(model: str, backend: str = "torch") -> str:
@@ -90,9 +99,19 @@ class LazyEncoder:
         return self.loaded.encode_document(sentences, **kwargs)
 
 
+def build_cache_dir(settings: Settings, fingerprint: str) -> Path:
+    """Where a build keeps the vectors it has embedded until its index is swapped in."""
+    return settings.home / CACHE_DIR / hashlib.sha256(fingerprint.encode("utf-8")).hexdigest()[:16]
+
+
 def build_index(settings: Settings | None = None, encoder=None,
-                progress: Callable[[float, str], None] | None = None) -> IndexManifest:
-    """Index the last corpus build into ``settings.index_dir``; return the manifest."""
+                progress: Callable[[float, str], None] | None = None,
+                chunk_size: int = EMBED_CHUNK) -> IndexManifest:
+    """Index the last corpus build into ``settings.index_dir``; return the manifest.
+
+    Vectors come from the build cache of an interrupted build first, then from the
+    previous index; the rest are embedded ``chunk_size`` texts at a time, each chunk
+    saved to the build cache, which is removed after the swap."""
     settings = settings or get_settings()
     records = load_records(settings)
     corpus_hash = load_report(settings).corpus_hash
@@ -108,15 +127,23 @@ def build_index(settings: Settings | None = None, encoder=None,
             reuse = previous.vectors_by_key(settings.index_dir)
     except (IndexProblem, OSError, ValueError) as exc:
         log.info("no previous index to re-use vectors from (%s)", exc)
+    cache = VectorCache(build_cache_dir(settings, fingerprint))
+    if len(cache) or cache.ignored:
+        log.info("resuming: %d vectors in the build cache %s (%d incomplete chunks ignored)",
+                 len(cache), cache.folder, len(cache.ignored))
     index = HybridIndex.build(
         records, encoder, model_id=settings.model_path, model_fingerprint=fingerprint,
         corpus_hash=corpus_hash, bigrams=settings.bm25_bigrams,
         sentence_vectors=settings.sentence_vectors, hnsw_threshold=settings.hnsw_threshold,
-        batch_size=settings.embed_batch_size, reuse=reuse, progress=progress,
+        batch_size=settings.embed_batch_size, reuse=reuse, cache=cache, chunk_size=chunk_size,
+        progress=progress,
     )
     index.manifest = replace(index.manifest, model=replace(index.manifest.model, backend=backend))
     with atomic_dir(settings.index_dir) as staging:
         manifest = index.save(staging)
+    cache.clear()
+    with contextlib.suppress(OSError):  # other models' caches may remain
+        cache.folder.parent.rmdir()
     return manifest
 
 

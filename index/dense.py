@@ -10,6 +10,8 @@ records / ``sentences.json``), and ``*.hnsw.faiss`` (FAISS-native) when approxim
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -41,6 +43,67 @@ def encode_documents(encoder: Encoder, texts: list[str], batch_size: int = 32,
     if not chunks:
         return np.zeros((0, 0), dtype=np.float32)
     return np.ascontiguousarray(np.vstack(chunks), dtype=np.float32)
+
+
+#: Texts per chunk of a long embedding run: one ``encode_document`` call, one cache chunk.
+EMBED_CHUNK = 1024
+
+
+def longest_first(texts: list[str]) -> np.ndarray:
+    """Positions of ``texts``, longest first (ties keep their order): neighbouring texts
+    have similar lengths, so a batch pads little. (sentence-transformers and the ONNX
+    runner also sort within each call; this makes the chunks themselves homogeneous.)"""
+    return np.argsort([-len(t) for t in texts], kind="stable")
+
+
+def format_eta(seconds: float) -> str:
+    if seconds < 60:
+        return f"剩余约 {max(1, round(seconds))} 秒"
+    if seconds < 3600:
+        return f"剩余约 {round(seconds / 60)} 分钟"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"剩余约 {hours} 小时 {minutes} 分钟"
+
+
+def embed_in_chunks(encoder: Encoder, texts: list[str], batch_size: int = 32, chunk_size: int = EMBED_CHUNK,
+                    on_chunk: Callable[[np.ndarray, np.ndarray], None] | None = None,
+                    progress: Callable[[int, int, str], None] | None = None,
+                    done_before: int = 0, clock: Callable[[], float] = time.monotonic) -> np.ndarray:
+    """(len(texts), dim) float32 normalized vectors, rows in the order of ``texts``.
+
+    The texts are embedded longest first, ``chunk_size`` per ``encode_document`` call; after
+    each call ``on_chunk(positions, vectors)`` gets the chunk (positions into ``texts``) — to
+    persist it — and ``progress(done, total, message)`` a message such as
+    ``向量 12288/148233 · 45.1 条/秒 · 剩余约 50 分钟``. ``done_before`` texts (embedded by an
+    earlier run) count as done; the rate and the estimate are this run's, the estimate from
+    the characters still to embed (the longest come first, so texts/s rises as it goes)."""
+    order = longest_first(texts)
+    total = done_before + len(texts)
+    chars_left = sum(len(t) for t in texts)
+    out: np.ndarray | None = None
+    started, done_now, chars_done = clock(), 0, 0
+    for start in range(0, len(order), max(1, chunk_size)):
+        rows = order[start : start + chunk_size]
+        batch = [texts[i] for i in rows]
+        vectors = np.asarray(encoder.encode_document(batch, batch_size=batch_size, convert_to_numpy=True,
+                                                     normalize_embeddings=True), dtype=np.float32)
+        if out is None:
+            out = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+        out[rows] = vectors
+        if on_chunk:
+            on_chunk(rows, vectors)
+        done_now += len(rows)
+        chars = sum(len(t) for t in batch)
+        chars_done, chars_left = chars_done + chars, chars_left - chars
+        if progress:
+            elapsed = max(clock() - started, 1e-9)
+            message = f"向量 {done_before + done_now}/{total} · {done_now / elapsed:.1f} 条/秒"
+            if chars_left > 0:
+                message += f" · {format_eta(chars_left * elapsed / max(chars_done, 1))}"
+            progress(done_before + done_now, total, message)
+    if out is None:
+        return np.zeros((0, 0), dtype=np.float32)
+    return out
 
 
 class VectorIndex:

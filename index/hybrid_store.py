@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from corpus.records import Record, read_jsonl, write_jsonl
-from index.dense import Encoder, VectorIndex, encode_documents
+from index.dense import EMBED_CHUNK, Encoder, VectorIndex, embed_in_chunks
 from index.hits import search_text, vector_key
 from index.sparse import SparseIndex
 from index.store import (
@@ -24,6 +24,7 @@ from index.store import (
     read_manifest,
     write_manifest,
 )
+from index.vector_cache import VectorCache
 
 if TYPE_CHECKING:
     from index.hybrid import HybridIndex
@@ -32,9 +33,13 @@ if TYPE_CHECKING:
 def build_hybrid(cls: type[HybridIndex], records: list[Record], encoder: Encoder, *, model_id: str,
                  model_fingerprint: str, corpus_hash: str, bigrams: bool = False, sentence_vectors: bool = True,
                  hnsw_threshold: int = 200_000, batch_size: int = 32,
-                 reuse: dict[str, np.ndarray] | None = None,
+                 reuse: dict[str, np.ndarray] | None = None, cache: VectorCache | None = None,
+                 chunk_size: int = EMBED_CHUNK,
                  progress: Callable[[float, str], None] | None = None) -> HybridIndex:
-    """Index ``records``; vectors found in ``reuse`` (key → vector) are not re-embedded."""
+    """Index ``records``. A vector is taken from ``cache`` (an interrupted build's chunks)
+    first, then from ``reuse`` (key → vector, the previous index); the remaining texts are
+    embedded once per distinct text, longest first, ``chunk_size`` at a time, each chunk
+    appended to ``cache`` as soon as it is embedded (so a build stopped midway resumes)."""
     say = progress or (lambda fraction, message: None)
     say(0.02, "BM25")
     texts = [search_text(r) for r in records]
@@ -50,26 +55,49 @@ def build_hybrid(cls: type[HybridIndex], records: list[Record], encoder: Encoder
     all_texts = texts + sentence_texts
     keys = [vector_key(model_fingerprint, t) for t in all_texts]
     reuse = reuse or {}
-    missing = [i for i, key in enumerate(keys) if key not in reuse]
+    known: dict[str, np.ndarray] = {}
+    todo: dict[str, str] = {}  # key → text, each distinct text once
+    from_cache = 0
+    for key, text in zip(keys, all_texts):
+        if key in known or key in todo:
+            continue
+        vector = cache.get(key) if cache is not None else None
+        if vector is not None:
+            known[key] = vector
+            from_cache += 1
+        elif key in reuse:
+            known[key] = reuse[key]
+        else:
+            todo[key] = text
+    todo_keys = list(todo)
 
-    def embed_progress(done: int, total: int) -> None:
-        say(0.05 + 0.9 * done / max(total, 1), f"向量 {done}/{total}")
+    def embed_progress(done: int, total: int, message: str) -> None:
+        say(0.05 + 0.9 * done / max(total, 1), message)
 
-    fresh = encode_documents(encoder, [all_texts[i] for i in missing], batch_size, embed_progress)
-    dim = fresh.shape[1] if len(missing) else next(iter(reuse.values())).shape[0]
+    def keep_chunk(rows: np.ndarray, vectors: np.ndarray) -> None:
+        if cache is not None:
+            cache.add([todo_keys[i] for i in rows], vectors)
+
+    if todo:
+        say(0.05, f"向量 {from_cache}/{from_cache + len(todo)}")
+    fresh = embed_in_chunks(encoder, list(todo.values()), batch_size, chunk_size, keep_chunk, embed_progress,
+                            done_before=from_cache)
+    known.update(zip(todo_keys, fresh))
+    if known:
+        dim = next(iter(known.values())).shape[0]
+    else:  # no records at all
+        dim = int(getattr(encoder, "get_sentence_embedding_dimension", lambda: 0)() or 0)
     vectors = np.empty((len(all_texts), dim), dtype=np.float32)
-    for j, i in enumerate(missing):
-        vectors[i] = fresh[j]
     for i, key in enumerate(keys):
-        if key in reuse:
-            vectors[i] = reuse[key]
+        vectors[i] = known[key]
+    embedded = sum(1 for key in keys if key in todo)
     say(0.96, "FAISS")
     clauses = VectorIndex.build(vectors[: len(texts)], hnsw_threshold)
     sentences = VectorIndex.build(vectors[len(texts) :], hnsw_threshold) if sentence_texts else None
     manifest = IndexManifest(  # a draft: save() adds the checksums, versions and date
         corpus_hash=corpus_hash, model=ModelInfo(model_id, int(dim), model_fingerprint),
         settings=IndexSettings(bigrams, sentence_vectors, hnsw_threshold),
-        counts=IndexCounts(len(records), len(sentence_texts), len(missing), len(all_texts) - len(missing)),
+        counts=IndexCounts(len(records), len(sentence_texts), embedded, len(all_texts) - embedded),
     )
     return cls(records, sparse, clauses, sentences, np.array(sentence_rows, dtype=np.int64),
                np.array(sentence_index, dtype=np.int64), manifest, encoder)

@@ -273,6 +273,10 @@ def load_encoder(model: str | Path | None = None, backend: str = "torch") -> Sen
     if backend != "torch":
         from index.onnx_encoder import OnnxEncoder
 
+        if not (path / "modules.json").is_file():  # an ONNX backend needs a local, built model
+            raise ModelNotFoundError(f"no embedding model at {target} (backend {backend}) — set "
+                                     f"POLICYQA_MODEL to a local model directory or {FIX_HINT}")
+
         return OnnxEncoder(path, backend)  # type: ignore[return-value]
     hub = not path.exists() and target.count("/") == 1 and not target.startswith((".", "/", "~"))
     if not hub and not (path / "modules.json").is_file():

@@ -48,6 +48,7 @@ import numpy as np
 from corpus.config import MODES, REPO_ROOT, Settings
 from index.hybrid import top_rows
 from index.sparse import K1, B
+from index.vector_cache import VectorCache as ChunkCache
 from tools.common import (
     LAW_QUESTIONS,
     PLAN_QUESTIONS,
@@ -116,33 +117,19 @@ def run_stage(args: list[str], env: dict | None = None) -> tuple[dict, float]:
 
 
 # ------------------------------------------------------------------ vector cache
-class VectorCache:
-    """Clause vectors keyed by ``vector_key``; appended in chunks, resumable."""
+class VectorCache(ChunkCache):
+    """The product's chunked, resumable cache (index/vector_cache.py) plus ``stats.json``:
+    texts, seconds and tokens of every chunk embedded into it, summed over runs."""
 
     def __init__(self, folder: Path):
-        self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
-        self.vectors: dict[str, np.ndarray] = {}
-        for keys_file in sorted(folder.glob("chunk-*.keys.json")):
-            npy = keys_file.with_name(keys_file.name.replace(".keys.json", ".npy"))
-            if not npy.is_file():
-                continue
-            keys = json.loads(keys_file.read_text(encoding="utf-8"))
-            matrix = np.load(npy, allow_pickle=False)
-            if len(keys) == len(matrix):
-                self.vectors.update(zip(keys, matrix))
-        self.stats_file = folder / "stats.json"
+        super().__init__(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.stats_file = self.folder / "stats.json"
         self.stats = (json.loads(self.stats_file.read_text()) if self.stats_file.is_file()
                       else {"texts": 0, "seconds": 0.0, "tokens": 0})
 
-    def add(self, keys: list[str], matrix: np.ndarray, seconds: float, tokens: int) -> None:
-        number = len(list(self.folder.glob("chunk-*.keys.json")))
-        stem = self.folder / f"chunk-{number:05d}"
-        np.save(f"{stem}.tmp.npy", matrix.astype(np.float32), allow_pickle=False)
-        os.replace(f"{stem}.tmp.npy", f"{stem}.npy")
-        Path(f"{stem}.keys.json.tmp").write_text(json.dumps(keys), encoding="utf-8")
-        os.replace(f"{stem}.keys.json.tmp", f"{stem}.keys.json")  # the keys file marks a chunk complete
-        self.vectors.update(zip(keys, matrix))
+    def add(self, keys: list[str], matrix: np.ndarray, seconds: float = 0.0, tokens: int = 0) -> None:
+        super().add(keys, matrix)
         self.stats = {"texts": self.stats["texts"] + len(keys),
                       "seconds": round(self.stats["seconds"] + seconds, 3),
                       "tokens": self.stats["tokens"] + tokens}
@@ -158,7 +145,7 @@ def fill_cache(cache: VectorCache, encoder, keys: list[str], texts: list[str], b
 
     todo: dict[str, str] = {}
     for key, text in zip(keys, texts):
-        if key not in cache.vectors and key not in todo:
+        if key not in cache and key not in todo:
             todo[key] = text
     items = list(todo.items())
     started = time.perf_counter()
@@ -190,7 +177,8 @@ def stage_copy(home: Path, files_list: Path) -> dict:
     started = time.perf_counter()
     ids = set()
     for path in files:
-        ids.add(add_document(path, settings.user_docs_dir, settings.max_upload_mb).doc_id)
+        # lawrefbook has a few laws under two folders: the later file replaces the earlier one
+        ids.add(add_document(path, settings.user_docs_dir, settings.max_upload_mb, replace=True).doc_id)
     seconds = time.perf_counter() - started
     return {"files": len(files), "documents": len(ids), "seconds": round(seconds, 2), "peak_rss_mb": vm_hwm_mb()}
 
