@@ -113,7 +113,7 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
         elif intent == "support":
             answer_support(query.text, hits, composer)
         if not composer.lines:
-            answer_general(hits, composer)
+            answer_general(query.text, hits, composer)
     if not composer.lines:
         related = "；".join(label(h.record) for h in hits[:3])
         lead = UNSTATED_TEXT.format(gap.label) if gap else ABSTAIN_TEXT

@@ -239,6 +239,29 @@ def _question_profile(text: str) -> tuple[dict, set[str]]:
     return profile, kinds
 
 
+#: Words of a support question that say it is about support, not what about.
+SUPPORT_QUESTION_WORDS = frozenset(
+    ["政策", "支持", "扶持", "补贴", "补助", "优惠", "享受", "提供", "服务", "企业", "公司", "单位", "我们", "哪些",
+     "什么", "有没有", "可以", "能", "申请", "规定", "措施", "帮助", "帮扶", "鼓励", "国家", "政府", "省里"])
+
+
+def topic_words(question: str) -> list[str]:
+    """The words of a support question that say what it is about (老年人, 助餐, 家政 …)."""
+    from corpus.tokenize import tokenize_for_search
+
+    return [w for w in dict.fromkeys(tokenize_for_search(question))
+            if len(w) > 1 and w not in SUPPORT_QUESTION_WORDS and re.search(r"[\u4e00-\u9fff]", w)]
+
+
+def _residual_topic(words: list[str]) -> list[str]:
+    """``words`` that do not merely name a sector, an entity kind or a group of people (家政公司,
+    小微企业, 老年人): what the question is about beyond who asks (助餐, 贷款)."""
+    from corpus.measures import lexicon
+
+    terms = [rx for key in ("sectors", "entities", "people") for _, rx in lexicon().terms[key]]
+    return [w for w in words if not any(rx.search(w) for rx in terms)]
+
+
 def answer_support_measures(question: str, hits: list[Hit], measures: list, composer: Composer) -> None:
     """Support answered from measure records: those that apply to the sector and entity the
     question names (measures for other sectors left out unless open to everyone), the kinds it
@@ -249,12 +272,24 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
     profile, kinds = _question_profile(question)
     rank = {h.record.id: i for i, h in enumerate(hits)}
     named_profile = any(profile.values())
+    topic = _residual_topic(topic_words(question))
     scored = []
     for m in match(measures, profile):
         in_hits = rank.get(m.measure.record_id)
         if in_hits is None and not (named_profile and m.group == "named" and m.measure.kind in kinds):
             continue
-        score = (2.0 if named_profile and m.group == "named" else 0.0) + (1.5 if m.measure.kind in kinds else 0.0)
+        named = named_profile and m.group == "named"
+        # a measure that only shares the word 补贴 with the question does not answer it: it must
+        # name what the question is about beyond its sector and entity (老年人 in 给老年人提供助餐…),
+        # or — when the question is about nothing else — apply to that sector or entity
+        sentence = m.measure.quote + m.measure.condition.get("text", "")
+        if topic:
+            if not any(w in sentence for w in topic):
+                continue
+        elif not (named or m.measure.kind in kinds):
+            continue
+        # the more of the profile a measure names (sector, entity, people), the more specific it is
+        score = (2.0 + 0.5 * m.score if named else 0.0) + (1.5 if m.measure.kind in kinds else 0.0)
         score += 1.0 / (1 + in_hits) if in_hits is not None else 0.0
         scored.append((score, m.measure))
     scored.sort(key=lambda x: -x[0])
@@ -265,9 +300,11 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
             composer.add(f"{label(record)}（{label_kind}）：{m.quote}", cite(record, m.start, m.end))
 
 
-def answer_general(hits, composer) -> None:
+def answer_general(question: str, hits, composer) -> None:
+    """The best three clauses, each by the evidence sentence closest to the question's words."""
     for hit in hits[:3]:
         r = hit.record
-        for s in hit.evidence[:1]:
+        if hit.evidence:
+            s = max(hit.evidence, key=lambda e: _overlap(question, e.text))  # ties: the first
             composer.add(f"{label(r)}：{s.text}", cite(r, s.start, s.end))
 

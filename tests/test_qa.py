@@ -209,3 +209,27 @@ def test_answer_is_frozen(plan_index):
     answer = ask(plan_index, "谁牵头推动社区基础服务设施达标？")
     with pytest.raises(dataclasses.FrozenInstanceError):
         answer.answer = "forged"  # type: ignore[misc]
+
+
+@pytest.fixture(scope="session")
+def plan_measures(plan_settings):
+    from corpus.stored import load_measures
+
+    return load_measures(plan_settings)
+
+
+def test_a_support_answer_cites_measures_about_the_question_not_ones_sharing_only_the_word(plan_index,
+                                                                                            plan_measures):
+    answer = qa.answer("开家政公司能享受哪些补贴", plan_index, measures=plan_measures)
+    assert not answer.abstained and answer.citations
+    assert all("家政" in c.quote for c in answer.citations), answer.answer
+    assert not any("以旧换新" in c.quote or "消费券" in c.quote for c in answer.citations)
+
+
+def test_a_support_question_no_measure_is_about_gets_the_sentences_closest_to_it(plan_index, plan_measures):
+    """No support measure of the plan is about 助餐 (三(五)1's 助餐 sentence is a task, not a
+    measure): the answer quotes that sentence instead of the clause's unrelated measures."""
+    answer = qa.answer("给老年人提供助餐服务有什么政策", plan_index, measures=plan_measures)
+    assert not answer.abstained
+    assert any("助餐" in c.quote for c in answer.citations), answer.answer
+    assert_citations_verbatim(answer, plan_index)
