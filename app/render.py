@@ -132,7 +132,9 @@ def render_answer(result: dict, question: str | None = None,
     if result.get("notice"):
         parts.append(f'<div class="pq-notice">{esc(result["notice"])}</div>')
     if result.get("abstained"):
-        parts.append(f'<div class="pq-abstain">{ABSTAIN_HEADLINE}。</div>')
+        # the answer's first sentence says why: nothing found, or what the documents do not state
+        headline = str(result.get("answer") or "").split("。")[0].strip() or ABSTAIN_HEADLINE
+        parts.append(f'<div class="pq-abstain">{esc(headline)}。</div>')
         hits = result.get("hits") or []
         if hits:
             parts.append('<div class="pq-section">可能相关的条款（仅供参考，未作为答案引用）</div>')

@@ -9,9 +9,9 @@ Public surface::
     write_report(result, folder) -> {name: path}
     tune(questions_dev, index, …) -> [rows best first]
 
-See :mod:`eval.questions`, :mod:`eval.gold`, :mod:`eval.metrics`, :mod:`eval.run`,
-:mod:`eval.result`, :mod:`eval.tuning`, :mod:`eval.report`, :mod:`eval.progress`, and
-:mod:`eval.library` (``python -m eval.library``).
+See :mod:`eval.questions`, :mod:`eval.gold`, :mod:`eval.metrics`, :mod:`eval.answer_scoring`,
+:mod:`eval.run`, :mod:`eval.result`, :mod:`eval.tuning`, :mod:`eval.report`,
+:mod:`eval.progress`, and :mod:`eval.library` (``python -m eval.library``).
 ranx (numba) and matplotlib are imported only when metrics or plots are computed, so
 importing ``eval`` stays cheap.
 
@@ -21,8 +21,8 @@ import …`` works as usual).
 
 from __future__ import annotations
 
+from eval.answer_scoring import abstention_sweep, answer_metrics
 from eval.gold import RecordCatalog, UnknownGoldError
-from eval.metrics import abstention_sweep, answer_metrics
 from eval.questions import Problem, Question, QuestionFileError, load_questions
 from eval.report import write_report, write_run
 from eval.result import EvalResult

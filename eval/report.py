@@ -162,8 +162,8 @@ def _significance_section(sig: dict[str, Any] | None) -> list[str]:
 
 
 def answer_rows(a: dict[str, Any]) -> list[list[Any]]:
-    """(metric, value, count) rows of :func:`eval.metrics.answer_metrics`' result (the library's
-    combined answers carry only some of them)."""
+    """(metric, value, count) rows of :func:`eval.answer_scoring.answer_metrics`' result (the
+    library's combined answers carry only some of them)."""
     rows = []
     if "lead_exact" in a:
         rows.append(["department lead exact match", a["lead_exact"]["value"],

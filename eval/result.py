@@ -19,7 +19,7 @@ class EvalResult:
     * ``recall_curves`` — ``{mode: [recall@1 … recall@k]}``;
     * ``latency_ms`` — ``{mode | "answer": {"p50", "p95", "mean", "max", "n"}}``;
     * ``significance`` — :func:`eval.metrics.significance` or None;
-    * ``answers`` — :func:`eval.metrics.answer_metrics` (+ ``errors``) or None;
+    * ``answers`` — :func:`eval.answer_scoring.answer_metrics` (+ ``errors``) or None;
     * ``abstention`` — ``{mode: best row of abstention_sweep on top-hit scores}``;
     * ``questions`` — one dict per question: id, type, split, question, gold (as written),
       ``grades`` (graded gold only), ``qrels`` (``{record id: grade}``, gold expanded to

@@ -25,6 +25,7 @@ import numpy as np
 
 from corpus.config import MODES
 from corpus.errors import PolicyError
+from eval import answer_scoring as A
 from eval import metrics as M
 from eval.gold import RecordCatalog, resolve_gold
 from eval.questions import Question, select_split
@@ -120,7 +121,7 @@ def _answer_summary(question: Question, answer: Mapping[str, Any],
                     lead_ids: Sequence[str] | None = None) -> dict[str, Any]:
     departments = answer.get("departments") or {}
     text = answer.get("answer") or ""
-    citations = M.citation_ids(answer)
+    citations = A.citation_ids(answer)
     return {
         "intent": answer.get("intent"), "abstained": bool(answer.get("abstained", False)),
         "answer": text, "notice": answer.get("notice", ""),
@@ -130,7 +131,7 @@ def _answer_summary(question: Question, answer: Mapping[str, Any],
         == set(question.lead),
         "contains_ok": None if question.contains is None
         else all(s in text for s in question.contains),
-        "lead_first": M.lead_first(lead_ids, citations) if lead_ids else None,
+        "lead_first": A.lead_first(lead_ids, citations) if lead_ids else None,
     }
 
 
@@ -240,7 +241,7 @@ def run(questions: Sequence[Question], index: Searcher, modes: Sequence[str] = M
            else None)
     answer_scores = None
     if answer_fn is not None:
-        answer_scores = {**M.answer_metrics(questions, answers, resolved.lead_gold),
+        answer_scores = {**A.answer_metrics(questions, answers, resolved.lead_gold),
                          "errors": errors}
     abstention = {}
     for mode in modes:
@@ -248,7 +249,7 @@ def run(questions: Sequence[Question], index: Searcher, modes: Sequence[str] = M
         inside = [top[q.id] for q in questions if q.in_scope]
         outside = [top[q.id] for q in questions if not q.in_scope]
         if inside and outside:
-            abstention[mode] = M.best_sweep_row(M.abstention_sweep(inside, outside))
+            abstention[mode] = A.best_sweep_row(A.abstention_sweep(inside, outside))
     settings = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "source": source, "modes": modes, "k": k, "split": split or "all", "fusion": fusion,

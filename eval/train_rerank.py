@@ -19,7 +19,8 @@
    query encoding, and first-stage variants (monkeypatched, for the lead) →
    ``eval/report-rerank.md``.
 
-scikit-learn is needed here only (training time); inference is NumPy.
+scikit-learn is needed for training only (model fitting: :mod:`eval.rerank_fit`); inference
+is NumPy.
 """
 
 from __future__ import annotations
@@ -28,150 +29,37 @@ import argparse
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 from corpus.config import REPO_ROOT, Settings
+from eval.rerank_fit import _GBM, C_GRID, _fit_lr, augmented_alternative, cross_validate, summarize
 from eval.rerank_mining import (
     CANDIDATES,
     DENSE_WEIGHT,
     MAX_FALSE_ABSTENTION,
     TOP,
-    Mined,
-    abstention,
     choose_threshold,
     mine,
     mrr_at,
-    recall_at,
-    reranked_ids,
 )
 from eval.rerank_questions import (
-    Item,
     leak_free_dev,
     read_items,
 )
 from eval.train_rerank_report import (
-    _fmt,
     abstention_lines,
     absurd_lines,
     first_stage_variants,
     render_report,
     retrieval_table,
 )
-from index.rerank import DEFAULT_PATH, FEATURES, Reranker, features
+from index.rerank import DEFAULT_PATH, Reranker, features
 
 LIBRARY_HOME = REPO_ROOT / ".policyqa" / "library"
 REPORT = REPO_ROOT / "eval" / "report-rerank.md"
-FOLDS = 5
-C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
-
-
-# ---------------------------------------------------------------- models
-def _fit_lr(x: np.ndarray, y: np.ndarray, c: float) -> Reranker:
-    from sklearn.linear_model import LogisticRegression
-
-    mean = x.mean(axis=0)
-    scale = x.std(axis=0)
-    scale[scale < 1e-9] = 1.0
-    model = LogisticRegression(C=c, max_iter=5000)
-    model.fit((x - mean) / scale, y)
-    return Reranker(FEATURES, mean, scale, model.coef_[0], float(model.intercept_[0]))
-
-
-class _GBM:
-    """Histogram gradient boosting (LightGBM's algorithm) — compared in CV only."""
-
-    def __init__(self, x, y, **params):
-        from sklearn.ensemble import HistGradientBoostingClassifier
-
-        self.model = HistGradientBoostingClassifier(random_state=0, **params).fit(x, y)
-
-    def predict(self, x):
-        return self.model.predict_proba(x)[:, 1]
-
-
-def _folds(mined: Sequence[Mined], k: int = FOLDS) -> list[int]:
-    """Fold of each question, grouped by question text, stratified by in/out of scope."""
-    texts = sorted({m.item.text for m in mined})
-    rng = np.random.default_rng(13)
-    order = {t: i for i, t in enumerate(rng.permutation(texts))}
-    by_text = {}
-    for scope in (True, False):
-        group = sorted({m.item.text for m in mined if m.item.in_scope == scope}, key=order.get)
-        for i, t in enumerate(group):
-            by_text.setdefault(t, i % k)
-    return [by_text[m.item.text] for m in mined]
-
-
-def cross_validate(mined: Sequence[Mined], fit: Callable, k: int = FOLDS) -> tuple[dict[str, np.ndarray], list]:
-    """Out-of-fold probabilities {key: probs} and the fold models (fold of each question)."""
-    folds = _folds(mined, k)
-    oof: dict[str, np.ndarray] = {}
-    models = []
-    for f in range(k):
-        train = [m for m, g in zip(mined, folds) if g != f and len(m.y)]
-        x = np.vstack([m.x for m in train])
-        y = np.concatenate([m.y for m in train])
-        model = fit(x, y)
-        models.append(model)
-        for m, g in zip(mined, folds):
-            if g == f:
-                oof[m.item.key] = model.predict(m.x) if len(m.y) else np.zeros(0)
-    return oof, [models[g] for g in folds]
-
-
-def summarize(mined: Sequence[Mined], probs: dict[str, np.ndarray]) -> dict:
-    ins = [m for m in mined if m.item.in_scope]
-    mrr = float(np.mean([mrr_at(reranked_ids(m, probs[m.item.key]), m.item.gold) for m in ins]))
-    top = {m.item.key: float(probs[m.item.key].max()) if len(probs[m.item.key]) else 0.0 for m in mined}
-    thr = choose_threshold([top[m.item.key] for m in ins])
-    row = abstention(top, mined, thr)
-    y = np.concatenate([m.y for m in mined])
-    p = np.clip(np.concatenate([probs[m.item.key] for m in mined]), 1e-6, 1 - 1e-6)
-    logloss = float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
-    return {"mrr@10": mrr, "logloss": logloss, "threshold": thr, "abst_recall": row["recall"],
-            "auc": _auc([top[m.item.key] for m in ins], [top[m.item.key] for m in mined if not m.item.in_scope])}
-
-
-def _auc(pos: Sequence[float], neg: Sequence[float]) -> float:
-    """P(top probability of an in-scope question > that of an out-of-scope one)."""
-    if not pos or not neg:
-        return float("nan")
-    pos_a, neg_a = np.asarray(pos)[:, None], np.asarray(neg)[None, :]
-    return float(((pos_a > neg_a).sum() + 0.5 * (pos_a == neg_a).sum()) / (pos_a.size * neg_a.size))
-
-
-
-def augmented_alternative(dev_m: list[Mined], plan_dev: list[Mined], test_m: list[Mined],
-                          plan_test: list[Mined], c: float) -> list[str]:
-    """Train on the library and the plan-alone dev lists; report test MRR and abstention."""
-    def renamed(m: Mined, prefix: str) -> Mined:
-        item = Item(**{**m.item.__dict__, "key": prefix + m.item.key})
-        return Mined(item, m.ids, m.x, m.y, m.prod_ids, m.old_abstain, m.hits)
-
-    lib = [renamed(m, "library|") for m in dev_m if len(m.y)]
-    plan = [renamed(m, "plan|") for m in plan_dev if len(m.y)]
-    both = lib + plan
-    oof, _ = cross_validate(both, lambda x, y: _fit_lr(x, y, c))
-    thr = min(choose_threshold([float(oof[m.item.key].max()) for m in part if m.item.in_scope])
-              for part in (lib, plan))
-    x = np.vstack([m.x for m in both])
-    y = np.concatenate([m.y for m in both])
-    model = _fit_lr(x, y, c)
-    out = ["| set | MRR@10 (+rerank) | R@5 (+rerank) | abstention precision | recall | false abstention |",
-           "|---|---:|---:|---:|---:|---:|"]
-    for label, mined in (("library, test", test_m), ("plan alone, test", plan_test)):
-        ins = [m for m in mined if m.item.in_scope]
-        probs = {m.item.key: model.predict(m.x) if len(m.y) else np.zeros(0) for m in mined}
-        mrr = np.mean([mrr_at(reranked_ids(m, probs[m.item.key]), m.item.gold) for m in ins])
-        r5 = np.mean([recall_at(reranked_ids(m, probs[m.item.key]), m.item.gold) for m in ins])
-        top = {k: float(p.max()) if len(p) else 0.0 for k, p in probs.items()}
-        a = abstention(top, mined, thr)
-        out.append(f"| {label} (threshold {thr:.3f}) | {mrr:.3f} | {r5:.3f} | {_fmt(a['precision'])} | "
-                   f"{_fmt(a['recall'])} ({a['abst_oos']}/{a['n_oos']}) | {_fmt(a['false'])} ({a['abst_in']}/{a['n_in']}) |")
-    return out
 
 
 # ---------------------------------------------------------------- plan alone

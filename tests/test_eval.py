@@ -10,8 +10,9 @@ from types import SimpleNamespace
 import pytest
 
 from corpus.config import REPO_ROOT
+from eval.answer_scoring import abstention_sweep, answer_metrics, best_sweep_row
 from eval.gold import export_qrels, qrels
-from eval.metrics import abstention_sweep, answer_metrics, best_sweep_row, evaluate
+from eval.metrics import evaluate
 from eval.questions import Question, QuestionFileError, load_questions
 from eval.trec import rank_scores, read_qrels, read_run, write_run
 

@@ -11,8 +11,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from eval.answer_scoring import answer_metrics
 from eval.gold import RecordCatalog, UnknownGoldError, export_qrels, path_segments, qrels
-from eval.metrics import answer_metrics, evaluate
+from eval.metrics import evaluate
 from eval.questions import Question, load_questions, parse_lines
 from eval.trec import rank_scores, read_qrels
 from tests.conftest import POPULATION_LAW, clone_home

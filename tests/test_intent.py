@@ -215,7 +215,8 @@ def test_held_out_accuracy():
 
 # ------------------------------------------------------------------ the trainer
 def test_trainer_exports_a_model_that_reads_back():
-    from qa.intent_train import load_own, predict, train
+    from qa.intent_fit import predict, train
+    from qa.intent_train import load_own
 
     rows = load_own()[::3]
     data = train(rows, c=1.0)

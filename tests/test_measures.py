@@ -28,6 +28,7 @@ from corpus.records import Departments, Record
 from corpus.stored import MANIFEST_FILE, MEASURES_FILE, CorruptCorpus
 from corpus.tagging import split_sentences
 from eval import measures as em
+from eval import measures_gold as eg
 from eval import measures_report as mr
 from qa.match import Match, Profile, match, parse_profile
 from tests.conftest import LAWS
@@ -372,7 +373,7 @@ def test_a_profile_without_sectors_gets_no_industry_specific_measure(plan_measur
 @pytest.fixture(scope="module")
 def library_records(tmp_path_factory) -> list[Record]:
     assert LAWS.is_dir(), f"shared corpus missing at {LAWS} (set POLICYQA_SHARED)"
-    return em.load_library_records(tmp_path_factory.mktemp("library"), build=True)
+    return eg.load_library_records(tmp_path_factory.mktemp("library"), build=True)
 
 
 @pytest.fixture(scope="module")
@@ -381,10 +382,10 @@ def gold_result(library_records):
 
 
 def test_gold_is_complete_and_quotes_the_corpus(library_records):
-    gold = em.load_gold()
-    profiles = em.load_profiles()
+    gold = eg.load_gold()
+    profiles = eg.load_profiles()
     by_id = {r.id: r for r in library_records}
-    em.check_gold(gold, by_id)
+    eg.check_gold(gold, by_id)
     plan_units = {f"{r.id}#{s}" for r in library_records if r.doc_id == PLAN for s, _ in sentence_units(r)}
     assert {g.key for g in gold if g.record_id.startswith(PLAN + "#")} == plan_units  # every plan sentence
     laws = {g.record_id for g in gold if g.kind and not g.record_id.startswith(PLAN + "#")}
@@ -428,9 +429,9 @@ def test_report_writes_markdown_and_json(gold_result, tmp_path):
 def test_gold_errors_name_the_line(tmp_path):
     bad = tmp_path / "gold.jsonl"
     bad.write_text('{"record_id": "x#1", "start": 0, "end": 1, "quote": "x", "kind": "bribes"}\n', encoding="utf-8")
-    with pytest.raises(em.GoldError, match="gold.jsonl:1: unknown kind"):
-        em.load_gold(bad)
+    with pytest.raises(eg.GoldError, match="gold.jsonl:1: unknown kind"):
+        eg.load_gold(bad)
     bad.write_text('{"id": "p", "profile": {"sectors": ["造船"]}, "expected": []}\n', encoding="utf-8")
-    with pytest.raises(em.GoldError, match="gold.jsonl:1"):
-        em.load_profiles(bad)
+    with pytest.raises(eg.GoldError, match="gold.jsonl:1"):
+        eg.load_profiles(bad)
 

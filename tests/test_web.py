@@ -431,3 +431,15 @@ def test_filters_apply_to_department_task_questions(web):
     assert "error" not in result, result
     assert all(h["path"].startswith("四(二)") for h in result["hits"])
     assert all(c["path"].startswith("四(二)") for c in result["citations"]), [c["path"] for c in result["citations"]]
+
+
+def test_an_abstention_shows_why_in_its_headline_escaped():
+    from app.render import render_answer
+
+    unstated = {"question": "床位补贴每张多少钱", "abstained": True, "hits": [],
+                "answer": "已收录的政策文件未写明所问的具体金额。可能相关的条款：二¶2。"}
+    assert '<div class="pq-abstain">已收录的政策文件未写明所问的具体金额。</div>' in render_answer(unstated)
+    nothing = {"question": "火星上有水吗", "abstained": True, "hits": [], "answer": ""}
+    assert "未在已收录的政策文件中找到相关规定。" in render_answer(nothing)
+    markup = {"question": "x", "abstained": True, "hits": [], "answer": "<b>未写明</b>。"}
+    assert "<b>" not in render_answer(markup)

@@ -5,6 +5,8 @@
   (``reports/load.md``);
 * :mod:`tools.faults` — ``kill -9`` during builds and uploads, indexes lost
   (``reports/faults.md``); :mod:`tools.kill_at` kills the CLI at one chosen step of a write;
+* :mod:`tools.encoder_backends` — torch vs the ONNX encoder backends: throughput, query
+  latency, cosine to torch (``reports/encoder-backends.md``);
 * :mod:`tools.common` — what they share, written once: latency summaries, percentiles,
   machine information, a free loopback port, copying a built home, a progress printer.
 
