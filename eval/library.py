@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from corpus.config import REPO_ROOT, Settings
+from corpus.errors import PolicyError
 from corpus.report import BuildReport
 from eval.library_eval import display_path, evaluate_library
 from eval.library_report import summary_lines, write_library_report
@@ -56,8 +57,13 @@ __all__ = [
 ]
 
 
-class LibraryError(Exception):
-    """A problem the user can fix (missing shared corpus, no question files, …)."""
+class LibraryError(PolicyError):
+    """A problem the user can fix (missing shared corpus, no question files, …); the message
+    names the file and what is wrong."""
+
+    def __init__(self, message: str):
+        super().__init__("library_benchmark", message,
+                         "check eval/library/documents.txt and POLICYQA_SHARED (the folder holding corpora/lawrefbook)")
 
 
 # ---------------------------------------------------------------- documents
@@ -187,7 +193,7 @@ def main(argv: Sequence[str] | None = None, stdout: Any = None, stderr: Any = No
         lib = evaluate_library(index, paths, settings, split=args.split, answer_fn=answer_fn,
                                strict=args.strict, progress_stream=err, info=info)
         lib.settings["eval_s"] = time.perf_counter() - start
-    except (LibraryError, ValueError, OSError, RuntimeError, ImportError) as exc:
+    except (PolicyError, OSError) as exc:  # a user-fixable problem; anything else is a bug and shows
         say(f"error: {exc}", err)
         return 1
     for f in lib.files:
