@@ -40,7 +40,12 @@ class Composer:
 
 
 def label(record: Record) -> str:
-    """``三(二)1 推动社区基础服务设施达标`` (path alone when the record has no title)."""
+    """``三(二)1 推动社区基础服务设施达标`` (path alone when the record has no title); a law
+    article names its law, since in a library several documents answer:
+    ``《老年人权益保障法》第四章第三十八条``."""
+    if record.level == "article":
+        law = re.sub(r"^中华人民共和国", "", record.doc_title)
+        return f"《{law}》{record.path.replace('/', '')}"
     return f"{record.path} {record.title}".strip()
 
 
