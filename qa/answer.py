@@ -10,6 +10,8 @@ way it lists the nearest clauses as possibly related.
 
 from __future__ import annotations
 
+import re
+import weakref
 from dataclasses import replace
 
 from corpus.config import Settings, get_settings
@@ -27,9 +29,10 @@ from qa.compose import (
     answer_support_measures,
     answer_target,
     label,
+    overlap,
 )
 from qa.intent import classify
-from qa.shapes import ABSTAIN_TEXT, UNSTATED_TEXT, Answer
+from qa.shapes import ABSTAIN_TEXT, NOT_HELD_TEXT, UNSTATED_TEXT, Answer
 
 __all__ = ["answer", "coverage", "is_weak", "make_query", "unstated_answer"]
 
@@ -83,6 +86,28 @@ def unstated_answer(query: Query, hits: list[Hit]) -> AnswerType | None:
 
 
 
+BOOK_RE = re.compile(r"《([^》]{2,60})》")
+_TITLES: weakref.WeakKeyDictionary[HybridIndex, frozenset[str]] = weakref.WeakKeyDictionary()
+
+
+def _short(title: str) -> str:
+    return re.sub(r"^中华人民共和国|[\s（）()〔〕\d—-]", "", title)
+
+
+def documents_not_held(query: Query, index: HybridIndex) -> list[str]:
+    """The 《documents》 the question names that the library does not hold (no title contains
+    the name, or shares most of its character pairs: 《甘肃生活性服务业行动方案》 is the plan)."""
+    titles = _TITLES.get(index)
+    if titles is None:
+        titles = _TITLES[index] = frozenset(_short(r.doc_title) for r in index.records)
+    missing = []
+    for name in dict.fromkeys(BOOK_RE.findall(query.text)):
+        short = _short(name)
+        if short and not any(short in t or t in short or overlap(short, t) >= 0.6 for t in titles):
+            missing.append(name)
+    return missing
+
+
 def answer(question: str | Query, index: HybridIndex, filters: Filters | None = None,
            settings: Settings | None = None, measures: list | None = None) -> Answer:
     """Answer ``question`` from ``index`` (one retrieval); an empty question is a PolicyError.
@@ -99,7 +124,10 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     departments, targets = Departments(), []
     intent = query.intent
     gap = unstated_answer(query, hits)
-    if intent == "dept_tasks" and query.departments:
+    not_held = documents_not_held(query, index)
+    if not_held:
+        pass  # the question is about a document the library does not hold: say so below
+    elif intent == "dept_tasks" and query.departments:
         departments = answer_dept_tasks(index, query.departments, composer, filters)
     elif intent == "lookup" and any(h.lookup for h in hits):
         answer_lookup(index, hits, composer)
@@ -116,7 +144,8 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
             answer_general(query.text, hits, composer)
     if not composer.lines:
         related = "；".join(label(h.record) for h in hits[:3])
-        lead = UNSTATED_TEXT.format(gap.label) if gap else ABSTAIN_TEXT
+        lead = (NOT_HELD_TEXT.format("》《".join(not_held)) if not_held
+                else UNSTATED_TEXT.format(gap.label) if gap else ABSTAIN_TEXT)
         text = lead + (f"可能相关的条款：{related}。" if related else "")
         return Answer(query.shown, intent, text, True, hits=tuple(hits), notice=notice)
     return Answer(query.shown, intent, composer.text(), False, tuple(composer.citations), departments,

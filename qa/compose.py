@@ -54,7 +54,7 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
-def _overlap(question: str, text: str) -> float:
+def overlap(question: str, text: str) -> float:
     q = _bigrams(question)
     return len(q & _bigrams(text)) / (len(q) or 1)
 
@@ -183,11 +183,11 @@ def answer_target(question, hits, composer) -> list[TargetAnswer]:
     numeric: list[tuple[float, Record, int, int]] = []
     for rank, hit in enumerate(hits[:3]):
         for t in hit.record.targets:
-            scored.append((_overlap(question, t.deadline_text + t.indicator + t.phrase) - 0.05 * rank,
+            scored.append((overlap(question, t.deadline_text + t.indicator + t.phrase) - 0.05 * rank,
                            hit.record, t))
         for s in hit.record.sentences:
             if re.search(r"\d", s.text):
-                numeric.append((_overlap(question, s.text) - 0.05 * rank, hit.record, s.start, s.end))
+                numeric.append((overlap(question, s.text) - 0.05 * rank, hit.record, s.start, s.end))
     scored.sort(key=lambda x: -x[0])
     numeric.sort(key=lambda x: -x[0])
     best_target = scored[0][0] if scored else 0.0
@@ -215,7 +215,7 @@ def answer_support(question, hits, composer) -> None:
             if s.text.rstrip("。") == hit.record.title:
                 continue  # the clause's own heading states no measure
             if SUPPORT_SENTENCE_RE.search(s.text):
-                candidates.append((_overlap(question, s.text) + (0.15 if s in hit.evidence else 0) - 0.1 * rank, hit.record, s))
+                candidates.append((overlap(question, s.text) + (0.15 if s in hit.evidence else 0) - 0.1 * rank, hit.record, s))
     candidates.sort(key=lambda x: -x[0])
     floor = candidates[0][0] * 0.5 if candidates else 0.0
     for score, record, s in candidates[:5]:
@@ -310,6 +310,6 @@ def answer_general(question: str, hits, composer) -> None:
     for hit in hits[:3]:
         r = hit.record
         if hit.evidence:
-            s = max(hit.evidence, key=lambda e: _overlap(question, e.text))  # ties: the first
+            s = max(hit.evidence, key=lambda e: overlap(question, e.text))  # ties: the first
             composer.add(f"{label(r)}：{s.text}", cite(r, s.start, s.end))
 

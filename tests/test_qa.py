@@ -11,7 +11,7 @@ from corpus.config import Settings
 from corpus.errors import PolicyError
 from index.hybrid import Filters
 from qa.citations import cite, verify
-from qa.shapes import UNSTATED_TEXT
+from qa.shapes import NOT_HELD_TEXT, UNSTATED_TEXT
 
 
 @pytest.fixture(scope="session")
@@ -233,3 +233,15 @@ def test_a_support_question_no_measure_is_about_gets_the_sentences_closest_to_it
     assert not answer.abstained
     assert any("助餐" in c.quote for c in answer.citations), answer.answer
     assert_citations_verbatim(answer, plan_index)
+
+
+def test_a_question_about_a_document_the_library_does_not_hold_says_so(plan_index):
+    answer = ask(plan_index, "《四川省养老服务条例》第十条规定了什么？")
+    assert answer.abstained and answer.citations == ()
+    assert answer.answer.startswith(NOT_HELD_TEXT.format("四川省养老服务条例")), answer.answer
+
+
+def test_a_document_named_loosely_is_still_the_one_held(plan_index):
+    answer = ask(plan_index, "《甘肃生活性服务业行动方案》三(二)1讲的是什么")
+    assert not answer.abstained
+    assert answer.citations[0].path == "三(二)1"
