@@ -20,6 +20,29 @@ KEEP_VERSIONS = 2
 
 
 @contextmanager
+def replaced_dir(dest: Path) -> Iterator[Path]:
+    """Yield an empty staging directory beside ``dest``; on success it replaces ``dest`` (the
+    previous one is set aside as ``.<name>.old`` until the rename is done), on failure it is
+    removed. For large unversioned artifacts (the model, its ONNX export) where
+    :func:`atomic_dir`'s kept versions would cost gigabytes."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    staging = dest.with_name(f".{dest.name}.{uuid.uuid4().hex[:8]}.partial")
+    old = dest.with_name(f".{dest.name}.old")
+    staging.mkdir()
+    try:
+        yield staging
+        staging.chmod(0o755)
+        shutil.rmtree(old, ignore_errors=True)
+        if dest.exists():
+            dest.rename(old)  # an interrupted swap leaves the previous one here
+        staging.rename(dest)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
 def atomic_dir(link: Path) -> Iterator[Path]:
     """Yield a new empty directory; on success make ``link`` point at it.
 

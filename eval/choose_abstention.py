@@ -20,16 +20,19 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from corpus.config import REPO_ROOT, Settings
 from corpus.errors import PolicyError
 from index.rerank import Reranker
+from qa.answer import abstains
 
 QUESTIONS = REPO_ROOT / "eval" / "questions"
 LIBRARY_FILES = ("library-plan.jsonl", "library-laws.jsonl", "library-oos.jsonl", "library-dept.jsonl")
 PLAN_FILES = ("library-plan.jsonl", "library-oos.jsonl", "plan.jsonl")
 MAX_FALSE_ABSTENTION = 0.03
+BASE = Settings()
 GRID = {"below": (0.0625, 0.08, 0.1, 0.15, 0.2), "doubt_below": (0.3, 0.5, 0.7, 0.8, 0.9, 1.01),
         "doubt_dense": (0.84, 0.85, 0.86, 0.87, 0.878, 0.89), "doubt_coverage": (0.5, 0.6, 0.7, 0.8, 1.01),
         "unstated": (False, True)}
@@ -70,8 +73,10 @@ def rates(rows, rule) -> tuple[float, float, int, int]:
 
 
 def make_rule(below, doubt_below, doubt_dense, doubt_coverage, use_unstated):
-    return lambda p, dense, cover, gap: (p < below or (p < doubt_below and dense < doubt_dense and cover < doubt_coverage)
-                                         or (use_unstated and gap))
+    """``qa.answer.abstains`` with these thresholds, over (p, dense, coverage, unstated) rows."""
+    settings = replace(BASE, abstain_below=below, abstain_doubt_below=doubt_below, abstain_doubt_dense=doubt_dense,
+                       abstain_doubt_coverage=doubt_coverage, abstain_unstated=use_unstated)
+    return lambda p, dense, cover, gap: abstains(p, dense, cover, gap, settings)
 
 
 def main(argv: list[str] | None = None) -> int:

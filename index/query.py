@@ -74,6 +74,15 @@ def clause_refs(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(dict.fromkeys(plan)), tuple(dict.fromkeys(articles))
 
 
+#: A document named in a question: 《中华人民共和国慈善法》.
+BOOK_RE = re.compile(r"《([^》]{2,60})》")
+
+
+def named_documents(text: str) -> list[str]:
+    """The 《documents》 a text names, in order, each once."""
+    return list(dict.fromkeys(BOOK_RE.findall(text)))
+
+
 #: Markup pasted into a question (``<img src=x …>``, ``<b>``): carried in the question as
 #: written, kept out of what is searched (its words are not what the user asks about).
 MARKUP_RE = re.compile(r"</?[A-Za-z][^<>]{0,200}>")

@@ -45,6 +45,7 @@ from corpus.normalize import normalize_text
 from corpus.tokenize import tokenize_for_search
 from index.answer_types import asked_types
 from index.hybrid import Hit, HybridIndex
+from index.query import named_documents
 
 INTENTS = ("lookup", "dept_tasks", "department", "target", "support", "general")
 
@@ -98,7 +99,6 @@ SUPPORT_RE = re.compile(
     r"补贴|补助|减免|免征|先征后退|贷款|信贷|优惠|给予|奖励|激励|专项债|返还|支持|鼓励|允许|放宽|简化|降低|"
     r"绿色通道|纾困|免费|低收费|划拨|出让|租赁|优先|税|扶持|资助|帮扶"
 )
-BOOK_RE = re.compile(r"《([^》]{2,40})》")
 QUOTED_RE = re.compile(r"[“\"《「『]([^”\"》」』]{2,30})[”\"》」』]")
 DIGITS_RE = re.compile(r"\d+(?:\.\d+)?")
 NUMBER_RE = re.compile(r"\d|百分之|[一二三四五六七八九十两][十百千万]?[个张名人所家岁年倍成]")
@@ -256,7 +256,7 @@ def features(index: HybridIndex, question, hits: list[Hit], intent: str = "gener
     quoted = list(dict.fromkeys(QUOTED_RE.findall(query)))
     numbers = [d for d in dict.fromkeys(DIGITS_RE.findall(query))]
     asked = asked_types(query)
-    books = [b for b in BOOK_RE.findall(query)]
+    books = named_documents(query)
     if departments is None:
         departments = load_dictionary().find_in(query)
     wanted = set(departments)

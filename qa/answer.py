@@ -17,8 +17,9 @@ from dataclasses import replace
 from corpus.config import Settings, get_settings
 from corpus.records import Departments
 from index.answer_types import AnswerType, unstated
+from index.hits import search_text
 from index.hybrid import Filters, Hit, HybridIndex, Retrieval
-from index.query import Query
+from index.query import Query, named_documents
 from qa.compose import (
     Composer,
     answer_department,
@@ -34,7 +35,7 @@ from qa.compose import (
 from qa.intent import classify
 from qa.shapes import ABSTAIN_TEXT, NOT_HELD_TEXT, UNSTATED_TEXT, Answer
 
-__all__ = ["answer", "coverage", "is_weak", "make_query", "unstated_answer"]
+__all__ = ["abstains", "answer", "coverage", "is_weak", "make_query", "unstated_answer"]
 
 #: Words of a question that say *how* it asks, not *what* about (kept out of coverage).
 QUESTION_WORDS = frozenset(
@@ -61,32 +62,38 @@ def coverage(query: Query, hits: list[Hit]) -> float:
     return sum(1 for w in words if w in text) / len(words)
 
 
-def is_weak(query: Query, retrieval: Retrieval, settings: Settings) -> bool:
-    """Weak evidence: no hit; or, with the second stage, its calibrated probability low (or in
-    doubt and the dense similarity low) — the rule chosen on the dev split of the library and of
-    the plan alone (eval/report-abstention.md); without it, low dense similarity and low word
-    coverage together."""
+def abstains(p: float, best_dense: float, cover: float, unstated: bool, settings: Settings) -> bool:
+    """The abstention rule of the second stage — its calibrated probability ``p`` low; or in doubt
+    and the dense similarity low; or the question asks for what the best clause does not state —
+    with the thresholds chosen on the dev split of the library and of the plan alone
+    (``python -m eval.choose_abstention``, which searches them with this very function)."""
+    s = settings
+    return (p < s.abstain_below
+            or (p < s.abstain_doubt_below and best_dense < s.abstain_doubt_dense and cover < s.abstain_doubt_coverage)
+            or (s.abstain_unstated and unstated))
+
+
+def is_weak(query: Query, retrieval: Retrieval, settings: Settings, gap: AnswerType | None = None) -> bool:
+    """Weak evidence: no hit; with the second stage, :func:`abstains` (``gap``: what the question
+    asks for that the best clause does not state); without it, low dense similarity and low
+    word coverage together, or that ``gap``."""
     hits = retrieval.hits
     if not hits:
         return True
-    p = retrieval.confidence
-    if p is not None:
-        return p < settings.abstain_below or (
-            p < settings.abstain_doubt_below and retrieval.best_dense < settings.abstain_doubt_dense
-            and coverage(query, hits) < settings.abstain_doubt_coverage)
-    return retrieval.best_dense < settings.abstain_dense and coverage(query, hits) < settings.abstain_coverage
+    if retrieval.confidence is not None:
+        return abstains(retrieval.confidence, retrieval.best_dense, coverage(query, hits), gap is not None,
+                        settings)
+    return ((retrieval.best_dense < settings.abstain_dense and coverage(query, hits) < settings.abstain_coverage)
+            or (settings.abstain_unstated and gap is not None))
 
 
 def unstated_answer(query: Query, hits: list[Hit]) -> AnswerType | None:
     """What the question asks for (an amount, a date, a form …) that the best clause — the one
     an answer leads with — does not state, if anything."""
-    texts = ["\n".join([*h.record.headings, h.record.title, h.record.text, h.record.responsibility])
-             for h in hits[:1]]
-    return unstated(query.text, texts) if texts else None
+    return unstated(query.text, [search_text(hits[0].record)]) if hits else None
 
 
 
-BOOK_RE = re.compile(r"《([^》]{2,60})》")
 _TITLES: weakref.WeakKeyDictionary[HybridIndex, frozenset[str]] = weakref.WeakKeyDictionary()
 
 
@@ -101,7 +108,7 @@ def documents_not_held(query: Query, index: HybridIndex) -> list[str]:
     if titles is None:
         titles = _TITLES[index] = frozenset(_short(r.doc_title) for r in index.records)
     missing = []
-    for name in dict.fromkeys(BOOK_RE.findall(query.text)):
+    for name in named_documents(query.text):
         short = _short(name)
         if short and not any(short in t or t in short or overlap(short, t) >= 0.6 for t in titles):
             missing.append(name)
@@ -131,7 +138,7 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
         departments = answer_dept_tasks(index, query.departments, composer, filters)
     elif intent == "lookup" and any(h.lookup for h in hits):
         answer_lookup(index, hits, composer)
-    elif not is_weak(query, retrieval, settings) and not (settings.abstain_unstated and gap):
+    elif not is_weak(query, retrieval, settings, gap):
         if intent == "department":
             departments = answer_department(index, hits, composer)
         elif intent == "target":
