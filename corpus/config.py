@@ -8,6 +8,7 @@ Names carry their units (``max_upload_mb``, ``query_timeout_ms``).
 
 from __future__ import annotations
 
+import configparser
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
@@ -52,7 +53,26 @@ def env_str(name: str, default: str) -> Callable[[], str]:
     return lambda: _raw(name) or default
 
 
-def env_path(name: str, default: Path) -> Callable[[], Path]:
+def default_shared() -> Path:
+    """``../shared`` beside the repository; for a clone made elsewhere (``git clone main
+    /tmp/x``), the ``shared`` folder beside the local repository it was cloned from."""
+    beside = REPO_ROOT.parent / "shared"
+    if beside.is_dir():
+        return beside
+    config = configparser.ConfigParser()
+    try:
+        config.read(REPO_ROOT / ".git" / "config", encoding="utf-8")
+        origin = Path(config.get('remote "origin"', "url", fallback="")).expanduser()
+    except (configparser.Error, OSError, ValueError):
+        return beside
+    if origin.is_absolute() and (origin.parent / "shared").is_dir():
+        return origin.parent / "shared"
+    return beside
+
+
+def env_path(name: str, default: Path | Callable[[], Path]) -> Callable[[], Path]:
+    if callable(default):
+        return lambda: Path(_raw(name) or default()).expanduser()
     return lambda: Path(_raw(name) or default).expanduser()
 
 
@@ -132,7 +152,7 @@ class Settings:
     encoder_backend: EncoderBackend = field(  # type: ignore[assignment]
         default_factory=env_choice("ENCODER_BACKEND", "onnx-fp32", ENCODER_BACKENDS))
     #: The read-only shared material (lawrefbook) used by the library benchmark and tools.
-    shared: Path = field(default_factory=env_path("SHARED", REPO_ROOT.parent / "shared"))
+    shared: Path = field(default_factory=env_path("SHARED", default_shared))
     #: Largest document file accepted, in megabytes.
     max_upload_mb: int = field(default_factory=env_int("MAX_UPLOAD_MB", 20, minimum=1))
     #: Longest question accepted; longer ones are truncated with a notice.

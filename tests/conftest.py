@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from corpus.config import REPO_ROOT, Settings
+from corpus.config import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 #: The read-only shared material beside the repository (the lawrefbook corpus).
-SHARED = Path(os.environ.get("POLICYQA_SHARED", REPO_ROOT.parent / "shared"))
+SHARED = Settings().shared  # POLICYQA_SHARED, ../shared, or the one beside the repository cloned from
 LAWS = SHARED / "corpora" / "lawrefbook"
 ELDERLY_LAW = LAWS / "社会法" / "老年人权益保障法(2018-12-29).md"
 POPULATION_LAW = LAWS / "行政法" / "人口与计划生育法(2021-08-20).md"

@@ -391,3 +391,20 @@ def test_missing_or_unversioned_corpus_is_a_clear_error(tmp_path, home):
         corpus.load_records(home)
     corpus.build(home)  # the fix the message gives
     assert len(corpus.load_records(home)) == len(records) and corpus.verify_corpus(home)["schema_version"] == 1
+
+
+def test_the_shared_folder_is_found_beside_the_repository_a_clone_came_from(tmp_path, monkeypatch):
+    import corpus.config as config
+
+    origin, clone = tmp_path / "work" / "main", tmp_path / "elsewhere" / "fresh"
+    (tmp_path / "work" / "shared").mkdir(parents=True)
+    origin.mkdir()
+    (clone / ".git").mkdir(parents=True)
+    (clone / ".git" / "config").write_text(f'[remote "origin"]\n\turl = {origin}\n', encoding="utf-8")
+    monkeypatch.setattr(config, "REPO_ROOT", clone)
+    monkeypatch.delenv("POLICYQA_SHARED", raising=False)
+    assert config.Settings().shared == tmp_path / "work" / "shared"
+    (tmp_path / "elsewhere" / "shared").mkdir()  # ../shared beside the clone wins
+    assert config.Settings().shared == tmp_path / "elsewhere" / "shared"
+    monkeypatch.setenv("POLICYQA_SHARED", str(tmp_path))  # and the variable wins over both
+    assert config.Settings().shared == tmp_path

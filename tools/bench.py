@@ -90,8 +90,7 @@ def questions(path: Path) -> list[str]:
 
 
 def shared_lawrefbook() -> Path:
-    shared = Path(os.environ.get("POLICYQA_SHARED", REPO_ROOT.parent / "shared"))
-    return shared / "corpora" / "lawrefbook"
+    return Settings().shared / "corpora" / "lawrefbook"
 
 
 def vm_hwm_mb() -> int | None:
