@@ -4,7 +4,7 @@ and checking it, and the records it was labelled on.
 Gold (``eval/measures/``, see its README.md):
 
 * ``gold_sentences.jsonl`` — every sentence unit of the labelled records (the whole plan
-  gansu-2022-46 and 94 articles of the twelve library laws): ``{record_id, start, end, quote,
+  gansu-2022-46 and 203 articles of the twelve library laws): ``{record_id, start, end, quote,
   kind, sectors, entities, people, split}``, ``kind`` null for a sentence that is no measure;
 * ``profiles.jsonl`` — enterprise profiles ``{id, profile, expected, split, note}``, ``expected``
   the plan's measures (``record_id#start``) that apply.

@@ -83,6 +83,11 @@ def test_condition_and_instrument_quote_the_record_verbatim():
     ("对价格普惠且具有一定收益的公共服务设施项目，符合条件的纳入地方政府专项债券支持范围。", "public_investment",
      "纳入地方政府专项债券支持范围"),
     ("支持商贸、餐饮等企业开展折扣优惠活动，发放电子消费券。", "consumption", None),
+    # classes found on the fourth round's dev material (eval/measures/README.md)
+    ("县级以上人民政府有关部门应当为中小企业提供用汇、人员出入境等方面的便利。", "streamlined_approval", None),
+    ("国家鼓励企业事业单位和其他组织为开展慈善活动提供场所和其他便利条件。", "land_premises", None),
+    ("地方各级人民政府在实施公共租赁住房等住房保障制度时，应当优先照顾符合条件的老年人。", "social_assistance", None),
+    ("国家使职业教育经费投入与职业教育发展需求相适应。", "public_investment", None),
 ])
 def test_measures_phrased_without_subsidy_words(text, kind, instrument):
     r = record(text)
@@ -138,6 +143,11 @@ def test_sentences_that_are_not_measures(text):
     ("严格控制农用地转为建设用地。", None),
     ("学前教育实行政府投入为主、家庭合理负担保育教育成本的投入机制。", None),       # 负担保育 is no 担保
     ("职业院校、职业技能培训机构与企业应当密切联系，实行产教结合。", None),           # a provider's name
+    ("国家鼓励地方建立八十周岁以上低收入老年人高龄津贴制度。", None),                 # a benefit system built
+    ("国家完善对乡村医疗卫生人员的服务收入多渠道补助机制和养老政策。", None),
+    ("国家支持企业、社会组织及公民个人设立职业教育奖学金、助学金，奖励优秀学生，资助经济困难的学生。",
+     "private_giving"),
+    ("国务院民政部门建立统一的慈善信息平台，免费提供慈善信息发布服务。", None),       # an administrative service
 ])
 def test_classes_of_sentences_that_grant_nothing(text, veto):
     assert extract_measures(record(text)) == []
@@ -158,6 +168,9 @@ def test_classes_of_sentences_that_grant_nothing(text, veto):
     ("国家鼓励融资担保机构依法向电影产业提供融资担保。", "guarantees_insurance"),
     ("退役军人创办小微企业，可以按照国家有关规定申请创业担保贷款，并享受贷款贴息。", "loans_credit"),
     ("参加劳动预备制度培训的人员按照规定享受补贴。", "training"),
+    # training given free is training; an award to students is a merit award
+    ("国家采取定向免费培养、对口支援等措施，加强基层医疗卫生队伍建设。", "training"),
+    ("国家建立对学生的奖励和资助制度，对特别优秀的学生进行奖励，对经济困难的学生提供资助。", "talent_titles"),
     ("用人单位招用就业困难人员并缴纳社会保险费的，按照规定享受基本养老保险、失业保险补贴。",
      "social_insurance_subsidy"),
     # still measures: insurance the government supports, a spatial plan
