@@ -15,6 +15,7 @@ import click
 
 from app.cli_common import PolicyGroup, domain_errors, echo_json, home_option, settings_for
 from corpus.config import MODES
+from corpus.errors import PolicyError
 
 
 def _assistant(home: str | None):
@@ -59,8 +60,9 @@ def search(query, k, mode, doc, dept, role, domain, section, batch, as_json, hom
     """Search the clauses (the model is loaded once, also for --batch)."""
     from core import parse_search, read_batch
 
-    if not query and not batch:
+    if not query and not batch and not (as_json and query is not None):
         raise click.UsageError("give a QUERY or --batch FILE")
+    # with --json an empty QUERY ("") is refused below as a query without words, as "   " is
     with domain_errors(as_json):
         if batch:
             requests = read_batch(batch, "search")
@@ -103,8 +105,9 @@ def ask(question, doc, dept, role, domain, section, batch, as_json, home) -> Non
     """Answer a question with cited clauses (or abstain)."""
     from core import parse_ask, read_batch
 
-    if not question and not batch:
+    if not question and not batch and not (as_json and question is not None):
         raise click.UsageError("give a QUESTION or --batch FILE")
+    # with --json an empty QUESTION ("") is refused below as a question without words, as "   " is
     with domain_errors(as_json):
         if batch:
             requests = read_batch(batch, "ask")
@@ -189,17 +192,19 @@ def match(sectors, entities, traits, profile_file, as_json, as_csv, home) -> Non
     import json
 
     profile = {"sectors": list(sectors), "entities": list(entities), "traits": list(traits)}
-    if profile_file:
-        try:
-            loaded = json.loads(profile_file.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise click.ClickException(f"{profile_file}: not a UTF-8 JSON object ({exc})") from None
-        if not isinstance(loaded, dict):
-            raise click.ClickException(f'{profile_file}: expected {{"sectors": [...], "entities": [...], "traits": [...]}}')
-        for key in profile:
-            profile[key] += loaded.get(key, []) if isinstance(loaded.get(key, []), list) else [loaded[key]]
-        profile.update({k: v for k, v in loaded.items() if k not in profile})  # unknown keys: the core says so
+    shape = '{"sectors": [...], "entities": [...], "traits": [...]}'
     with domain_errors(as_json):
+        if profile_file:
+            try:
+                loaded = json.loads(profile_file.read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, ValueError) as exc:
+                raise PolicyError("bad_profile", f"{profile_file}: not a UTF-8 JSON object ({exc})",
+                                  f"write it as {shape}, saved as UTF-8") from None
+            if not isinstance(loaded, dict):
+                raise PolicyError("bad_profile", f"{profile_file}: not a JSON object", f"write it as {shape}")
+            for key in profile:
+                profile[key] += loaded.get(key, []) if isinstance(loaded.get(key, []), list) else [loaded[key]]
+            profile.update({k: v for k, v in loaded.items() if k not in profile})  # unknown keys: the core says so
         matches = _assistant(home).match(profile)
     rows = [m.to_dict() for m in matches]
     if as_json:

@@ -2,7 +2,10 @@
 
 A :class:`PolicyError` becomes one error here (exit code 1; usage errors 2): with ``--json``
 the error object ``{"error": {code, message, fix}}`` on stdout, else message and fix on
-stderr. Anything else is a bug and shows its traceback.
+stderr. With ``--json`` a usage error (a missing argument, ``-k ten``, ``--mode fuzzy``) and
+any other click error are that error object too — code ``bad_request`` (``error`` for a
+click error that is not about usage), exit code 1 — never click's usage text, which a
+program reading stdout could not parse. Anything else is a bug and shows its traceback.
 """
 
 from __future__ import annotations
@@ -23,16 +26,43 @@ def settings_for(home: str | None) -> Settings:
     return get_settings().with_overrides(home=Path(home) if home else None)
 
 
+def wants_json(args: list[str]) -> bool:
+    """True when a command line asks for ``--json`` (as an option: not after ``--``)."""
+    return "--json" in (args[: args.index("--")] if "--" in args else args)
+
+
 class PolicyGroup(click.Group):
     """The ``policyqa`` group: a PolicyError from any command becomes the one error exit
-    (the JSON object when the command line asks for ``--json``)."""
+    (the JSON object when the command line asks for ``--json``, as do click's own usage
+    errors then)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # the whole command line, read here: Group.invoke empties ctx.args before the command runs
+        ctx.meta["policyqa.json"] = wants_json(list(args))
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
+        as_json = bool(ctx.meta.get("policyqa.json"))
         try:
             return super().invoke(ctx)
         except PolicyError as exc:
-            raw = [*getattr(ctx, "protected_args", []), *ctx.args]
-            raise PolicyClickError(exc, as_json="--json" in raw) from exc
+            raise PolicyClickError(exc, as_json) from exc
+        except PolicyClickError as exc:
+            exc.as_json = exc.as_json or as_json  # (a command's domain_errors() that did not pass it on)
+            raise
+        except click.ClickException as exc:
+            if not as_json:
+                raise
+            raise PolicyClickError(click_error(exc), as_json=True) from exc
+
+
+def click_error(exc: click.ClickException) -> PolicyError:
+    """A click error as the PolicyError it stands for: a usage error (bad or missing argument
+    or option) is ``bad_request`` with the command's ``--help`` as the fix."""
+    if isinstance(exc, click.UsageError):
+        command = exc.ctx.command_path if exc.ctx is not None else "policyqa"
+        return PolicyError("bad_request", exc.format_message(), f"see `{command} --help`")
+    return PolicyError("error", exc.format_message())
 
 
 class PolicyClickError(click.ClickException):

@@ -4,14 +4,17 @@
 ...     run(questions, index, progress=say)
 
 ``say(fraction, message)`` is the :data:`eval.run.Progress` callback. When the stream
-is a terminal it redraws a tqdm bar; otherwise (a pipe, a log file, CI) it writes one
-line such as ``eval 40% hybrid 120/300 plan-120`` at most every ``interval`` seconds,
-plus a last ``eval 100% …`` line, so a piped run's log stays a few lines long instead of
-hundreds of kilobytes of bar frames.
+is a terminal it redraws a tqdm bar followed by the whole message (``向量 12288/148233 ·
+45.1 条/秒 · 剩余约 50 分钟``), fitted to the terminal's width; otherwise (a pipe, a log
+file, CI) it writes one line such as ``eval 40% hybrid 120/300 plan-120`` at most every
+``interval`` seconds, plus a last ``eval 100% …`` line, so a piped run's log stays a few
+lines long instead of hundreds of kilobytes of bar frames.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -70,16 +73,77 @@ class LineProgress:
             self._write(self._pending)
 
 
-class BarProgress:
-    """A tqdm bar (0–1000 ‰) with the message as its postfix."""
+#: Fewest columns worth drawing a bar in; narrower, the line is the percentage and the message.
+MIN_BAR = 10
+#: Columns assumed when the stream does not say (not a real terminal).
+DEFAULT_COLUMNS = 80
+#: Between the parts of a message (``向量 12288/148233 · 45.1 条/秒 · 剩余约 50 分钟``).
+PART_SEP = " · "
 
-    def __init__(self, desc: str, stream: TextIO):
+
+def fit(message: str, columns: int) -> str:
+    """``message`` in at most ``columns`` display columns (a Chinese character takes two).
+
+    Whole when it fits; else its middle parts give way to ``…`` (the first part says what
+    runs, the last the estimate: ``向量 12288/148233 · … · 剩余约 50 分钟``); else it is cut
+    from the left, so the end — the estimate — stays.
+    """
+    from tqdm.utils import disp_len, disp_trim
+
+    if disp_len(message) <= columns:
+        return message
+    parts = message.split(PART_SEP)
+    for dropped in range(1, len(parts) - 1):  # the middle parts, one by one from the left
+        short = PART_SEP.join([parts[0], "…", *parts[1 + dropped:]])
+        if disp_len(short) <= columns:
+            return short
+    if columns <= 1:
+        return disp_trim(message, max(columns, 0))
+    tail = message
+    while disp_len(tail) > columns - 1:
+        tail = tail[1:]
+    return "…" + tail
+
+
+class BarProgress:
+    """A tqdm bar (0–1000 ‰) followed by the whole message, fitted to the terminal's width
+    (read again at every call, so a resized window is followed): the bar gives way first,
+    down to :data:`MIN_BAR` columns and then altogether, before the message is shortened
+    (see :func:`fit`). ``columns`` fixes the width (tests)."""
+
+    def __init__(self, desc: str, stream: TextIO, columns: int | None = None):
         from tqdm import tqdm
 
-        self.bar = tqdm(total=1000, desc=desc, file=stream, leave=False)
+        self.desc = desc
+        self.stream = stream
+        self.columns = columns
+        self.bar = tqdm(total=1000, desc=desc, file=stream, leave=False, ncols=self._columns(),
+                        bar_format="{desc} {percentage:3.0f}%|{bar}|")
+
+    def _columns(self) -> int:
+        if self.columns is not None:
+            return self.columns
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns or DEFAULT_COLUMNS
+        except (AttributeError, OSError, ValueError):  # not a real terminal (or a closed one)
+            return shutil.get_terminal_size((DEFAULT_COLUMNS, 24)).columns
+
+    def bar_format(self, message: str, columns: int) -> str:
+        """The tqdm ``bar_format`` showing ``message`` within ``columns``."""
+        from tqdm.utils import disp_len
+
+        if not message:
+            return "{desc} {percentage:3.0f}%|{bar}|"
+        head = f"{self.desc} 100%"  # as wide as "{desc} {percentage:3.0f}%" ever is
+        escaped = fit(message, max(0, columns - disp_len(head) - 1)).replace("{", "{{").replace("}", "}}")
+        if columns - disp_len(f"{head}|| {message}") >= MIN_BAR:
+            return "{desc} {percentage:3.0f}%|{bar}| " + escaped
+        return "{desc} {percentage:3.0f}% " + escaped
 
     def __call__(self, fraction: float, message: str) -> None:
-        self.bar.set_postfix_str(message[:30])
+        columns = self._columns()
+        self.bar.ncols = columns
+        self.bar.bar_format = self.bar_format(message, columns)
         self.bar.n = int(max(0.0, min(1.0, fraction)) * 1000)
         self.bar.refresh()
 

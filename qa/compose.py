@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import weakref
 
-from corpus.records import Departments, Record, Target
+from corpus.records import Departments, Record, Sentence, Target
 from index.hybrid import Filters, Hit, HybridIndex
 from qa.citations import Citation, cite, verify
 from qa.shapes import TargetAnswer
@@ -59,6 +59,27 @@ def overlap(question: str, text: str) -> float:
     return len(q & _bigrams(text)) / (len(q) or 1)
 
 
+def _plain(text: str) -> str:
+    return re.sub(r"[^\w]", "", text)
+
+
+def is_heading(record: Record, sentence: Sentence) -> bool:
+    """True when ``sentence`` only repeats the record's title or one of its headings
+    (punctuation aside): ``开展生活服务促消费活动。`` opening 三(六)5 says nothing quoted alone."""
+    text = _plain(sentence.text)
+    return bool(text) and any(text == _plain(name) for name in (record.title, *record.headings) if name)
+
+
+def quotable(record: Record, sentences: list[Sentence]) -> list[Sentence]:
+    """The sentences of ``record`` worth quoting among ``sentences``: a heading-only sentence
+    gives way to the record's other sentences — when ``sentences`` holds nothing else, to all
+    of them — and stays only when the record has nothing else to quote."""
+    kept = [s for s in sentences if not is_heading(record, s)]
+    if kept:
+        return kept
+    return [s for s in record.sentences if not is_heading(record, s)] or list(sentences)
+
+
 def _sentence_around(record: Record, position: int) -> tuple[int, int]:
     for s in record.sentences:
         if s.start <= position < s.end:
@@ -73,7 +94,7 @@ def answer_lookup(index, hits, composer) -> list[Hit]:
         if len(r.text) <= 400 or len(named) == 1:
             composer.add(f"{label(r)}：{r.text}", cite(r, 0, len(r.text)))
         else:
-            first = r.sentences[0]
+            first = quotable(r, r.sentences)[0]  # the first that is more than the heading
             composer.add(f"{label(r)}：{first.text}", cite(r, first.start, first.end))
     return named
 
@@ -135,8 +156,9 @@ def answer_department(index, hits, composer) -> Departments:
     with_departments = [h for h in hits[:3] if h.record.departments]
     if not with_departments:
         top = hits[0].record
-        composer.add(f"{label(top)} 未写明责任部门：" + hits[0].evidence[0].text,
-                     cite(top, hits[0].evidence[0].start, hits[0].evidence[0].end)) if hits[0].evidence else None
+        if hits[0].evidence:
+            s = quotable(top, hits[0].evidence)[0]
+            composer.add(f"{label(top)} 未写明责任部门：" + s.text, cite(top, s.start, s.end))
         return Departments()
     best = with_departments[0].record
     _responsibility_statements(best, index, composer)
@@ -212,7 +234,7 @@ def answer_support(question, hits, composer) -> None:
     candidates = []
     for rank, hit in enumerate(hits[:3]):
         for s in hit.record.sentences:
-            if s.text.rstrip("。") == hit.record.title:
+            if is_heading(hit.record, s):
                 continue  # the clause's own heading states no measure
             if SUPPORT_SENTENCE_RE.search(s.text):
                 candidates.append((overlap(question, s.text) + (0.15 if s in hit.evidence else 0) - 0.1 * rank, hit.record, s))
@@ -306,10 +328,12 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
 
 
 def answer_general(question: str, hits, composer) -> None:
-    """The best three clauses, each by the evidence sentence closest to the question's words."""
+    """The best three clauses, each by the evidence sentence closest to the question's words
+    — not one that only repeats the clause's title or a heading (:func:`quotable`), which
+    shares the question's words and says nothing."""
     for hit in hits[:3]:
         r = hit.record
         if hit.evidence:
-            s = max(hit.evidence, key=lambda e: overlap(question, e.text))  # ties: the first
+            s = max(quotable(r, hit.evidence), key=lambda e: overlap(question, e.text))  # ties: the first
             composer.add(f"{label(r)}：{s.text}", cite(r, s.start, s.end))
 
