@@ -26,6 +26,7 @@ is NumPy.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -60,6 +61,10 @@ from index.rerank import DEFAULT_PATH, Reranker, features
 
 LIBRARY_HOME = REPO_ROOT / ".policyqa" / "library"
 REPORT = REPO_ROOT / "eval" / "report-rerank.md"
+#: The chosen model fitted once per cross-validation fold, with each dev question's fold:
+#: ``eval.choose_abstention`` scores a dev question with the model that did not see it, so
+#: the abstention rule is chosen on probabilities as unseen questions get them.
+FOLDS_PATH = REPO_ROOT / "eval" / "rerank-folds.json"
 
 
 # ---------------------------------------------------------------- plan alone
@@ -105,6 +110,21 @@ def memoize_query_vectors(index) -> None:
     index.encode_query = encode_query
 
 
+def save_fold_models(dev_m, fold_models, path: Path) -> Path:
+    """``{"question_fold": {question text: fold}, "models": [weights per fold]}`` (JSON)."""
+    models: dict[int, dict] = {}
+    question_fold: dict[str, int] = {}
+    for m, model in zip(dev_m, fold_models):
+        fold = next((i for i, d in models.items() if d is model), None)
+        if fold is None:
+            fold = len(models)
+            models[fold] = model
+        question_fold[m.item.text] = fold
+    data = {"question_fold": question_fold, "models": [models[i].to_dict() for i in range(len(models))]}
+    path.write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
 # ---------------------------------------------------------------- main
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -114,6 +134,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-first-stage", action="store_true", help="skip the first-stage variants")
     parser.add_argument("--out", type=Path, default=DEFAULT_PATH, help="weights JSON")
     parser.add_argument("--report", type=Path, default=REPORT)
+    parser.add_argument("--folds-out", type=Path, default=FOLDS_PATH,
+                        help="the chosen model's fold models, for out-of-fold dev probabilities (JSON)")
     args = parser.parse_args(argv)
 
     started = time.time()
@@ -199,6 +221,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "trained": time.strftime("%Y-%m-%d"),
     }
     reranker.save(args.out)
+    save_fold_models(dev_m, fold_models, args.folds_out)
     reranker = Reranker.load(args.out)  # report what was written
     print(f"wrote {args.out} (abstain_below={thr:.4f})", file=sys.stderr)
 

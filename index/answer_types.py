@@ -1,5 +1,5 @@
 """Kinds of answer a question asks for — an amount of money, a rate, a date, a clock time, a
-count, a telephone number or web address, a form — and whether a clause states one.
+count, a telephone number or web address, a form, a procedure — and whether a clause states one.
 
 A question that asks for one of these while the clauses that match it state none (the amount
 of a subsidy the plan only names, a hotline, an application form) is a *near miss*: the
@@ -64,6 +64,17 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
         "form", "表格或申请材料",
         re.compile(r"(申请|登记|评分|备案)?表(格)?(在哪|怎么填|格式|样式)|哪些材料|什么材料|材料清单|什么格式|格式是"),
         re.compile(r"材料|表格|申请书|证明|格式")),
+    # How to get something done (a licence, a registration, an exam). Bare 怎么办 is left out:
+    # 老人没人照应怎么办 asks for help, not for a procedure. A clause states one when it says
+    # where to apply or what an application must include (向民政部门申请登记), not when it
+    # only promises to simplify approval (简化审批程序).
+    AnswerType(
+        "procedure", "办理流程或手续",
+        re.compile(r"办理(流程|程序|手续|步骤)|(怎么|如何|怎样|咋)办理|(要|需要|得)办(什么|哪些|啥|哪几个)|"
+                   r"(什么|哪些|啥)手续|(去|在|到)哪(里|儿)?(办|报名|申请|考)|哪里办|"
+                   r"(怎么|如何|怎样|咋)(申请|报名|申报|注册|备案|考)|操作步骤|跑几个部门"),
+        re.compile(r"(向|到|在)[^，。；]{1,30}(申请|办理|提出|提交|登记|备案|报名)|"
+                   r"(申请|办理|登记|备案)[^，。；]{0,8}(应当|须|需要|需)|(办理|申请|登记)(程序|手续|流程)")),
 )
 
 

@@ -217,9 +217,11 @@ class HybridIndex:
 
     def retrieve(self, query: Query | str, k: int = 10, mode: Mode = "hybrid",
                  filters: Filters | None = None, fusion: Fusion = DEFAULT_FUSION,
-                 dense_weight: float = DEFAULT_DENSE_WEIGHT, candidates: int = 100, rerank: bool = False) -> Retrieval:
+                 dense_weight: float = DEFAULT_DENSE_WEIGHT, candidates: int = 100, rerank=False) -> Retrieval:
         """:meth:`search`, plus what abstention needs, in the same pass: the best dense
         similarity and — with ``rerank`` (hybrid mode) — the second stage's probability.
+        ``rerank`` is True for the shipped weights, or a ``Reranker`` to score with (the
+        evaluation scores a dev question with the fold model that did not see it).
 
         The second stage (:mod:`index.rerank`) re-orders the first :data:`RERANK_TOP` fused
         candidates by the calibrated probability that each answers the question; clauses named
@@ -268,7 +270,7 @@ class HybridIndex:
         named = self.lookup(query, allowed)
         top_score = max(fused.values(), default=0.0)
         order = named + [r for r, _ in sorted(fused.items(), key=lambda kv: -kv[1]) if r not in named]
-        second_stage = rerank and mode == "hybrid"
+        second_stage = bool(rerank) and mode == "hybrid"
         pool = order[: max(k, RERANK_TOP)] if second_stage else order[:k]
 
         def hit(rank: int, row: int, score: float) -> Hit:
@@ -284,7 +286,8 @@ class HybridIndex:
             return Retrieval(hits[:k], best_dense, query_vector)
         from index.rerank import default_reranker  # (it imports this module)
 
-        probabilities = default_reranker().score(self, query, hits, query.intent, query.departments)
+        scorer = rerank if hasattr(rerank, "score") else default_reranker()
+        probabilities = scorer.score(self, query, hits, query.intent, query.departments)
         by_row = {h.record.id: float(p) for h, p in zip(hits, probabilities)}
         ranked = [h for h in hits if h.lookup] + sorted(
             (h for h in hits if not h.lookup), key=lambda h: -by_row[h.record.id])

@@ -23,6 +23,8 @@ def names(question: str) -> list[str]:
     ("社区卫生服务中心预约挂号电话是多少？", ["contact"]),
     ("托育机构备案需要准备哪些材料？", ["form"]),
     ("敦煌莫高窟门票多少钱，要提前几天预约？", ["money", "date"]),
+    ("个体户的营业执照怎么办理？", ["procedure"]),
+    ("早餐车进社区摆摊要办什么手续？", ["procedure"]),
 ])
 def test_questions_asking_for_a_specific_answer(question, expected):
     assert names(question) == expected
@@ -34,6 +36,7 @@ def test_questions_asking_for_a_specific_answer(question, expected):
     "奶奶跟我们在省城住了好几年，这边给老人的福利她能享受吗？",  # 好几年 is not a question word
     "企业吸纳高校毕业生有什么补贴？",  # which support, not how much
     "普惠性幼儿园覆盖率要达到多少？",  # a target the plan states as a percentage
+    "独居老人没人照应怎么办？",  # asks for help, not for a procedure
 ])
 def test_questions_not_asking_for_one(question):
     assert names(question) == []
@@ -45,6 +48,12 @@ def test_a_clause_states_the_answer_in_its_own_way():
     assert not money.stated_in("对符合条件的家庭给予适当补助")
     count, = asked_types("多少岁以上算老年人？")
     assert count.stated_in("本法所称老年人是指六十周岁以上的公民")
+
+
+def test_a_procedure_is_stated_by_where_to_apply_not_by_a_promise_to_simplify():
+    procedure, = asked_types("慈善组织怎么办理登记？")
+    assert procedure.stated_in("设立慈善组织，应当向县级以上人民政府民政部门申请登记")
+    assert not procedure.stated_in("简化普惠性生活服务企业审批程序，推广实施“一照多址”注册登记")
 
 
 def test_unstated_is_the_first_kind_no_text_states():

@@ -394,7 +394,7 @@ def test_missing_or_unversioned_corpus_is_a_clear_error(tmp_path, home):
 
 
 def test_the_shared_folder_is_found_beside_the_repository_a_clone_came_from(tmp_path, monkeypatch):
-    import corpus.config as config
+    from corpus import config
 
     origin, clone = tmp_path / "work" / "main", tmp_path / "elsewhere" / "fresh"
     (tmp_path / "work" / "shared").mkdir(parents=True)

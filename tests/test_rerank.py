@@ -147,3 +147,13 @@ def test_rerank_keeps_the_same_hits_sorted_by_probability(plan_index, reranker):
     probabilities = [p for _, p in ranked]
     assert probabilities == sorted(probabilities, reverse=True)
     assert rerank(plan_index, question, [], intent, reranker) == []
+
+
+def test_retrieve_scores_with_a_given_reranker_instead_of_the_shipped_one(plan_index, reranker):
+    question = CLEAR[1][0]
+    flat = Reranker(names=reranker.names, mean=reranker.mean, scale=reranker.scale,
+                    coef=np.zeros(len(FEATURES)), intercept=0.0)  # every pair p = 0.5
+    shipped = plan_index.retrieve(question, k=5, rerank=True)
+    given = plan_index.retrieve(question, k=5, rerank=flat)
+    assert given.confidence == pytest.approx(0.5)
+    assert shipped.confidence != pytest.approx(0.5)
