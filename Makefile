@@ -49,8 +49,10 @@ test: setup browser-deps
 test-fast: setup
 	$(PY) -m pytest -q -m "not browser and not load and not faults and not slow"
 
+## bench: every figure of reports/perf.md from one run; on a clean clone it first embeds the whole
+## lawrefbook (resumable cache in .policyqa/bench-vectors, about 75 min on 2 busy cores)
 bench: setup
-	$(PY) -m tools.bench
+	$(PY) -m tools.bench --embed-all
 
 eval: setup
 	$(VENV)/bin/policyqa eval eval/questions/plan.jsonl --report eval/report

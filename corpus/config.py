@@ -30,6 +30,10 @@ Fusion = Literal["scaled", "weighted", "rrf"]
 FUSIONS: tuple[Fusion, ...] = get_args(Fusion)
 DEFAULT_FUSION: Fusion = "scaled"
 DEFAULT_DENSE_WEIGHT = 0.8
+#: Above this many vectors FAISS uses HNSW (approximate) instead of exact search. Exact
+#: single-query search passes the 2 ms asked of approximate search at about this size on the
+#: real lawrefbook vectors (reports/perf.md, "Exact vs approximate dense search").
+DEFAULT_HNSW_THRESHOLD = 40_000
 #: A department's role in a clause, for filters.
 DeptRole = Literal["lead", "co", "any"]
 DEPT_ROLES: tuple[DeptRole, ...] = get_args(DeptRole)
@@ -195,10 +199,8 @@ class Settings:
     bm25_bigrams: bool = field(default_factory=env_bool("BM25_BIGRAMS", True))
     #: Embed each sentence as well as each whole clause (evidence and recall; costs time).
     sentence_vectors: bool = field(default_factory=env_bool("SENTENCE_VECTORS", True))
-    #: Above this many vectors FAISS uses HNSW (approximate) instead of exact search. Exact
-    #: single-query search passes the 2 ms asked of approximate search at about this size on
-    #: the real lawrefbook vectors (reports/perf.md, "Exact vs approximate dense search").
-    hnsw_threshold: int = field(default_factory=env_int("HNSW_THRESHOLD", 40_000, minimum=1))
+    #: Above this many vectors FAISS uses HNSW (approximate) instead of exact search.
+    hnsw_threshold: int = field(default_factory=env_int("HNSW_THRESHOLD", DEFAULT_HNSW_THRESHOLD, minimum=1))
     #: Candidates each side passes to fusion.
     candidates: int = field(default_factory=env_int("CANDIDATES", 100, minimum=1))
     #: Embedding batch size (sentences per forward pass).

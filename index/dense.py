@@ -10,6 +10,7 @@ records / ``sentences.json``), and ``*.hnsw.faiss`` (FAISS-native) when approxim
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,8 +19,17 @@ from typing import Protocol
 import faiss
 import numpy as np
 
+# HNSW settings, chosen on the real lawrefbook clause vectors (151k, reports/perf.md, "Exact vs
+# approximate dense search"): efConstruction 80 / efSearch 128 gave recall@10 ≈ 0.94 there;
+# a better-built graph and a wider search reach the 0.97 goal well under 2 ms a query.
 HNSW_M = 32
-HNSW_EF_SEARCH = 128
+HNSW_EF_CONSTRUCTION = 200
+HNSW_EF_SEARCH = 256
+#: OpenMP threads FAISS uses for one query. A single-query scan split over threads waits for
+#: the slowest of them: on the 2-core machine two threads were slower than one at every size,
+#: by far when other jobs kept the cores busy (reports/perf.md, exact search by size). Set per
+#: calling thread (an OpenMP ICV), so a build in another thread keeps every core.
+SEARCH_THREADS = 1
 
 
 class Encoder(Protocol):
@@ -120,9 +130,10 @@ class VectorIndex:
     @classmethod
     def build(cls, vectors: np.ndarray, hnsw_threshold: int) -> VectorIndex:
         dim = vectors.shape[1]
+        faiss.omp_set_num_threads(os.cpu_count() or 1)  # adding many vectors does use every core
         if len(vectors) > hnsw_threshold:
             index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
-            index.hnsw.efConstruction = 80
+            index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
         else:
             index = faiss.IndexFlatIP(dim)
         index.add(vectors)
@@ -131,6 +142,7 @@ class VectorIndex:
     def search(self, query: np.ndarray, k: int, allowed: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray]:
         """(scores, rows) of the best ``k`` rows, only among ``allowed`` rows if given."""
+        faiss.omp_set_num_threads(SEARCH_THREADS)
         k = min(k, self.index.ntotal)
         if k <= 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)

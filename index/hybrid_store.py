@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from corpus.config import DEFAULT_HNSW_THRESHOLD
 from corpus.records import Record, read_jsonl, write_jsonl
 from index.dense import EMBED_CHUNK, Encoder, VectorIndex, embed_in_chunks
 from index.hits import search_text, vector_key
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 def build_hybrid(cls: type[HybridIndex], records: list[Record], encoder: Encoder, *, model_id: str,
                  model_fingerprint: str, corpus_hash: str, bigrams: bool = False, sentence_vectors: bool = True,
-                 hnsw_threshold: int = 200_000, batch_size: int = 32,
+                 hnsw_threshold: int = DEFAULT_HNSW_THRESHOLD, batch_size: int = 32,
                  reuse: dict[str, np.ndarray] | None = None, cache: VectorCache | None = None,
                  chunk_size: int = EMBED_CHUNK,
                  progress: Callable[[float, str], None] | None = None) -> HybridIndex:

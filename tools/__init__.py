@@ -1,6 +1,10 @@
 """tools: the programs that measure policyqa from the outside — not part of the product.
 
-* :mod:`tools.bench` — latency, build and scale figures (``reports/perf.md``, ``make bench``);
+* :mod:`tools.bench` — every figure of ``reports/perf.md`` from one run (``make bench``); its
+  parts: :mod:`tools.bench_scale` (the whole lawrefbook), :mod:`tools.bench_ann` (exact vs
+  approximate search), :mod:`tools.bench_quality` (int8 vs fp32 encoder, second-stage cost),
+  :mod:`tools.bench_startup` (cold start, serving, memory), :mod:`tools.bench_report` (the
+  Markdown), :mod:`tools.bench_common`;
 * :mod:`tools.load` — concurrent users on the Gradio API, also during an upload
   (``reports/load.md``);
 * :mod:`tools.faults` — ``kill -9`` during builds and uploads, indexes lost
