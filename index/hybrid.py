@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import threading
+from bisect import bisect_left
 from dataclasses import replace
 from pathlib import Path
 
@@ -76,6 +77,14 @@ class HybridIndex:
                     self._rows_by_dept.setdefault((role, name), []).append(row)
             if r.level == "article":
                 self._rows_by_article.setdefault(r.path.rsplit("/", 1)[-1], []).append(row)
+        # paths in sorted order (a section's clauses are one contiguous run: a prefix look-up by
+        # bisection) and the documents' short titles by their first two characters (a title
+        # named in a question is found without testing every title)
+        self._sorted_paths = sorted(self._rows_by_path)
+        self._titles_by_start: dict[str, list[tuple[str, str]]] = {}
+        for doc, title in self._short_titles.items():
+            if title:
+                self._titles_by_start.setdefault(title[:2], []).append((doc, title))
         self._sentence_terms: dict[int, list[set[str]]] = {}  # filled lazily by evidence()
         self._query_cache: dict[str, np.ndarray] = {}
         self._query_cache_lock = threading.Lock()  # the web app answers from several threads
@@ -166,8 +175,7 @@ class HybridIndex:
             sets.append({row for name in names for role in roles for row in self.department_rows(name, role)})
         if filters.section:
             section = compact(filters.section)
-            sets.append({row for path, rows in self._rows_by_path.items()
-                         if path.startswith(section) for row in rows})
+            sets.append(set(self._rows_under(section)))
         rows = set.intersection(*sets) if sets else set()
         return np.array(sorted(rows), dtype=np.int64)
 
@@ -178,17 +186,31 @@ class HybridIndex:
         text = compact(query.text)
         wanted: list[int] = []
         allowed_set = None if allowed is None else set(allowed.tolist())
-        named_docs = {doc for doc, title in self._short_titles.items() if title and title in text}
         for path in query.refs:
             if path[-1].isdigit():
                 wanted += self._rows_by_path.get(path, [])
             else:  # a part or a section: every clause under it, in order
-                wanted += sorted(row for p, rows in self._rows_by_path.items()
-                                 if p.startswith(path) for row in rows)
+                wanted += sorted(self._rows_under(path))
+        named_docs = self._named_documents(text) if query.articles else set()
         for article in query.articles:
             wanted += [row for row in self._rows_by_article.get(article, [])
                        if not named_docs or self.records[row].doc_id in named_docs]
         return [row for row in dict.fromkeys(wanted) if allowed_set is None or row in allowed_set]
+
+    def _rows_under(self, prefix: str) -> list[int]:
+        """Rows whose path starts with ``prefix`` (``三(二)`` → 三(二)1, 三(二)2 …)."""
+        rows: list[int] = []
+        for i in range(bisect_left(self._sorted_paths, prefix), len(self._sorted_paths)):
+            path = self._sorted_paths[i]
+            if not path.startswith(prefix):
+                break
+            rows += self._rows_by_path[path]
+        return rows
+
+    def _named_documents(self, text: str) -> set[str]:
+        """Documents whose short title appears in ``text``."""
+        return {doc for i in range(len(text) - 1) for doc, title in self._titles_by_start.get(text[i:i + 2], ())
+                if text.startswith(title, i)}
 
     def encode_query(self, query: str) -> np.ndarray:
         """The query's e5 vector; the last few are cached (the evaluation tab and the

@@ -477,3 +477,16 @@ def test_failed_save_keeps_the_last_good_index_and_no_partial_dir(plan_copy, enc
     assert read_manifest(plan_copy.index_dir) == good
     assert not list(plan_copy.home.glob(".index-*"))
     assert HybridIndex.load(plan_copy.index_dir, encoder).search("养老", k=1)
+
+
+def test_section_and_title_lookups_match_a_scan_of_every_record(plan_index):
+    """The look-up tables (sorted paths, titles by their first characters) give what a loop
+    over every record would, without the loop (a query must not scan 151k records)."""
+    idx = plan_index
+    for prefix in ("三(二)", "三", "四(", "五(四)", "九", ""):
+        scanned = sorted(row for row, r in enumerate(idx.records) if r.path.startswith(prefix))
+        assert sorted(idx._rows_under(prefix)) == scanned
+    title = next(iter(idx._short_titles.values()))
+    text = f"请问{title}第三条说了什么"
+    assert idx._named_documents(text) == {d for d, t in idx._short_titles.items() if t and t in text}
+    assert idx._named_documents("与任何文件标题无关的问题") == set()
