@@ -50,8 +50,7 @@ def fold_models(path: Path = FOLDS_PATH) -> dict[str, Reranker]:
     if not path.is_file():
         return {}
     data = json.loads(path.read_text(encoding="utf-8"))
-    models = [Reranker(names=tuple(m["features"]), mean=m["mean"], scale=m["scale"], coef=m["coef"],
-                       intercept=float(m["intercept"])) for m in data["models"]]
+    models = [Reranker.from_dict(m) for m in data["models"]]
     return {text: models[fold] for text, fold in data["question_fold"].items()}
 
 

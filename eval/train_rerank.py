@@ -36,7 +36,15 @@ from pathlib import Path
 import numpy as np
 
 from corpus.config import REPO_ROOT, Settings
-from eval.rerank_fit import _GBM, C_GRID, _fit_lr, augmented_alternative, cross_validate, summarize
+from eval.rerank_fit import (
+    _GBM,
+    C_GRID,
+    _fit_lr,
+    _folds,
+    augmented_alternative,
+    cross_validate,
+    summarize,
+)
 from eval.rerank_mining import (
     CANDIDATES,
     DENSE_WEIGHT,
@@ -111,16 +119,12 @@ def memoize_query_vectors(index) -> None:
 
 
 def save_fold_models(dev_m, fold_models, path: Path) -> Path:
-    """``{"question_fold": {question text: fold}, "models": [weights per fold]}`` (JSON)."""
-    models: dict[int, dict] = {}
-    question_fold: dict[str, int] = {}
-    for m, model in zip(dev_m, fold_models):
-        fold = next((i for i, d in models.items() if d is model), None)
-        if fold is None:
-            fold = len(models)
-            models[fold] = model
-        question_fold[m.item.text] = fold
-    data = {"question_fold": question_fold, "models": [models[i].to_dict() for i in range(len(models))]}
+    """``{"question_fold": {question text: fold}, "models": [weights per fold]}`` (JSON);
+    ``fold_models`` is :func:`eval.rerank_fit.cross_validate`'s model of each question's fold."""
+    folds = _folds(dev_m)  # the folds cross_validate used (deterministic)
+    models = dict(zip(folds, fold_models))
+    data = {"question_fold": {m.item.text: fold for m, fold in zip(dev_m, folds)},
+            "models": [models[fold].to_dict() for fold in sorted(models)]}
     path.write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 

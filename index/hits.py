@@ -83,7 +83,8 @@ def vector_key(model_fingerprint: str, text: str) -> str:
     return hashlib.sha1(f"{model_fingerprint}\0{text}".encode()).hexdigest()
 
 
-def _short_title(title: str) -> str:
+def short_title(title: str) -> str:
+    """A law's title without its 中华人民共和国 prefix (《慈善法》)."""
     return re.sub(r"^中华人民共和国", "", title)
 
 

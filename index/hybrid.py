@@ -27,8 +27,8 @@ from index.hits import (
     Hit,
     Retrieval,
     _masked,
-    _short_title,
     search_text,
+    short_title,
     top_rows,
     vector_key,
 )
@@ -59,7 +59,7 @@ class HybridIndex:
         self.encoder = encoder
         self._by_id = {r.id: i for i, r in enumerate(records)}
         # Look-up tables, so a query never loops over every record in Python.
-        self._short_titles = {r.doc_id: _short_title(r.doc_title) for r in records}
+        self._short_titles = {r.doc_id: short_title(r.doc_title) for r in records}
         self._rows_by_path: dict[str, list[int]] = {}
         self._rows_by_article: dict[str, list[int]] = {}
         # Filter row sets, so a filter is a few set intersections, not a loop over records.

@@ -66,7 +66,11 @@ class Reranker:
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_PATH) -> Reranker:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Reranker:
+        """The weights of :meth:`to_dict` (one model of ``rerank.json`` or of the fold models)."""
         return cls(names=tuple(data["features"]), mean=data["mean"], scale=data["scale"],
                    coef=data["coef"], intercept=float(data["intercept"]),
                    abstain_below=float(data.get("abstain_below", 0.5)), meta=data.get("meta", {}))

@@ -17,7 +17,7 @@ from dataclasses import replace
 from corpus.config import Settings, get_settings
 from corpus.records import Departments
 from index.answer_types import AnswerType, unstated
-from index.hits import search_text
+from index.hits import search_text, short_title
 from index.hybrid import Filters, Hit, HybridIndex, Retrieval
 from index.query import Query, named_documents
 from qa.compose import (
@@ -98,7 +98,7 @@ _TITLES: weakref.WeakKeyDictionary[HybridIndex, frozenset[str]] = weakref.WeakKe
 
 
 def _short(title: str) -> str:
-    return re.sub(r"^中华人民共和国|[\s（）()〔〕\d—-]", "", title)
+    return re.sub(r"[\s（）()〔〕\d—-]", "", short_title(title))
 
 
 def documents_not_held(query: Query, index: HybridIndex) -> list[str]:

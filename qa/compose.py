@@ -7,6 +7,7 @@ import re
 import weakref
 
 from corpus.records import Departments, Record, Sentence, Target
+from index.hits import short_title
 from index.hybrid import Filters, Hit, HybridIndex
 from qa.citations import Citation, cite, verify
 from qa.shapes import TargetAnswer
@@ -44,23 +45,23 @@ def label(record: Record) -> str:
     article names its law, since in a library several documents answer:
     ``《老年人权益保障法》第四章第三十八条``."""
     if record.level == "article":
-        law = re.sub(r"^中华人民共和国", "", record.doc_title)
-        return f"《{law}》{record.path.replace('/', '')}"
+        return f"《{short_title(record.doc_title)}》{record.path.replace('/', '')}"
     return f"{record.path} {record.title}".strip()
 
 
+def _plain(text: str) -> str:
+    """``text`` without punctuation or spaces."""
+    return re.sub(r"[^\w]", "", text)
+
+
 def _bigrams(text: str) -> set[str]:
-    text = re.sub(r"[^\w]", "", text)
+    text = _plain(text)
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
 def overlap(question: str, text: str) -> float:
     q = _bigrams(question)
     return len(q & _bigrams(text)) / (len(q) or 1)
-
-
-def _plain(text: str) -> str:
-    return re.sub(r"[^\w]", "", text)
 
 
 def is_heading(record: Record, sentence: Sentence) -> bool:

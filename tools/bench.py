@@ -30,8 +30,17 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from corpus.config import MODES, REPO_ROOT, Settings
-from tools.bench_common import Clock, attempt, questions, search_options, vm_hwm_mb
+from corpus.config import REPO_ROOT, Settings
+from tools.bench_common import (
+    SERIES,
+    Clock,
+    attempt,
+    questions,
+    search_options,
+    time_series,
+    vm_hwm_mb,
+    warm_up,
+)
 from tools.common import (
     LAW_QUESTIONS,
     PLAN_QUESTIONS,
@@ -63,21 +72,12 @@ def bench_plan(args, encoder, model_path: str) -> dict:
     options = search_options(settings)
     qs = questions(PLAN_QUESTIONS)[: args.queries]
     say(f"plan: {len(idx.records)} records, {len(qs)} questions × {args.repeats} repeats")
-    for q in qs:  # warm-up: model, jieba, FAISS
-        for mode in MODES:
-            idx.search(q, k=10, mode=mode, **options)
-    series = ["encode_query", *MODES]
-    clock = Clock((*series, "hybrid_vector_cached"))
+    warm_up(idx, qs, options)
+    clock = Clock((*SERIES, "hybrid_vector_cached"))
     load_before = loadavg()
     for rep in range(args.repeats):
         for i, q in enumerate(qs):
-            shift = (rep + i) % len(series)  # rotate the order: no series always runs first
-            for name in series[shift:] + series[:shift]:
-                idx.clear_query_cache()  # every timed search encodes its question
-                if name == "encode_query":
-                    clock.time(name, encoder.encode_query, [q], convert_to_numpy=True, normalize_embeddings=True)
-                else:
-                    clock.time(name, idx.search, q, k=10, mode=name, **options)
+            time_series(clock, idx, encoder, q, rep + i, options)
             idx.encode_query(Query.parse(q).text)  # as after a first search of the question
             clock.time("hybrid_vector_cached", idx.search, q, k=10, mode="hybrid", **options)
     latency = clock.summary()

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from corpus.config import REPO_ROOT, Settings
+from corpus.config import MODES, REPO_ROOT, Settings
 from tools.common import latency_summary, question_rows
 
 
@@ -40,6 +40,30 @@ class Clock:
 
     def summary(self) -> dict:
         return {n: latency_summary(self.wall[n], self.cpu[n]) for n in self.wall}
+
+
+#: The latency series timed side by side: the bare query encoding, then each search mode.
+SERIES = ("encode_query", *MODES)
+
+
+def warm_up(idx, qs: Iterable[str], options: dict) -> None:
+    """Every question in every mode once (model, jieba, FAISS and caches loaded)."""
+    for q in qs:
+        for mode in MODES:
+            idx.search(q, k=10, mode=mode, **options)
+
+
+def time_series(clock: Clock, idx, encoder, question: str, turn: int, options: dict) -> None:
+    """``question`` through every :data:`SERIES`, interleaved: the order rotates with ``turn`` so
+    no series always runs first, and the query cache is cleared before each, so every timed
+    search encodes its question as the bare encoding does."""
+    shift = turn % len(SERIES)
+    for name in SERIES[shift:] + SERIES[:shift]:
+        idx.clear_query_cache()
+        if name == "encode_query":
+            clock.time(name, encoder.encode_query, [question], convert_to_numpy=True, normalize_embeddings=True)
+        else:
+            clock.time(name, idx.search, question, k=10, mode=name, **options)
 
 
 def questions(path: Path) -> list[str]:

@@ -28,12 +28,22 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.config import MODES, REPO_ROOT, Settings
+from corpus.config import REPO_ROOT, Settings
 from index.hybrid import top_rows
 from index.sparse import K1, B
 from index.vector_cache import VectorCache as ChunkCache
 from tools.bench_ann import bench_ann
-from tools.bench_common import Clock, attempt, questions, run_stage, search_options, vm_hwm_mb
+from tools.bench_common import (
+    SERIES,
+    Clock,
+    attempt,
+    questions,
+    run_stage,
+    search_options,
+    time_series,
+    vm_hwm_mb,
+    warm_up,
+)
 from tools.common import (
     LAW_QUESTIONS,
     PLAN_QUESTIONS,
@@ -497,23 +507,13 @@ def bench_size(args, encoder, settings: Settings, records, tokens, vectors: dict
     result["index_s"] = round(time.perf_counter() - t0, 2)
     result["approximate_dense"] = idx.clauses.approximate
     options = search_options(settings)
-    for q in qs[:5]:  # warm-up
-        for mode in MODES:
-            idx.search(q, k=10, mode=mode, **options)
-    series = ["encode_query", *MODES]
-    clock = Clock((*series, "bm25_repeat", "bm25_core", "faiss_top100", "lookup"))
+    warm_up(idx, qs[:5], options)
+    clock = Clock((*SERIES, "bm25_repeat", "bm25_core", "faiss_top100", "lookup"))
     parsed = [Query.parse(q) for q in qs]  # what search() parses first; lookup is timed alone
     with tqdm(total=args.scale_repeats * len(qs), desc=f"latency {label}", file=sys.stderr, mininterval=10) as bar:
         for rep in range(args.scale_repeats):
             for i, q in enumerate(qs):
-                shift = (rep + i) % len(series)  # rotate the order: no series always runs first
-                for name in series[shift:] + series[:shift]:
-                    idx.clear_query_cache()  # every timed search encodes its question
-                    if name == "encode_query":
-                        clock.time(name, encoder.encode_query, [q], convert_to_numpy=True,
-                                   normalize_embeddings=True)
-                    else:
-                        clock.time(name, idx.search, q, k=10, mode=name, **options)
+                time_series(clock, idx, encoder, q, rep + i, options)
                 # the same question again: its hits' evidence sentences are tokenized by now
                 clock.time("bm25_repeat", idx.search, q, k=10, mode="bm25", **options)
                 clock.time("bm25_core", lambda q=q: top_rows(idx.sparse.scores(q), 10))
