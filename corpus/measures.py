@@ -16,9 +16,10 @@ statements, names of systems being built, private giving, land-use control …) 
 trigger. The unit's ``kind`` is the kind of its earliest trigger (ties: the kind listed first
 in the JSON) that is not inside the condition or a *described* span (a benefit the recipient
 already has, ``获得…光荣证的夫妻``) — unless every trigger is — after the lexicon's kind rules
-(``学费……予以减免`` is a price benefit, not tax relief). A unit with no trigger is no
-measure; a unit that has a support word (支持, 优惠 …) but no trigger is reported by
-:func:`support_without_measure` so the lexicon can be audited.
+(``学费……予以减免`` is a price benefit, not tax relief). A unit with no trigger, or whose every
+trigger lies in a described span (``列入目录的产品，必须…``), is no measure; a unit that has a
+support word (支持, 优惠 …) but no trigger is reported by :func:`support_without_measure` so the
+lexicon can be audited.
 
 Every span is an offset into ``record.text``: ``quote == record.text[start:end]``, and the
 ``condition``/``instrument`` spans (``{"text", "start", "end"}``, empty when absent) quote the
@@ -173,6 +174,10 @@ def unit_measure(record: Record, start: int, end: int, lex: Lexicon | None = Non
     # a benefit named inside the condition (免费和低收费开放的…，享受补助) or one the recipient
     # already has (获得…光荣证的夫妻) is not the one granted, when the sentence names another
     aside = described_spans(unit, lex)
+    # a unit whose every trigger only describes what someone already has (纳入支付范围的…药品目录
+    # under evaluation) grants nothing
+    if aside and all(any(a0 <= t[0] and t[1] <= a1 for a0, a1 in aside) for t in found):
+        return None
     if condition["text"]:
         aside.append((condition["start"] - start, condition["end"] - start))
     outside = [t for t in found if not any(a0 <= t[0] and t[1] <= a1 for a0, a1 in aside)]

@@ -88,6 +88,12 @@ def test_condition_and_instrument_quote_the_record_verbatim():
     ("国家鼓励企业事业单位和其他组织为开展慈善活动提供场所和其他便利条件。", "land_premises", None),
     ("地方各级人民政府在实施公共租赁住房等住房保障制度时，应当优先照顾符合条件的老年人。", "social_assistance", None),
     ("国家使职业教育经费投入与职业教育发展需求相适应。", "public_investment", None),
+    # classes found on the fifth round's dev material
+    ("法定劳动年龄内的家庭人员均处于失业状况的城市居民家庭，可以向住所地街道、社区公共就业服务机构申请就业援助。",
+     "job_stabilization", None),
+    ("国家有计划地举办各级各类特殊教育师范院校、专业，在普通师范院校附设特殊教育班，培养、培训特殊教育师资。",
+     "training", None),
+    ("国家对经济困难的老年人给予基本生活、医疗、居住或者其他救助。", "social_assistance", None),
 ])
 def test_measures_phrased_without_subsidy_words(text, kind, instrument):
     r = record(text)
@@ -148,6 +154,16 @@ def test_sentences_that_are_not_measures(text):
     ("国家支持企业、社会组织及公民个人设立职业教育奖学金、助学金，奖励优秀学生，资助经济困难的学生。",
      "private_giving"),
     ("国务院民政部门建立统一的慈善信息平台，免费提供慈善信息发布服务。", None),       # an administrative service
+    # fifth round: financial markets and institutions being built, financing as a goal
+    ("国家健全多层次资本市场体系，多渠道推动股权融资，发展并规范债券市场，促进中小企业利用多种方式直接融资。", None),
+    ("金融资产管理公司实行经营目标责任制。", None),                                   # 金融资产 holds no 融资
+    ("中小企业以应收账款申请担保融资时，其应收账款的付款方，应当及时确认债权债务关系，支持中小企业融资。",
+     "commerce"),
+    ("基本养老保险基金由用人单位和个人缴费以及政府补贴等组成。", "fund_composition"),
+    ("捐赠人的捐赠行为不受地域限制。", None),                                         # a scope, no exemption granted
+    ("列入目录的产品，必须经国务院认证认可监督管理部门指定的认证机构进行认证。", None),  # a listing only described
+    ("国务院医疗保障主管部门应当对纳入支付范围的基本医疗保险药品目录、诊疗项目、医疗服务设施标准等组织开展循证医学和经济性评价。",
+     None),
 ])
 def test_classes_of_sentences_that_grant_nothing(text, veto):
     assert extract_measures(record(text)) == []
