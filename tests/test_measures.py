@@ -430,9 +430,10 @@ def test_gold_is_complete_and_quotes_the_corpus(library_records):
 
 
 #: The issue's targets, asserted on the held-out split. Sentence precision came out below its
-#: 0.90 target on the held-out split (0.885, eval/report-measures) and is held to that level here
-#: so a regression fails, and reported as missed; kind accuracy (0.907) is held to its target.
-HELD_OUT_FLOORS = {**mr.TARGETS, "sentence_precision": 0.88}
+#: 0.90 target on the held-out split (0.852 after the blind label audit, eval/report-measures) and
+#: is held to that level here so a regression fails, and reported as missed; kind accuracy
+#: (0.904) is held to its target.
+HELD_OUT_FLOORS = {**mr.TARGETS, "sentence_precision": 0.85}
 
 
 @pytest.mark.parametrize("metric", sorted(mr.TARGETS))
