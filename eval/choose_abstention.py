@@ -14,6 +14,12 @@ of the in-scope dev questions on **both** homes; the best by summed dev abstenti
 (ties: the simplest — no coverage condition, then the lowest thresholds). Test numbers are
 reported, never used.
 
+The question-level out-of-scope probability (:mod:`index.scope`) adds ``or (scope ≥ above and p <
+guard)``; a dev question gets its out-of-fold probability (``eval/scope-folds.json``, written by
+``python -m eval.train_scope``). A rule must also keep false abstention ≤ 3 % on the library's
+in-scope dev questions when each is scored as a question on a document the scope model never saw
+(its probability from a model fitted without that document's questions).
+
 A dev question is scored by the second stage's fold model that did not see it
 (``eval/rerank-folds.json``, written by ``python -m eval.train_rerank``): the shipped model
 was fitted on the dev questions, and its in-sample probabilities are more confident than an
@@ -25,24 +31,28 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-from dataclasses import replace
+import math
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+import numpy as np
 
 from corpus.config import REPO_ROOT, Settings
 from corpus.errors import PolicyError
 from corpus.normalize import normalize_text
 from index.rerank import Reranker
-from qa.answer import abstains
 
 QUESTIONS = REPO_ROOT / "eval" / "questions"
 LIBRARY_FILES = ("library-plan.jsonl", "library-laws.jsonl", "library-oos.jsonl", "library-dept.jsonl")
 PLAN_FILES = ("library-plan.jsonl", "library-oos.jsonl", "plan.jsonl")
 MAX_FALSE_ABSTENTION = 0.03
 FOLDS_PATH = REPO_ROOT / "eval" / "rerank-folds.json"
+SCOPE_FOLDS_PATH = REPO_ROOT / "eval" / "scope-folds.json"
 BASE = Settings()
 GRID = {"below": (0.03, 0.04, 0.05, 0.0625, 0.08, 0.1, 0.15, 0.2), "doubt_below": (0.3, 0.5, 0.7, 0.8, 0.9, 1.01),
         "doubt_dense": (0.84, 0.85, 0.86, 0.87, 0.878, 0.89), "doubt_coverage": (0.5, 0.6, 0.7, 0.8, 1.01),
-        "unstated": (False, True)}
+        "unstated": (False, True), "scope_above": (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01),
+        "scope_guard": (0.3, 0.5, 0.7, 0.9)}
 
 
 def fold_models(path: Path = FOLDS_PATH) -> dict[str, Reranker]:
@@ -54,16 +64,44 @@ def fold_models(path: Path = FOLDS_PATH) -> dict[str, Reranker]:
     return {text: models[fold] for text, fold in data["question_fold"].items()}
 
 
-def signals(home: Path, files: tuple[str, ...], split: str,
-            unseen: dict[str, Reranker] | None = None) -> list[tuple[bool, float, float, float, bool]]:
-    """(in scope, p, best dense, coverage, unstated) per question of ``split``; a question in
-    ``unseen`` is scored by that model instead of the shipped one."""
+def scope_folds(path: Path = SCOPE_FOLDS_PATH) -> tuple[dict[str, float], dict[str, float]]:
+    """(dev question text → out-of-fold P(out of scope), in-scope question text → P from a model
+    that never saw its document); empty when the file is missing."""
+    if not path.is_file():
+        return {}, {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return data["out_of_fold"], data["held_out_document"]
+
+
+@dataclass
+class Signals:
+    """What the rule reads, one entry per question (arrays, so the grid is searched vectorized)."""
+
+    in_scope: np.ndarray
+    p: np.ndarray
+    dense: np.ndarray
+    coverage: np.ndarray
+    unstated: np.ndarray
+    scope: np.ndarray  # NaN = no probability
+    scope_new_document: np.ndarray  # in scope: as on a document the scope model never saw
+
+    @classmethod
+    def of(cls, rows: list[tuple]) -> Signals:
+        columns = list(zip(*rows)) if rows else [()] * 7
+        return cls(*(np.array(c, dtype=bool if k in (0, 4) else np.float64) for k, c in enumerate(columns)))
+
+
+def signals(home: Path, files: tuple[str, ...], split: str, unseen: dict[str, Reranker] | None = None,
+            scope_unseen: dict[str, float] | None = None, scope_new_doc: dict[str, float] | None = None) -> Signals:
+    """(in scope, p, best dense, coverage, unstated, P(out of scope), the same as on a new document)
+    per question of ``split``; a question in ``unseen`` is scored by that model instead of the
+    shipped one, and takes its scope probability from ``scope_unseen`` when there."""
     from core import Assistant
     from qa import make_query
-    from qa.answer import coverage, unstated_answer
+    from qa.answer import coverage, out_of_scope, unstated_answer
 
     index = Assistant(Settings(home=home)).index
-    out = []
+    rows = []
     for name in files:
         for line in (QUESTIONS / name).read_text(encoding="utf-8").splitlines():
             if not line.strip():
@@ -77,25 +115,41 @@ def signals(home: Path, files: tuple[str, ...], split: str,
                 continue
             if query.intent in ("lookup", "dept_tasks"):
                 continue  # answered without the weak-evidence test
-            scorer = (unseen or {}).get(normalize_text(q["question"]), True)
+            text = normalize_text(q["question"])
+            scorer = (unseen or {}).get(text, True)
             r = index.retrieve(query, k=5, rerank=scorer)  # the production first stage (its defaults)
-            out.append((bool(q["gold"]), r.confidence or 0.0, r.best_dense, coverage(query, r.hits),
-                        unstated_answer(query, r.hits) is not None))
-    return out
+            scope = (scope_unseen or {}).get(text)
+            if scope is None:
+                scope = out_of_scope(query, r)
+            new_doc = (scope_new_doc or {}).get(text, scope)
+            rows.append((bool(q["gold"]), r.confidence or 0.0, r.best_dense, coverage(query, r.hits),
+                         unstated_answer(query, r.hits) is not None,
+                         math.nan if scope is None else scope, math.nan if new_doc is None else new_doc))
+    return Signals.of(rows)
 
 
-def rates(rows, rule) -> tuple[float, float, int, int]:
-    ins = [r for r in rows if r[0]]
-    oos = [r for r in rows if not r[0]]
-    return (sum(rule(*r[1:]) for r in ins) / len(ins), sum(rule(*r[1:]) for r in oos) / len(oos),
-            len(ins), len(oos))
+def rule_mask(sig: Signals, below, doubt_below, doubt_dense, doubt_coverage, use_unstated, scope_above,
+              scope_guard, new_document: bool = False) -> np.ndarray:
+    """``qa.answer.abstains`` with these thresholds over every question at once (a test checks
+    the two agree); ``new_document`` reads the scope probability a new document's question gets."""
+    scope = np.nan_to_num(sig.scope_new_document if new_document else sig.scope, nan=-1.0)
+    return ((sig.p < below) | ((sig.p < doubt_below) & (sig.dense < doubt_dense) & (sig.coverage < doubt_coverage))
+            | (bool(use_unstated) & sig.unstated) | ((scope >= scope_above) & (sig.p < scope_guard)))
 
 
-def make_rule(below, doubt_below, doubt_dense, doubt_coverage, use_unstated):
-    """``qa.answer.abstains`` with these thresholds, over (p, dense, coverage, unstated) rows."""
-    settings = replace(BASE, abstain_below=below, abstain_doubt_below=doubt_below, abstain_doubt_dense=doubt_dense,
-                       abstain_doubt_coverage=doubt_coverage, abstain_unstated=use_unstated)
-    return lambda p, dense, cover, gap: abstains(p, dense, cover, gap, settings)
+def rates(sig: Signals, values, new_document: bool = False) -> tuple[float, float, int, int]:
+    """(false abstention, abstention recall, in-scope count, out-of-scope count)."""
+    abstained = rule_mask(sig, *values, new_document=new_document)
+    n_in, n_out = int(sig.in_scope.sum()), int((~sig.in_scope).sum())
+    return (float(abstained[sig.in_scope].mean()) if n_in else 0.0,
+            float(abstained[~sig.in_scope].mean()) if n_out else 0.0, n_in, n_out)
+
+
+def settings_for(values) -> Settings:
+    """The :class:`Settings` that make ``qa.answer.abstains`` apply the rule ``values``."""
+    names = ("abstain_below", "abstain_doubt_below", "abstain_doubt_dense", "abstain_doubt_coverage",
+             "abstain_unstated", "abstain_scope_above", "abstain_scope_guard")
+    return replace(BASE, **dict(zip(names, values)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,38 +159,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "eval" / "report-abstention.md")
     args = parser.parse_args(argv)
     unseen = fold_models()
-    data = {(home, split): signals(path, files, split, unseen if split == "dev" else None)
+    scope_unseen, scope_new_doc = scope_folds()
+    data = {(home, split): signals(path, files, split, unseen if split == "dev" else None,
+                                   scope_unseen if split == "dev" else None, scope_new_doc)
             for home, path, files in (("library", args.library_home, LIBRARY_FILES),
                                       ("plan", args.plan_home, PLAN_FILES))
             for split in ("dev", "test")}
     candidates = []
     for values in itertools.product(*GRID.values()):
-        rule = make_rule(*values)
-        dev = [rates(data[(home, "dev")], rule) for home in ("library", "plan")]
-        if max(fa for fa, *_ in dev) <= MAX_FALSE_ABSTENTION:
-            simplicity = (values[3] < 1, values[1] < 1, values[4]) + values
+        dev = [rates(data[(home, "dev")], values) for home in ("library", "plan")]
+        new_doc_fa = rates(data[("library", "dev")], values, new_document=True)[0]
+        if max(fa for fa, *_ in dev) <= MAX_FALSE_ABSTENTION and new_doc_fa <= MAX_FALSE_ABSTENTION:
+            simplicity = (values[3] < 1, values[1] < 1, values[4], values[5] < 1) + values
             candidates.append((-sum(rec for _, rec, *_ in dev), simplicity, values))
     candidates.sort()
     lines = ["# Abstention rule, chosen on dev (library and plan alone)", "",
              (f"`python -m eval.choose_abstention` — rule `p < below or (p < doubt_below and dense < "
-              f"doubt_dense and coverage < doubt_coverage) or (unstated and use_unstated)`; false abstention ≤ {MAX_FALSE_ABSTENTION:.0%} "
-              "of in-scope dev questions on both homes; best summed dev abstention recall. A value of "
-              "1.01 means the condition is always true; the last four rows are the second stage's own "
-              "dev threshold alone, for comparison. Dev rows score each question with the fold model "
-              "that did not see it (out of fold)."), "",
-             "| below | doubt_below | doubt_dense | doubt_coverage | unstated | home | split | false abstention | abstention recall |",
-             "|---:|---:|---:|---:|---|---|---|---:|---:|"]
-    base = (Reranker.load().abstain_below, 0.0, 0.0, 0.0, False)  # the second stage's own dev threshold alone
-    for values in [candidates[0][2], base] if candidates else [base]:
-        rule = make_rule(*values)
+              f"doubt_dense and coverage < doubt_coverage) or (unstated and use_unstated) or (scope ≥ scope_above "
+              f"and p < scope_guard)`; false abstention ≤ {MAX_FALSE_ABSTENTION:.0%} of in-scope dev questions on "
+              "both homes, and on the library's in-scope dev questions scored as on a document the scope model "
+              "never saw (column *new document*); best summed dev abstention recall. A value of 1.01 means the "
+              "condition is always true (for scope_above: never). The second block is the rule without the "
+              "scope model (scope_above 1.01), the third the second stage's own dev threshold alone, for "
+              "comparison. Dev rows score each question with the fold models that did not see it (out of fold)."), "",
+             ("| below | doubt_below | doubt_dense | doubt_coverage | unstated | scope_above | scope_guard | home | split "
+              "| false abstention | abstention recall | false abstention, new document |"),
+             "|---:|---:|---:|---:|---|---:|---:|---|---|---:|---:|---:|"]
+    base = (Reranker.load().abstain_below, 0.0, 0.0, 0.0, False, 1.01, 0.0)  # the second stage's own dev threshold alone
+    without_scope = [c for c in candidates if c[2][5] > 1]
+    shown = ([candidates[0][2]] if candidates else []) + ([without_scope[0][2]] if without_scope else []) + [base]
+    for values in shown:
         for home, split in sorted(data):
-            fa, rec, n_in, n_out = rates(data[(home, split)], rule)
-            lines.append(f"| {values[0]:.4g} | {values[1]} | {values[2]} | {values[3]} | {values[4]} | {home} | {split} | "
-                         f"{fa:.3f} (of {n_in}) | {rec:.3f} (of {n_out}) |")
+            fa, rec, n_in, n_out = rates(data[(home, split)], values)
+            new_fa = f"{rates(data[(home, split)], values, new_document=True)[0]:.3f}" if home == "library" else "–"
+            lines.append(f"| {values[0]:.4g} | {values[1]} | {values[2]} | {values[3]} | {values[4]} | {values[5]} | "
+                         f"{values[6]} | {home} | {split} | {fa:.3f} (of {n_in}) | {rec:.3f} (of {n_out}) | {new_fa} |")
     if candidates:
         lines += ["", "Chosen (first rows): " + ", ".join(f"{k} = {v}" for k, v in zip(GRID, candidates[0][2]))
                   + ". Defaults in corpus/config.py (`abstain_below`, `abstain_doubt_below`, "
-                  "`abstain_doubt_dense`, `abstain_doubt_coverage`, `abstain_unstated`)."]
+                  "`abstain_doubt_dense`, `abstain_doubt_coverage`, `abstain_unstated`, `abstain_scope_above`, "
+                  "`abstain_scope_guard`)."]
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(args.out)
     return 0

@@ -62,15 +62,25 @@ def coverage(query: Query, hits: list[Hit]) -> float:
     return sum(1 for w in words if w in text) / len(words)
 
 
-def abstains(p: float, best_dense: float, cover: float, unstated: bool, settings: Settings) -> bool:
+def abstains(p: float, best_dense: float, cover: float, unstated: bool, settings: Settings,
+             out_of_scope: float | None = None) -> bool:
     """The abstention rule of the second stage — its calibrated probability ``p`` low; or in doubt
-    and the dense similarity low; or the question asks for what the best clause does not state —
-    with the thresholds chosen on the dev split of the library and of the plan alone
+    and the dense similarity low; or the question asks for what the best clause does not state;
+    or the question looks out of scope (``out_of_scope``, :mod:`index.scope`) and ``p`` is not
+    high — with the thresholds chosen on the dev split of the library and of the plan alone
     (``python -m eval.choose_abstention``, which searches them with this very function)."""
     s = settings
     return (p < s.abstain_below
             or (p < s.abstain_doubt_below and best_dense < s.abstain_doubt_dense and cover < s.abstain_doubt_coverage)
-            or (s.abstain_unstated and unstated))
+            or (s.abstain_unstated and unstated)
+            or (out_of_scope is not None and out_of_scope >= s.abstain_scope_above and p < s.abstain_scope_guard))
+
+
+def out_of_scope(query: Query, retrieval: Retrieval) -> float | None:
+    """The question-level P(out of scope) (None without a query vector, e.g. BM25 only)."""
+    from index.scope import default_scope_model
+
+    return default_scope_model().probability(query.text, retrieval.query_vector)
 
 
 def is_weak(query: Query, retrieval: Retrieval, settings: Settings, gap: AnswerType | None = None) -> bool:
@@ -82,7 +92,7 @@ def is_weak(query: Query, retrieval: Retrieval, settings: Settings, gap: AnswerT
         return True
     if retrieval.confidence is not None:
         return abstains(retrieval.confidence, retrieval.best_dense, coverage(query, hits), gap is not None,
-                        settings)
+                        settings, out_of_scope(query, retrieval))
     return ((retrieval.best_dense < settings.abstain_dense and coverage(query, hits) < settings.abstain_coverage)
             or (settings.abstain_unstated and gap is not None))
 

@@ -3,12 +3,15 @@ a dev question is scored by the fold model of the second stage that did not see 
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 
 import numpy as np
 
-from eval.choose_abstention import fold_models, make_rule
+from eval.choose_abstention import GRID, Signals, fold_models, rule_mask, scope_folds, settings_for
 from index.rerank import FEATURES, Reranker
+from qa.answer import abstains
 
 
 def _weights(intercept: float) -> dict:
@@ -31,9 +34,42 @@ def test_without_a_folds_file_every_question_uses_the_shipped_model(tmp_path):
     assert fold_models(tmp_path / "missing.json") == {}
 
 
-def test_the_rule_abstains_on_a_low_probability_or_an_unstated_answer():
-    rule = make_rule(0.1, 1.01, 0.87, 1.01, True)
+def _rule(*values):
+    settings = settings_for(values)
+    return lambda p, dense, cover, unstated, scope=None: abstains(p, dense, cover, unstated, settings, scope)
+
+
+def test_the_rule_abstains_on_a_low_probability_an_unstated_answer_or_an_out_of_scope_question():
+    rule = _rule(0.1, 1.01, 0.87, 1.01, True, 0.6, 0.5)
     assert rule(0.05, 0.95, 1.0, False)       # low probability
     assert rule(0.9, 0.80, 1.0, False)        # in doubt (p < 1.01) and dense below 0.87
     assert rule(0.9, 0.95, 1.0, True)         # asks for what the clause does not state
+    assert rule(0.3, 0.95, 1.0, False, 0.8)   # looks out of scope, and the second stage is unsure
+    assert not rule(0.9, 0.95, 1.0, False, 0.8)   # looks out of scope, but a clause clearly answers
+    assert not rule(0.3, 0.95, 1.0, False, 0.4)
+    assert not rule(0.3, 0.95, 1.0, False, None)  # no scope probability (BM25 only)
     assert not rule(0.9, 0.95, 1.0, False)
+
+
+def test_the_vectorized_grid_search_applies_the_answer_layers_own_rule():
+    rng = np.random.default_rng(0)
+    n = 400
+    scope = rng.uniform(0, 1, n)
+    scope[::7] = math.nan
+    sig = Signals(rng.uniform(0, 1, n) < 0.7, rng.uniform(0, 1, n), rng.uniform(0.8, 0.95, n),
+                  rng.uniform(0, 1, n), rng.uniform(0, 1, n) < 0.1, scope, scope)
+    grid = list(itertools.product(*GRID.values()))
+    for values in [grid[i] for i in rng.choice(len(grid), 60, replace=False)]:
+        rule = _rule(*values)
+        expected = [rule(sig.p[i], sig.dense[i], sig.coverage[i], bool(sig.unstated[i]),
+                         None if math.isnan(scope[i]) else scope[i]) for i in range(n)]
+        assert rule_mask(sig, *values).tolist() == expected
+
+
+def test_scope_folds_read_the_out_of_fold_and_new_document_probabilities(tmp_path):
+    path = tmp_path / "scope-folds.json"
+    path.write_text(json.dumps({"out_of_fold": {"今天天气怎么样？": 0.97},
+                                "held_out_document": {"托育机构有什么补贴？": 0.2}}, ensure_ascii=False),
+                    encoding="utf-8")
+    assert scope_folds(path) == ({"今天天气怎么样？": 0.97}, {"托育机构有什么补贴？": 0.2})
+    assert scope_folds(tmp_path / "missing.json") == ({}, {})

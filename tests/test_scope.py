@@ -1,0 +1,90 @@
+"""The question-level out-of-scope model (index/scope.py): its n-gram TF-IDF is sklearn's, its
+weights round-trip through plain JSON, and the shipped model tells a question the plan answers
+from one no policy text answers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from index.scope import ScopeModel, char_ngrams, default_scope_model, design, fit_vocabulary, tfidf
+from qa.answer import abstains, out_of_scope
+
+TEXTS = ["托育机构有什么补贴？", "养老机构用地有什么政策", "今天兰州天气怎么样", "社区食堂消防验收要什么材料？",
+         "家政企业 员工制 有补贴吗", "养老服务补贴标准是多少钱"]
+
+
+def test_char_ngram_tfidf_is_sklearns():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    ours_vocab, ours_idf = fit_vocabulary(TEXTS)
+    theirs = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=2).fit(TEXTS)
+    assert ours_vocab == theirs.vocabulary_
+    assert np.allclose(ours_idf, theirs.idf_)
+    assert np.allclose(tfidf(TEXTS, ours_vocab, ours_idf), theirs.transform(TEXTS).toarray())
+
+
+def test_ngrams_count_repeats_and_fold_white_space():
+    grams = char_ngrams("补贴 补贴")
+    assert grams["补贴"] == 2 and grams["贴 补"] == 1 and grams[" "] == 1
+
+
+def _model(dim: int = 4) -> ScopeModel:
+    vocabulary, idf = fit_vocabulary(TEXTS)
+    rng = np.random.default_rng(1)
+    return ScopeModel(vocabulary, idf, rng.normal(size=dim + len(idf)), -0.3, 0.5, {"C": 10})
+
+
+def test_weights_round_trip_through_json(tmp_path):
+    model = _model()
+    path = model.save(tmp_path / "scope.json")
+    loaded = ScopeModel.load(path)
+    vectors = np.random.default_rng(2).normal(size=(len(TEXTS), 4))
+    assert np.allclose(loaded.probabilities(TEXTS, vectors), model.probabilities(TEXTS, vectors), atol=1e-5)
+    assert json.loads(path.read_text(encoding="utf-8"))["format"] == "policyqa-scope/1"
+
+
+def test_a_foreign_file_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="policyqa-scope/1"):
+        ScopeModel.from_dict({"format": "other", "ngrams": []})
+
+
+def test_no_probability_without_a_vector_of_the_trained_length():
+    model = _model(dim=4)
+    assert model.probability("托育机构有什么补贴？", None) is None
+    assert model.probability("托育机构有什么补贴？", np.zeros(3)) is None
+    assert 0.0 < model.probability("托育机构有什么补贴？", np.zeros(4)) < 1.0
+
+
+def test_design_rows_are_the_vector_then_the_weighted_ngrams():
+    vocabulary, idf = fit_vocabulary(TEXTS)
+    x = design(TEXTS[:2], np.ones((2, 4)), vocabulary, idf, 0.5)
+    assert x.shape == (2, 4 + len(vocabulary))
+    assert np.allclose(x[:, :4], 1.0)
+    assert np.allclose(np.linalg.norm(x[:, 4:], axis=1), 0.5)
+
+
+def test_the_shipped_model_tells_in_scope_from_out_of_scope(plan_index):
+    from qa import make_query
+
+    model = default_scope_model()
+    assert model.dim == len(plan_index.encode_query("托育"))
+
+    def probability(question: str) -> float:
+        query = make_query(question)
+        return out_of_scope(query, plan_index.retrieve(query, k=5, rerank=True))
+
+    in_scope = probability("到2025年每千人口拥有3岁以下婴幼儿托位数要达到多少？")
+    far = probability("今天兰州天气怎么样")
+    assert far > 0.7 > in_scope
+
+
+def test_an_out_of_scope_question_is_refused_only_when_the_second_stage_is_unsure():
+    from corpus.config import Settings
+
+    settings = Settings(abstain_scope_above=0.7, abstain_scope_guard=0.5)
+    assert abstains(0.3, 0.95, 1.0, False, settings, out_of_scope=0.9)
+    assert not abstains(0.8, 0.95, 1.0, False, settings, out_of_scope=0.9)
+    assert not abstains(0.3, 0.95, 1.0, False, settings, out_of_scope=0.5)
