@@ -215,7 +215,7 @@ class Settings:
     #: question-word coverage < ``abstain_doubt_coverage`` (1.01 = no condition). Chosen on the dev
     #: split of the library and of the plan alone, each dev question scored by the fold model
     #: that did not see it: eval/report-abstention.md.
-    abstain_below: float = field(default_factory=env_float("ABSTAIN_BELOW", 0.05))
+    abstain_below: float = field(default_factory=env_float("ABSTAIN_BELOW", 0.03))
     abstain_doubt_below: float = field(default_factory=env_float("ABSTAIN_DOUBT_BELOW", 1.01, high=1.01))
     abstain_doubt_dense: float = field(default_factory=env_float("ABSTAIN_DOUBT_DENSE", 0.86))
     abstain_doubt_coverage: float = field(default_factory=env_float("ABSTAIN_DOUBT_COVERAGE", 1.01, high=1.01))
@@ -228,8 +228,8 @@ class Settings:
     #: sure (p < ``abstain_scope_guard``): a question on a document the model never saw is then
     #: still answered when a clause clearly answers it. Chosen with the rule above
     #: (eval/report-abstention.md); 1.01 = off.
-    abstain_scope_above: float = field(default_factory=env_float("ABSTAIN_SCOPE_ABOVE", 0.7, high=1.01))
-    abstain_scope_guard: float = field(default_factory=env_float("ABSTAIN_SCOPE_GUARD", 0.5, high=1.01))
+    abstain_scope_above: float = field(default_factory=env_float("ABSTAIN_SCOPE_ABOVE", 0.4, high=1.01))
+    abstain_scope_guard: float = field(default_factory=env_float("ABSTAIN_SCOPE_GUARD", 0.3, high=1.01))
     #: Without the second stage: abstain when the best clause's dense similarity is below this …
     abstain_dense: float = field(default_factory=env_float("ABSTAIN_DENSE", 0.878))
     #: … and less than this share of the question's words occur in the best clauses.

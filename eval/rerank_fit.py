@@ -51,16 +51,23 @@ class _GBM:
         return self.model.predict_proba(x)[:, 1]
 
 
-def _folds(mined: Sequence[Mined], k: int = FOLDS) -> list[int]:
-    """Fold of each question, grouped by question text, stratified by in/out of scope."""
-    texts = sorted({m.item.text for m in mined})
+def fold_of_text(items: Sequence, k: int = FOLDS) -> dict[str, int]:
+    """Fold of each question text (:class:`eval.rerank_questions.Item` s), stratified by in/out
+    of scope — the folds of the cross-validation and of the query adapter's out-of-fold fits."""
+    texts = sorted({i.text for i in items})
     rng = np.random.default_rng(13)
     order = {t: i for i, t in enumerate(rng.permutation(texts))}
-    by_text = {}
+    by_text: dict[str, int] = {}
     for scope in (True, False):
-        group = sorted({m.item.text for m in mined if m.item.in_scope == scope}, key=order.get)
-        for i, t in enumerate(group):
-            by_text.setdefault(t, i % k)
+        group = sorted({i.text for i in items if i.in_scope == scope}, key=order.get)
+        for n, t in enumerate(group):
+            by_text.setdefault(t, n % k)
+    return by_text
+
+
+def _folds(mined: Sequence[Mined], k: int = FOLDS) -> list[int]:
+    """Fold of each question, grouped by question text, stratified by in/out of scope."""
+    by_text = fold_of_text([m.item for m in mined], k)
     return [by_text[m.item.text] for m in mined]
 
 

@@ -54,7 +54,10 @@ def _old_coverage(text: str, hits) -> float:
     return sum(1 for w in words if w in joined) / len(words)
 
 
-def mine(index, items: Iterable[Item], *, search: Callable | None = None, old_rule: bool = True) -> list[Mined]:
+def mine(index, items: Iterable[Item], *, search: Callable | None = None, old_rule: bool = True,
+         adapter_of: Callable | None = None) -> list[Mined]:
+    """The candidates, features and labels of every question; ``adapter_of(item)`` is the query
+    adapter its features use (a dev question's: the one fitted without its fold)."""
     raw_search = search or index.search
 
     def search(text, **options):
@@ -67,7 +70,8 @@ def mine(index, items: Iterable[Item], *, search: Callable | None = None, old_ru
     for item in items:
         hits = search(item.text, k=TOP, fusion=FUSION, dense_weight=DENSE_WEIGHT, candidates=CANDIDATES)
         prod = search(item.text, k=10, fusion=FUSION, dense_weight=DENSE_WEIGHT, candidates=PROD_CANDIDATES)
-        x = features(index, item.text, hits, item.intent, item.departments)
+        x = features(index, item.text, hits, item.intent, item.departments,
+                     adapter_of(item) if adapter_of else None)
         y = np.array([1.0 if h.record.id in item.gold else 0.0 for h in hits])
         old = False
         if old_rule:

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from corpus.config import REPO_ROOT, Settings
+from eval.adapter_fit import fit_adapter
 from eval.rerank_fit import (
     _GBM,
     C_GRID,
@@ -43,6 +44,7 @@ from eval.rerank_fit import (
     _folds,
     augmented_alternative,
     cross_validate,
+    fold_of_text,
     summarize,
 )
 from eval.rerank_mining import (
@@ -118,6 +120,20 @@ def memoize_query_vectors(index) -> None:
     index.encode_query = encode_query
 
 
+def fit_adapters(index, dev_items, fold_of: dict[str, int]) -> dict:
+    """{fold: adapter fitted without that fold's questions, None: adapter fitted on all of them}."""
+    vectors = [index.encode_query(i.text) for i in dev_items]
+    gold = [[index._by_id[r] for r in i.gold if r in index._by_id] for i in dev_items]
+    adapters = {}
+    for fold in [*sorted(set(fold_of.values())), None]:
+        keep = [k for k, i in enumerate(dev_items) if fold is None or fold_of[i.text] != fold]
+        adapters[fold] = fit_adapter(index, [vectors[k] for k in keep], [gold[k] for k in keep],
+                                     out_of_scope=[vectors[k] for k in keep if not gold[k]])
+        print(f"  query adapter {'(all dev)' if fold is None else f'without fold {fold}'}: "
+              f"{adapters[fold].meta['questions']} questions", file=sys.stderr)
+    return adapters
+
+
 def save_fold_models(dev_m, fold_models, path: Path) -> Path:
     """``{"question_fold": {question text: fold}, "models": [weights per fold]}`` (JSON);
     ``fold_models`` is :func:`eval.rerank_fit.cross_validate`'s model of each question's fold."""
@@ -148,8 +164,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     items = read_items(index)
     files = sorted({i.file for i in items})
     print(f"{len(items)} questions from {', '.join(files)}", file=sys.stderr)
-    mined = mine(index, items)
-    dev = {i.key for i in leak_free_dev(items)}
+    # ---- the query adapter: one per fold (each dev question's features from the adapter that
+    # did not see it, as an unseen question's would be) and one from every dev question (shipped)
+    dev_items = leak_free_dev(items)
+    fold_of = fold_of_text(dev_items)
+    adapters = fit_adapters(index, dev_items, fold_of)
+
+    def adapter_of(item):
+        return adapters[fold_of[item.text]] if item.text in fold_of else adapters[None]
+
+    mined = mine(index, items, adapter_of=adapter_of)
+    dev = {i.key for i in dev_items}
     dev_m = [m for m in mined if m.item.key in dev]
     test_m = [m for m in mined if m.item.split == "test"]
     print(f"mined: dev {len(dev_m)} (in scope {sum(m.item.in_scope for m in dev_m)}), "
@@ -194,17 +219,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         memoize_query_vectors(plan_index)
         # in scope: questions whose gold is in the plan; out of scope of the library ⇒ of the plan
         plan_items = read_items(plan_index, quiet=True)
-        plan_mined = mine(plan_index, plan_items)
+        plan_mined = mine(plan_index, plan_items, adapter_of=adapter_of)
         plan_dev = [m for m in plan_mined if m.item.split == "dev" and m.item.text not in
                     {i.text for i in plan_items if i.split == "test"}]
         # each dev question scored by the fold model that did not see it
-        fold_of = {m.item.key: model for m, model in zip(dev_m, fold_models)}
+        model_of = {m.item.key: model for m, model in zip(dev_m, fold_models)}
         plan_top = []
         for m in plan_dev:
             if not m.item.in_scope:
                 continue
             key = m.item.key
-            model = fold_of.get(key, reranker)
+            model = model_of.get(key, reranker)
             plan_top.append(float(model.predict(m.x).max()) if len(m.y) else 0.0)
         thr_plan = choose_threshold(plan_top)
         thr = min(thr_lib, thr_plan)
@@ -216,6 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan_retrieval = retrieval_table(plan_test, reranker, lambda m: f"{m.item.file} / {m.item.type}")
         augmented_lines = augmented_alternative(dev_m, plan_dev, test_m, plan_test, c)
     reranker.abstain_below = thr
+    reranker.adapter = adapters[None]
+    for model, m in zip(fold_models, dev_m):
+        model.adapter = adapters[fold_of[m.item.text]]
     reranker.meta = {
         "trained_on": f"dev split of {', '.join(files)} over {args.home.name} ({len(index.records)} records)",
         "candidates": {"top": TOP, "first_stage_candidates": CANDIDATES, "dense_weight": DENSE_WEIGHT},
@@ -242,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         reranker.score(index, m.item.text, m.hits, m.item.intent, m.item.departments)
         step.append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
-        features(index, m.item.text, m.hits, m.item.intent)  # departments found by the dictionary
+        features(index, m.item.text, m.hits, m.item.intent, adapter=reranker.adapter)  # departments: the dictionary's
         feats.append((time.perf_counter() - t0) * 1000)
 
     # ---- absurd questions

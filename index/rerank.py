@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.adapter import QueryAdapter
 from index.hybrid import Hit, HybridIndex
 from index.rerank_features import FEATURES, INTENTS, features
 
@@ -50,6 +51,8 @@ class Reranker:
     intercept: float
     abstain_below: float = 0.5
     meta: dict = field(default_factory=dict)
+    #: The query adapter learned with the model (its features ``adapted_*``); None → plain vectors.
+    adapter: QueryAdapter | None = None
 
     def __post_init__(self) -> None:
         self.names = tuple(self.names)
@@ -73,18 +76,25 @@ class Reranker:
         """The weights of :meth:`to_dict` (one model of ``rerank.json`` or of the fold models)."""
         return cls(names=tuple(data["features"]), mean=data["mean"], scale=data["scale"],
                    coef=data["coef"], intercept=float(data["intercept"]),
-                   abstain_below=float(data.get("abstain_below", 0.5)), meta=data.get("meta", {}))
+                   abstain_below=float(data.get("abstain_below", 0.5)), meta=data.get("meta", {}),
+                   adapter=QueryAdapter.from_dict(data["adapter"]) if data.get("adapter") else None)
 
     def to_dict(self) -> dict:
         return {"model": "logistic_regression", "features": list(self.names),
                 "mean": [float(v) for v in self.mean], "scale": [float(v) for v in self.scale],
                 "coef": [float(v) for v in self.coef], "intercept": float(self.intercept),
-                "abstain_below": float(self.abstain_below), "meta": self.meta}
+                "abstain_below": float(self.abstain_below), "meta": self.meta,
+                "adapter": self.adapter.to_dict() if self.adapter is not None else None}
 
     def save(self, path: str | Path = DEFAULT_PATH) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        data = self.to_dict()
+        adapter = data.pop("adapter")
+        text = json.dumps(data, ensure_ascii=False, indent=1)
+        # the adapter's matrices on one line each, not one number per line
+        text = text[:-2] + ',\n "adapter": ' + json.dumps(adapter, separators=(",", ":")) + "\n}"
+        path.write_text(text + "\n", encoding="utf-8")
         return path
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -102,7 +112,7 @@ class Reranker:
         """
         if not hits:
             return np.zeros(0, np.float64)
-        return self.predict(features(index, question, hits, intent, departments))
+        return self.predict(features(index, question, hits, intent, departments, self.adapter))
 
     def abstain(self, probabilities: np.ndarray) -> bool:
         """True when even the best candidate is below the calibrated threshold."""

@@ -6,7 +6,9 @@ Features of one pair (names in :data:`FEATURES`, in this order):
 
 * dense — cosine of the question with the whole clause and with its best sentence, the
   best sentence's gap to the best candidate's, and hinges ``max(0, 0.88 − cosine)`` for
-  the clause and for the best candidate (very low similarity counts more than high);
+  the clause and for the best candidate (very low similarity counts more than high); the
+  same best cosine with the question moved by the second stage's query adapter
+  (:mod:`index.adapter`) and its gap to the best candidate's (without an adapter: the plain one);
 * BM25 — the clause's score divided by the query's maximum over **all** records (not
   min-max over the candidates), and ``log1p`` of the raw score;
 * ranks — position in the first-stage list, in the candidates' BM25 order and dense order;
@@ -53,6 +55,8 @@ BASE_FEATURES: tuple[str, ...] = (
     "dense_clause",        # cosine(question, clause)
     "dense_sentence",      # cosine(question, best sentence); the clause's when it has one sentence
     "dense_gap",           # best-sentence cosine minus the best candidate's (≤ 0)
+    "adapted_dense",       # the best of clause and sentence cosine with the adapted question (index.adapter)
+    "adapted_gap",         # … minus the best candidate's (≤ 0)
     "dense_deficit",       # max(0, DENSE_KNOT − the clause's best cosine): very low similarity
     "query_dense_deficit", # max(0, DENSE_KNOT − the best cosine among the candidates)
     "bm25_rel",            # BM25 / the query's max BM25 over all records
@@ -195,11 +199,12 @@ def _question_text(question) -> str:
 
 
 def features(index: HybridIndex, question, hits: list[Hit], intent: str = "general",
-             departments: list[str] | tuple[str, ...] | None = None) -> np.ndarray:
+             departments: list[str] | tuple[str, ...] | None = None, adapter=None) -> np.ndarray:
     """``(len(hits), len(FEATURES))`` float64 feature matrix of the (question, hit) pairs.
 
     ``departments``: canonical names the question mentions (``qa.intent.classify``); None →
-    the department dictionary's matches in the question.
+    the department dictionary's matches in the question. ``adapter``: the second stage's
+    :class:`index.adapter.QueryAdapter` (None → the adapted features equal the plain ones).
     """
     n = len(hits)
     out = np.zeros((n, len(FEATURES)), np.float64)
@@ -212,25 +217,35 @@ def features(index: HybridIndex, question, hits: list[Hit], intent: str = "gener
     col = {name: out[:, i] for i, name in enumerate(FEATURES)}  # views into ``out``
     rows = np.array([index._by_id[h.record.id] for h in hits], dtype=np.int64)
 
-    # dense: whole clause, and best sentence (records with one sentence have no sentence vectors)
+    # dense: whole clause, and best sentence (records with one sentence have no sentence vectors),
+    # for the question as asked and as moved by the adapter (one pass over the sentence vectors)
     qv = index.encode_query(query)
-    clause = index.clauses.vectors[rows] @ qv
-    sentence = clause.astype(np.float64)
+    moved = adapter.apply(qv) if adapter is not None else None
+    both = np.stack([qv, moved]).T if moved is not None else qv[:, None]
+    clause_both = (index.clauses.vectors[rows] @ both).astype(np.float64)
+    clause = clause_both[:, 0]
+    sentence = clause.copy()
+    adapted = clause_both[:, -1].copy()
     best_sentence = np.zeros(n, np.int64)
     if index.sentences is not None:
         spans = [np.arange(tables.sentence_start[r], tables.sentence_start[r + 1]) for r in rows]
         flat = np.concatenate(spans)
         if len(flat):
-            sims = index.sentences.vectors[flat] @ qv
+            sims = index.sentences.vectors[flat] @ both
             offset = 0
             for i, span in enumerate(spans):
                 if len(span):
                     part = sims[offset : offset + len(span)]
-                    j = int(np.argmax(part))
-                    sentence[i] = part[j]
+                    j = int(np.argmax(part[:, 0]))
+                    sentence[i] = part[j, 0]
                     best_sentence[i] = index.sentence_index[span[j]]
+                    adapted[i] = max(adapted[i], float(part[:, -1].max()))
                     offset += len(span)
     best_dense = np.maximum(clause, sentence)
+    if moved is None:
+        adapted = best_dense
+    col["adapted_dense"][:] = adapted
+    col["adapted_gap"][:] = adapted - adapted.max()
     col["dense_clause"][:] = clause
     col["dense_sentence"][:] = sentence
     col["dense_gap"][:] = best_dense - best_dense.max()
