@@ -269,8 +269,13 @@ def _question_profile(text: str) -> tuple[dict, set[str]]:
 
 #: Words of a support question that say it is about support, not what about.
 SUPPORT_QUESTION_WORDS = frozenset(
-    ["政策", "支持", "扶持", "补贴", "补助", "优惠", "享受", "提供", "服务", "企业", "公司", "单位", "我们", "哪些",
-     "什么", "有没有", "可以", "能", "申请", "规定", "措施", "帮助", "帮扶", "鼓励", "国家", "政府", "省里"])
+    ["政策", "支持", "扶持", "补贴", "补助", "优惠", "享受", "提供", "服务", "企业", "公司", "单位", "机构", "我们",
+     "哪些", "什么", "有没有", "可以", "能", "申请", "规定", "措施", "帮助", "帮扶", "鼓励", "国家", "政府", "省里",
+     "优惠政策", "扶持政策", "支持政策", "补贴政策"])
+
+
+#: A number or demonstrative with its measure word (一家, 这个, 几种): says how many, not what about.
+COUNTED_RE = re.compile(r"[一两二三几这那每各某哪][个家些种类项名所条]")
 
 
 def topic_words(question: str) -> list[str]:
@@ -278,7 +283,8 @@ def topic_words(question: str) -> list[str]:
     from corpus.tokenize import tokenize_for_search
 
     return [w for w in dict.fromkeys(tokenize_for_search(question))
-            if len(w) > 1 and w not in SUPPORT_QUESTION_WORDS and re.search(r"[\u4e00-\u9fff]", w)]
+            if len(w) > 1 and w not in SUPPORT_QUESTION_WORDS and re.search(r"[\u4e00-\u9fff]", w)
+            and not COUNTED_RE.fullmatch(w)]
 
 
 def _residual_topic(words: list[str]) -> list[str]:
@@ -300,11 +306,15 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
     profile, kinds = _question_profile(question)
     rank = {h.record.id: i for i, h in enumerate(hits)}
     named_profile = any(profile.values())
+    # "哪些补贴" asks what support there is, not for grants alone: with no instrument named
+    # beyond the bare money word, every kind of measure for the named sector or entity is eligible
+    # (grants first: they match the kind asked for)
+    any_kind = kinds <= {"fiscal_subsidy"}
     topic = _residual_topic(topic_words(question))
     scored = []
     for m in match(measures, profile):
         in_hits = rank.get(m.measure.record_id)
-        if in_hits is None and not (named_profile and m.group == "named" and m.measure.kind in kinds):
+        if in_hits is None and not (named_profile and m.group == "named" and (m.measure.kind in kinds or any_kind)):
             continue
         named = named_profile and m.group == "named"
         # a measure that only shares the word 补贴 with the question does not answer it: it must

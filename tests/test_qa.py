@@ -226,6 +226,20 @@ def test_a_support_answer_cites_measures_about_the_question_not_ones_sharing_onl
     assert not any("以旧换新" in c.quote or "消费券" in c.quote for c in answer.citations)
 
 
+def test_asking_for_subsidies_finds_every_kind_of_measure_for_the_sector_even_outside_the_hits(plan_index,
+                                                                                              plan_measures):
+    """In a library the search may rank law articles first; the sector's measures still answer
+    "哪些补贴" — tax relief and training count, not grants alone — and a quantifier (一家) is no topic."""
+    from qa.compose import Composer, answer_support_measures, topic_words
+
+    composer = Composer(plan_index)
+    answer_support_measures("开家政公司能享受哪些补贴", [], plan_measures, composer)
+    kinds = {m.kind for m in plan_measures if any(m.quote == c.quote for c in composer.citations)}
+    assert composer.citations and all("家政" in c.quote for c in composer.citations)
+    assert "fiscal_subsidy" not in kinds and len(kinds) >= 2, kinds
+    assert "一家" not in topic_words("我们是一家养老服务企业，有哪些补贴和优惠政策？")
+
+
 def test_a_support_question_no_measure_is_about_gets_the_sentences_closest_to_it(plan_index, plan_measures):
     """No support measure of the plan is about 助餐 (三(五)1's 助餐 sentence is a task, not a
     measure): the answer quotes that sentence instead of the clause's unrelated measures."""
