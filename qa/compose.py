@@ -306,11 +306,11 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
     profile, kinds = _question_profile(question)
     rank = {h.record.id: i for i, h in enumerate(hits)}
     named_profile = any(profile.values())
-    # "哪些补贴" asks what support there is, not for grants alone: with no instrument named
-    # beyond the bare money word, every kind of measure for the named sector or entity is eligible
-    # (grants first: they match the kind asked for)
-    any_kind = kinds <= {"fiscal_subsidy"}
     topic = _residual_topic(topic_words(question))
+    # "家政公司有哪些补贴" asks what support there is, not for grants alone: when the question names
+    # no instrument beyond the bare money word and nothing else it is about, every kind of measure
+    # for the named sector or entity is eligible (grants first: they match the kind asked for)
+    any_kind = kinds <= {"fiscal_subsidy"} and not topic
     scored = []
     for m in match(measures, profile):
         in_hits = rank.get(m.measure.record_id)
