@@ -254,6 +254,11 @@ KIND_WORDS = (("tax_relief", "税"), ("loans_credit", "贷款|融资|借钱|信�
               ("consumption", "消费券|以旧换新"), ("prices_fees", "收费|价格"), ("fiscal_subsidy", "补贴|补助|奖励|资金"))
 
 
+#: Kinds of measure that are money to the enterprise: what "补贴" means first.
+MONEY_KINDS = frozenset(["fiscal_subsidy", "tax_relief", "social_insurance_subsidy", "job_stabilization",
+                         "loans_credit", "guarantees_insurance", "prices_fees", "emergency_relief"])
+
+
 def _question_profile(text: str) -> tuple[dict, set[str]]:
     """The sectors and entity kinds a support question names, and the kinds of support it asks for."""
     from corpus.measures import lexicon
@@ -328,6 +333,8 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
             continue
         # the more of the profile a measure names (sector, entity, people), the more specific it is
         score = (2.0 + 0.5 * m.score if named else 0.0) + (1.5 if m.measure.kind in kinds else 0.0)
+        if any_kind and "fiscal_subsidy" in kinds and m.measure.kind in MONEY_KINDS:
+            score += 0.75  # asked for 补贴: a benefit in money (tax, fees, credit) before training or promotion
         score += 1.0 / (1 + in_hits) if in_hits is not None else 0.0
         scored.append((score, m.measure))
     scored.sort(key=lambda x: -x[0])
