@@ -58,6 +58,9 @@ def fit_adapter(index, questions: Sequence[np.ndarray], gold_rows: Sequence[Sequ
     if index.sentences is not None and len(index.sentence_rows):
         targets.append((torch.tensor(np.asarray(index.sentences.vectors, np.float32)),
                         positive[:, torch.as_tensor(np.asarray(index.sentence_rows, np.int64))]))
+    # a question whose gold clauses have no sentence vectors (one-sentence clauses) has no
+    # positive among the sentences: it is left out of that term, not pushed from every sentence
+    answered = [pos.any(1) for _, pos in targets]
     far = torch.tensor(np.asarray(out_of_scope, np.float32).reshape(len(out_of_scope), clause.shape[1]))
     far_before = [_peak(far, vectors) for vectors, _ in targets] if len(far) else []
     dim = clause.shape[1]
@@ -69,9 +72,10 @@ def fit_adapter(index, questions: Sequence[np.ndarray], gold_rows: Sequence[Sequ
         moved = q + (q @ u) @ v.T
         moved = moved / moved.norm(dim=1, keepdim=True)
         loss = ridge * ((u ** 2).sum() + (v ** 2).sum()) / 2
-        for vectors, pos in targets:
-            logits = moved @ vectors.T / TEMPERATURE
-            loss = loss - (torch.logsumexp(logits.masked_fill(~pos, -1e9), 1) - torch.logsumexp(logits, 1)).mean()
+        for (vectors, pos), has in zip(targets, answered):
+            logits = moved[has] @ vectors.T / TEMPERATURE
+            gold = torch.logsumexp(logits.masked_fill(~pos[has], float("-inf")), 1)
+            loss = loss - (gold - torch.logsumexp(logits, 1)).mean()
         if len(far):
             moved_far = far + (far @ u) @ v.T
             moved_far = moved_far / moved_far.norm(dim=1, keepdim=True)

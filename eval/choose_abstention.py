@@ -11,8 +11,8 @@ the best clause does not state (``qa.answer.unstated_answer``). The rule ``p < b
 (p < doubt_below and dense < doubt_dense and coverage < doubt_coverage) or (unstated and
 use_unstated)`` is searched on a grid; kept are rules with false abstention ≤ 3 %
 of the in-scope dev questions on **both** homes; the best by summed dev abstention recall wins
-(ties: the simplest — no coverage condition, then the lowest thresholds). Test numbers are
-reported, never used.
+(ties: the simplest — no coverage condition, no doubt condition, no unstated condition, no
+scope condition, then the lowest thresholds). Test numbers are reported, never used.
 
 The question-level out-of-scope probability (:mod:`index.scope`) adds ``or (scope ≥ above and p <
 guard)``; a dev question gets its out-of-fold probability (``eval/scope-folds.json``, written by
@@ -71,6 +71,15 @@ def scope_folds(path: Path = SCOPE_FOLDS_PATH) -> tuple[dict[str, float], dict[s
         return {}, {}
     data = json.loads(path.read_text(encoding="utf-8"))
     return data["out_of_fold"], data["held_out_document"]
+
+
+def require_scope_folds(unseen: dict[str, float], dev_texts: set[str]) -> None:
+    """Refuse to choose a rule on in-sample scope probabilities: the shipped model was fitted on
+    the dev questions, so every dev question needs its out-of-fold probability."""
+    missing = dev_texts - set(unseen)
+    if missing:
+        raise SystemExit(f"eval/scope-folds.json lacks {len(missing)} dev question(s) (e.g. {min(missing)!r}): "
+                         "run `python -m eval.train_scope` first, then this")
 
 
 @dataclass
@@ -160,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     unseen = fold_models()
     scope_unseen, scope_new_doc = scope_folds()
+    require_scope_folds(scope_unseen, set(unseen))  # the reranker's dev questions are the scope model's
     data = {(home, split): signals(path, files, split, unseen if split == "dev" else None,
                                    scope_unseen if split == "dev" else None, scope_new_doc)
             for home, path, files in (("library", args.library_home, LIBRARY_FILES),

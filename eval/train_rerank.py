@@ -2,6 +2,10 @@
 
     python -m eval.train_rerank [--home DIR] [--plan-home DIR] [--no-plan] [--report PATH]
 
+0. Fits the query adapter (:mod:`index.adapter`, :func:`eval.adapter_fit.fit_adapter`) on the
+   dev questions: once per cross-validation fold without that fold's questions (each dev
+   question's ``adapted_*`` features come from the adapter that did not see it) and once on all
+   of them (shipped inside the weights, and used for the test questions).
 1. Mines candidates — the top 30 of the hybrid search with ``candidates=200`` — for every
    question of the question files over the library home (the plan + 12 laws), labels
    them (a gold record = 1; out-of-scope questions: every candidate 0) and computes the
@@ -19,8 +23,8 @@
    query encoding, and first-stage variants (monkeypatched, for the lead) →
    ``eval/report-rerank.md``.
 
-scikit-learn is needed for training only (model fitting: :mod:`eval.rerank_fit`); inference
-is NumPy.
+scikit-learn and torch are needed for training only (model fitting: :mod:`eval.rerank_fit`,
+the adapter: :mod:`eval.adapter_fit`); inference is NumPy.
 """
 
 from __future__ import annotations
@@ -223,13 +227,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan_dev = [m for m in plan_mined if m.item.split == "dev" and m.item.text not in
                     {i.text for i in plan_items if i.split == "test"}]
         # each dev question scored by the fold model that did not see it
-        model_of = {m.item.key: model for m, model in zip(dev_m, fold_models)}
+        model_of = {m.item.text: model for m, model in zip(dev_m, fold_models)}
         plan_top = []
         for m in plan_dev:
             if not m.item.in_scope:
                 continue
-            key = m.item.key
-            model = model_of.get(key, reranker)
+            model = model_of.get(m.item.text, reranker)  # the fold of the same question text
             plan_top.append(float(model.predict(m.x).max()) if len(m.y) else 0.0)
         thr_plan = choose_threshold(plan_top)
         thr = min(thr_lib, thr_plan)
@@ -242,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         augmented_lines = augmented_alternative(dev_m, plan_dev, test_m, plan_test, c)
     reranker.abstain_below = thr
     reranker.adapter = adapters[None]
+    # cross_validate's folds are fold_of_text's (the same function over the same questions)
+    assert _folds(dev_m) == [fold_of[m.item.text] for m in dev_m], "reranker and adapter folds differ"
     for model, m in zip(fold_models, dev_m):
         model.adapter = adapters[fold_of[m.item.text]]
     reranker.meta = {

@@ -5,7 +5,8 @@
 1. Reads every question file over the library home (the plan + 12 laws), as the reranker's
    training does (:func:`eval.rerank_questions.read_items`); a question is out of scope when
    its gold is empty. Only the leak-free **dev** split is used to fit.
-2. Chooses ``C`` and the n-gram weight by grouped 5-fold cross-validated log loss on dev
+2. Chooses ``C`` and the n-gram weight by stratified 5-fold cross-validated log loss on dev
+   (question texts are unique: ``read_items`` drops repeats)
    (the probability is thresholded, so calibration is what counts), fits the chosen model on
    all dev questions and writes ``index/data/scope.json``.
 3. Writes ``eval/scope-folds.json``: each dev question's out-of-fold probability (the
@@ -26,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from corpus.config import REPO_ROOT
+from corpus.config import REPO_ROOT, Settings
 from index.scope import DEFAULT_PATH, ScopeModel, design, fit_vocabulary
 
 LIBRARY_HOME = REPO_ROOT / ".policyqa" / "library"
@@ -113,6 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                       "held_out_document": {t: round(p, 6) for t, p in held_doc.items()}},
                                      ensure_ascii=False) + "\n", encoding="utf-8")
 
+    above = Settings().abstain_scope_above
     test_p = model.probabilities([i.text for i in test], np.array([vectors[i.text] for i in test]))
     test_y = np.array([not i.in_scope for i in test])
     lines = ["# Out-of-scope model (index/data/scope.json)", "",
@@ -130,10 +132,11 @@ def main(argv: Sequence[str] | None = None) -> int:
               "how the model treats a question on a document a user adds. `qa.answer` lets the model abstain only "
               "where the second stage is unsure (p below the guard), and `eval.choose_abstention` keeps false "
               "abstention on these questions within the same 3 % (eval/report-abstention.md)."), "",
-              "| document | questions | median P(out of scope) | share ≥ 0.5 |", "|---|---:|---:|---:|"]
+              f"| document | questions | median P(out of scope) | share ≥ {above:g} (`abstain_scope_above`) |",
+             "|---|---:|---:|---:|"]
     for doc, questions in sorted(by_doc.items()):
         p = np.array([held_doc[q.text] for q in questions])
-        lines.append(f"| {doc} | {len(p)} | {np.median(p):.3f} | {np.mean(p >= 0.5):.3f} |")
+        lines.append(f"| {doc} | {len(p)} | {np.median(p):.3f} | {np.mean(p >= above):.3f} |")
     args.report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"{DEFAULT_PATH}\n{FOLDS_PATH}\n{args.report}")
     return 0

@@ -33,6 +33,8 @@ class QueryAdapter:
         self.v = np.asarray(self.v, np.float32)
         if self.u.ndim != 2 or self.u.shape != self.v.shape:
             raise ValueError("query adapter: U and V must be matrices of the same shape")
+        if not (np.all(np.isfinite(self.u)) and np.all(np.isfinite(self.v))):
+            raise ValueError("query adapter: U and V must be finite; run `python -m eval.train_rerank`")
 
     @property
     def dim(self) -> int:

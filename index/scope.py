@@ -86,6 +86,8 @@ class ScopeModel:
         self.coef = np.asarray(self.coef, np.float64)
         if len(self.idf) != len(self.vocabulary) or len(self.coef) <= len(self.idf):
             raise ValueError("scope weights: vocabulary, idf and coef do not fit together")
+        if not (np.all(np.isfinite(self.coef)) and np.all(np.isfinite(self.idf)) and math.isfinite(self.intercept)):
+            raise ValueError("scope weights are not finite; run `python -m eval.train_scope`")
 
     @property
     def dim(self) -> int:

@@ -10,6 +10,7 @@ way it lists the nearest clauses as possibly related.
 
 from __future__ import annotations
 
+import logging
 import re
 import weakref
 from dataclasses import replace
@@ -35,12 +36,14 @@ from qa.compose import (
 from qa.intent import classify
 from qa.shapes import ABSTAIN_TEXT, NOT_HELD_TEXT, UNSTATED_TEXT, Answer
 
-__all__ = ["abstains", "answer", "coverage", "is_weak", "make_query", "unstated_answer"]
+__all__ = ["abstains", "answer", "coverage", "is_weak", "make_query", "out_of_scope", "unstated_answer"]
 
 #: Words of a question that say *how* it asks, not *what* about (kept out of coverage).
 QUESTION_WORDS = frozenset(
     ["多少", "哪些", "什么", "哪个", "谁", "部门", "单位", "牵头", "负责", "目标", "要求", "达到", "政策", "规定", "方案", "有没有", "是否", "能", "吗", "呢", "怎么", "如何", "可以", "支持", "企业", "我们", "我", "想", "要", "会", "请问", "一下", "有", "没有", "哪", "几个", "多", "大", "情况", "内容", "讲", "说"]
 )
+
+log = logging.getLogger(__name__)
 
 
 def make_query(question: str, settings: Settings | None = None) -> Query:
@@ -68,7 +71,7 @@ def abstains(p: float, best_dense: float, cover: float, unstated: bool, settings
     and the dense similarity low; or the question asks for what the best clause does not state;
     or the question looks out of scope (``out_of_scope``, :mod:`index.scope`) and ``p`` is not
     high — with the thresholds chosen on the dev split of the library and of the plan alone
-    (``python -m eval.choose_abstention``, which searches them with this very function)."""
+    (``python -m eval.choose_abstention``, whose vectorized search a test checks against this)."""
     s = settings
     return (p < s.abstain_below
             or (p < s.abstain_doubt_below and best_dense < s.abstain_doubt_dense and cover < s.abstain_doubt_coverage)
@@ -77,10 +80,22 @@ def abstains(p: float, best_dense: float, cover: float, unstated: bool, settings
 
 
 def out_of_scope(query: Query, retrieval: Retrieval) -> float | None:
-    """The question-level P(out of scope) (None without a query vector, e.g. BM25 only)."""
+    """The question-level P(out of scope); None without a query vector (BM25 only) or when the
+    model's weights cannot be read (logged once: the other conditions still decide)."""
     from index.scope import default_scope_model
 
-    return default_scope_model().probability(query.text, retrieval.query_vector)
+    try:
+        model = default_scope_model()
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        if not _SCOPE_WARNED:
+            _SCOPE_WARNED.append(True)
+            log.warning("out-of-scope model unavailable (%s); abstaining without it — "
+                        "restore index/data/scope.json or run `python -m eval.train_scope`", exc)
+        return None
+    return model.probability(query.text, retrieval.query_vector)
+
+
+_SCOPE_WARNED: list[bool] = []
 
 
 def is_weak(query: Query, retrieval: Retrieval, settings: Settings, gap: AnswerType | None = None) -> bool:
@@ -91,8 +106,11 @@ def is_weak(query: Query, retrieval: Retrieval, settings: Settings, gap: AnswerT
     if not hits:
         return True
     if retrieval.confidence is not None:
-        return abstains(retrieval.confidence, retrieval.best_dense, coverage(query, hits), gap is not None,
-                        settings, out_of_scope(query, retrieval))
+        p = retrieval.confidence
+        # the question-level model matters only where the rule can use it
+        scope = (out_of_scope(query, retrieval)
+                 if settings.abstain_scope_above <= 1.0 and p < settings.abstain_scope_guard else None)
+        return abstains(p, retrieval.best_dense, coverage(query, hits), gap is not None, settings, scope)
     return ((retrieval.best_dense < settings.abstain_dense and coverage(query, hits) < settings.abstain_coverage)
             or (settings.abstain_unstated and gap is not None))
 

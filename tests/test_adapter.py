@@ -81,3 +81,12 @@ def test_out_of_scope_questions_keep_the_map_from_singling_out_a_clause_for_them
     guarded = fit_adapter(plan_index, vectors, [[rows[p]] for p in gold.values()], rank=4, epochs=60,
                           out_of_scope=[weather])
     assert share(guarded) < share(plain)
+
+
+def test_non_finite_matrices_are_refused():
+    import pytest
+
+    u = np.ones((8, 2))
+    u[0, 0] = np.inf
+    with pytest.raises(ValueError, match="finite"):
+        QueryAdapter(u, np.zeros((8, 2)))

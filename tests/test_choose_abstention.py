@@ -9,7 +9,9 @@ import math
 
 import numpy as np
 
-from eval.choose_abstention import GRID, Signals, fold_models, rule_mask, scope_folds, settings_for
+import pytest
+
+from eval.choose_abstention import GRID, Signals, fold_models, require_scope_folds, rule_mask, scope_folds, settings_for
 from index.rerank import FEATURES, Reranker
 from qa.answer import abstains
 
@@ -48,22 +50,36 @@ def test_the_rule_abstains_on_a_low_probability_an_unstated_answer_or_an_out_of_
     assert not rule(0.9, 0.95, 1.0, False, 0.8)   # looks out of scope, but a clause clearly answers
     assert not rule(0.3, 0.95, 1.0, False, 0.4)
     assert not rule(0.3, 0.95, 1.0, False, None)  # no scope probability (BM25 only)
+    assert rule(0.49, 0.95, 1.0, False, 0.6)      # on the threshold: scope >= above counts
+    assert not rule(0.5, 0.95, 1.0, False, 0.9)   # p on the guard is not below it
     assert not rule(0.9, 0.95, 1.0, False)
 
 
 def test_the_vectorized_grid_search_applies_the_answer_layers_own_rule():
     rng = np.random.default_rng(0)
     n = 400
-    scope = rng.uniform(0, 1, n)
+
+    def on_the_grid(values, low, high):
+        """Uniform draws, a third of them exactly on a threshold of the grid (ties decide < vs <=)."""
+        x = rng.uniform(low, high, n)
+        ties = rng.random(n) < 1 / 3
+        x[ties] = rng.choice([v for v in values if low <= v <= high] or [low], ties.sum())
+        return x
+
+    p = on_the_grid(GRID["below"] + GRID["scope_guard"], 0.0, 1.0)
+    dense = on_the_grid(GRID["doubt_dense"], 0.8, 0.95)
+    cover = on_the_grid(GRID["doubt_coverage"], 0.0, 1.0)
+    scope = on_the_grid(GRID["scope_above"], 0.0, 1.0)
+    new_doc = on_the_grid(GRID["scope_above"], 0.0, 1.0)
     scope[::7] = math.nan
-    sig = Signals(rng.uniform(0, 1, n) < 0.7, rng.uniform(0, 1, n), rng.uniform(0.8, 0.95, n),
-                  rng.uniform(0, 1, n), rng.uniform(0, 1, n) < 0.1, scope, scope)
+    sig = Signals(rng.uniform(0, 1, n) < 0.7, p, dense, cover, rng.uniform(0, 1, n) < 0.1, scope, new_doc)
     grid = list(itertools.product(*GRID.values()))
     for values in [grid[i] for i in rng.choice(len(grid), 60, replace=False)]:
         rule = _rule(*values)
-        expected = [rule(sig.p[i], sig.dense[i], sig.coverage[i], bool(sig.unstated[i]),
-                         None if math.isnan(scope[i]) else scope[i]) for i in range(n)]
-        assert rule_mask(sig, *values).tolist() == expected
+        for probabilities, new_document in ((scope, False), (new_doc, True)):
+            expected = [rule(p[i], dense[i], cover[i], bool(sig.unstated[i]),
+                             None if math.isnan(probabilities[i]) else probabilities[i]) for i in range(n)]
+            assert rule_mask(sig, *values, new_document=new_document).tolist() == expected
 
 
 def test_scope_folds_read_the_out_of_fold_and_new_document_probabilities(tmp_path):
@@ -73,3 +89,9 @@ def test_scope_folds_read_the_out_of_fold_and_new_document_probabilities(tmp_pat
                     encoding="utf-8")
     assert scope_folds(path) == ({"今天天气怎么样？": 0.97}, {"托育机构有什么补贴？": 0.2})
     assert scope_folds(tmp_path / "missing.json") == ({}, {})
+
+
+def test_a_rule_is_not_chosen_on_in_sample_scope_probabilities():
+    with pytest.raises(SystemExit, match="train_scope"):
+        require_scope_folds({"今天天气怎么样？": 0.9}, {"今天天气怎么样？", "托育机构有什么补贴？"})
+    require_scope_folds({"今天天气怎么样？": 0.9}, {"今天天气怎么样？"})

@@ -88,3 +88,30 @@ def test_an_out_of_scope_question_is_refused_only_when_the_second_stage_is_unsur
     assert abstains(0.3, 0.95, 1.0, False, settings, out_of_scope=0.9)
     assert not abstains(0.8, 0.95, 1.0, False, settings, out_of_scope=0.9)
     assert not abstains(0.3, 0.95, 1.0, False, settings, out_of_scope=0.5)
+
+
+def test_a_truncated_weights_file_is_an_error_and_the_answer_layer_goes_on_without_it(tmp_path, monkeypatch):
+    import index.scope as scope_module
+    from corpus.config import Settings
+    from index.hits import Retrieval
+    from qa import make_query
+
+    path = tmp_path / "scope.json"
+    path.write_text('{"format": "policyqa-scope/1", "ngram_range": [1, 3], "ngrams": ["补"]', encoding="utf-8")
+    with pytest.raises(ValueError):
+        ScopeModel.load(path)
+    monkeypatch.setattr(scope_module, "DEFAULT_PATH", path)
+    monkeypatch.setattr(scope_module, "_DEFAULT", [])
+    monkeypatch.setattr(scope_module.ScopeModel, "load", classmethod(lambda cls, p=path: cls.from_dict(
+        json.loads(p.read_text(encoding="utf-8")))))
+    query = make_query("今天兰州天气怎么样")
+    assert out_of_scope(query, Retrieval([], 0.9, np.zeros(4, np.float32))) is None
+    assert not abstains(0.2, 0.95, 1.0, False, Settings(), None)
+
+
+def test_non_finite_weights_are_refused():
+    vocabulary, idf = fit_vocabulary(TEXTS)
+    coef = np.zeros(4 + len(idf))
+    coef[0] = np.nan
+    with pytest.raises(ValueError, match="finite"):
+        ScopeModel(vocabulary, idf, coef, 0.0, 0.5)
