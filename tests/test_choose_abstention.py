@@ -8,10 +8,17 @@ import json
 import math
 
 import numpy as np
-
 import pytest
 
-from eval.choose_abstention import GRID, Signals, fold_models, require_scope_folds, rule_mask, scope_folds, settings_for
+from eval.choose_abstention import (
+    GRID,
+    Signals,
+    fold_models,
+    require_scope_folds,
+    rule_mask,
+    scope_folds,
+    settings_for,
+)
 from index.rerank import FEATURES, Reranker
 from qa.answer import abstains
 
