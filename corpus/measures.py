@@ -174,13 +174,17 @@ def unit_measure(record: Record, start: int, end: int, lex: Lexicon | None = Non
     # a benefit named inside the condition (免费和低收费开放的…，享受补助) or one the recipient
     # already has (获得…光荣证的夫妻) is not the one granted, when the sentence names another
     aside = described_spans(unit, lex)
+
+    def set_aside(trigger) -> bool:
+        return any(a0 <= trigger[0] and trigger[1] <= a1 for a0, a1 in aside)
+
     # a unit whose every trigger only describes what someone already has (纳入支付范围的…药品目录
     # under evaluation) grants nothing
-    if aside and all(any(a0 <= t[0] and t[1] <= a1 for a0, a1 in aside) for t in found):
+    if aside and all(map(set_aside, found)):
         return None
     if condition["text"]:
         aside.append((condition["start"] - start, condition["end"] - start))
-    outside = [t for t in found if not any(a0 <= t[0] and t[1] <= a1 for a0, a1 in aside)]
+    outside = [t for t in found if not set_aside(t)]
     found = outside or found
     t_start, _, kind = found[0]
     kind = apply_kind_rules(unit, t_start, kind, lex)

@@ -41,6 +41,7 @@ from corpus.config import REPO_ROOT, Settings
 from corpus.errors import PolicyError
 from corpus.normalize import normalize_text
 from index.rerank import Reranker
+from qa.answer import abstention_rule
 
 QUESTIONS = REPO_ROOT / "eval" / "questions"
 LIBRARY_FILES = ("library-plan.jsonl", "library-laws.jsonl", "library-oos.jsonl", "library-dept.jsonl")
@@ -139,11 +140,11 @@ def signals(home: Path, files: tuple[str, ...], split: str, unseen: dict[str, Re
 
 def rule_mask(sig: Signals, below, doubt_below, doubt_dense, doubt_coverage, use_unstated, scope_above,
               scope_guard, new_document: bool = False) -> np.ndarray:
-    """``qa.answer.abstains`` with these thresholds over every question at once (a test checks
-    the two agree); ``new_document`` reads the scope probability a new document's question gets."""
-    scope = np.nan_to_num(sig.scope_new_document if new_document else sig.scope, nan=-1.0)
-    return ((sig.p < below) | ((sig.p < doubt_below) & (sig.dense < doubt_dense) & (sig.coverage < doubt_coverage))
-            | (bool(use_unstated) & sig.unstated) | ((scope >= scope_above) & (sig.p < scope_guard)))
+    """``qa.answer.abstains``'s rule with these thresholds over every question at once;
+    ``new_document`` reads the scope probability a new document's question gets."""
+    return abstention_rule(sig.p, sig.dense, sig.coverage, sig.unstated,
+                           sig.scope_new_document if new_document else sig.scope,
+                           below, doubt_below, doubt_dense, doubt_coverage, use_unstated, scope_above, scope_guard)
 
 
 def rates(sig: Signals, values, new_document: bool = False) -> tuple[float, float, int, int]:

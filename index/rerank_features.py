@@ -241,9 +241,7 @@ def features(index: HybridIndex, question, hits: list[Hit], intent: str = "gener
                     best_sentence[i] = index.sentence_index[span[j]]
                     adapted[i] = max(adapted[i], float(part[:, -1].max()))
                     offset += len(span)
-    best_dense = np.maximum(clause, sentence)
-    if moved is None:
-        adapted = best_dense
+    best_dense = np.maximum(clause, sentence)  # = ``adapted`` when there is no adapter (one column)
     col["adapted_dense"][:] = adapted
     col["adapted_gap"][:] = adapted - adapted.max()
     col["dense_clause"][:] = clause

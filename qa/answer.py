@@ -11,9 +11,12 @@ way it lists the nearest clauses as possibly related.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import weakref
 from dataclasses import replace
+
+import numpy as np
 
 from corpus.config import Settings, get_settings
 from corpus.records import Departments
@@ -65,18 +68,27 @@ def coverage(query: Query, hits: list[Hit]) -> float:
     return sum(1 for w in words if w in text) / len(words)
 
 
+def abstention_rule(p, best_dense, cover, unstated, out_of_scope, below, doubt_below, doubt_dense, doubt_coverage,
+                    use_unstated, scope_above, scope_guard):
+    """The abstention rule, element-wise: on numbers (one question) as on NumPy arrays (every
+    question of a grid search, ``eval.choose_abstention``); an ``out_of_scope`` of NaN is none."""
+    scope = np.nan_to_num(out_of_scope, nan=-1.0)
+    return ((p < below) | ((p < doubt_below) & (best_dense < doubt_dense) & (cover < doubt_coverage))
+            | (bool(use_unstated) & unstated) | ((scope >= scope_above) & (p < scope_guard)))
+
+
 def abstains(p: float, best_dense: float, cover: float, unstated: bool, settings: Settings,
              out_of_scope: float | None = None) -> bool:
     """The abstention rule of the second stage — its calibrated probability ``p`` low; or in doubt
     and the dense similarity low; or the question asks for what the best clause does not state;
     or the question looks out of scope (``out_of_scope``, :mod:`index.scope`) and ``p`` is not
     high — with the thresholds chosen on the dev split of the library and of the plan alone
-    (``python -m eval.choose_abstention``, whose vectorized search a test checks against this)."""
+    (``python -m eval.choose_abstention``, which searches them with :func:`abstention_rule`)."""
     s = settings
-    return (p < s.abstain_below
-            or (p < s.abstain_doubt_below and best_dense < s.abstain_doubt_dense and cover < s.abstain_doubt_coverage)
-            or (s.abstain_unstated and unstated)
-            or (out_of_scope is not None and out_of_scope >= s.abstain_scope_above and p < s.abstain_scope_guard))
+    return bool(abstention_rule(p, best_dense, cover, unstated, math.nan if out_of_scope is None else out_of_scope,
+                                s.abstain_below, s.abstain_doubt_below, s.abstain_doubt_dense,
+                                s.abstain_doubt_coverage, s.abstain_unstated, s.abstain_scope_above,
+                                s.abstain_scope_guard))
 
 
 def out_of_scope(query: Query, retrieval: Retrieval) -> float | None:
