@@ -16,8 +16,8 @@ and ``all``:
   averaged over profiles; end to end (on extracted measures) and on gold measures (the gold
   kind and beneficiaries: the matching logic alone). Precision of an empty answer is 1.
 
-Records come from ``--home`` (default the library home ``.policyqa/library``); ``--build``
-first builds its corpus (plan + ``eval/library/documents.txt``, no index). Error lists in the
+Records come from ``--home`` (default ``.policyqa/measures``); ``--build`` first builds its
+corpus (plan + ``eval/library/documents.txt`` + ``eval/measures/documents.txt``, no index). Error lists in the
 report cover the dev split only, so the held-out part is never tuned on
 (``--show-test-errors`` lists them too).
 """
@@ -51,7 +51,8 @@ from eval.measures_gold import (
 from eval.measures_report import SPLITS, TARGETS, _fmt, headline, write_report
 
 REPORT_DIR = REPO_ROOT / "eval" / "report-measures"
-DEFAULT_HOME = REPO_ROOT / ".policyqa" / "library"
+#: Its own home: the gold's five further documents would change the library benchmark's.
+DEFAULT_HOME = REPO_ROOT / ".policyqa" / "measures"
 PLAN = "gansu-2022-46"
 
 
@@ -183,7 +184,7 @@ def evaluate(records: Iterable[Record], gold: Sequence[GoldSentence] | None = No
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.measures", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--home", type=Path, default=DEFAULT_HOME, help="policyqa home with the library corpus")
+    parser.add_argument("--home", type=Path, default=DEFAULT_HOME, help="policyqa home with the gold's documents (built by --build)")
     parser.add_argument("--build", action="store_true", help="build the library corpus in --home first")
     parser.add_argument("--report", type=Path, default=None, help="write report.md and results.json here")
     parser.add_argument("--gold", type=Path, default=GOLD_FILE)

@@ -153,15 +153,21 @@ def gold_measures(gold: Iterable[GoldSentence], records: dict[str, Record]) -> l
 
 
 # ---------------------------------------------------------------- records
+#: The labelled documents beyond the library: the held-out test split of new documents.
+EXTRA_DOCUMENTS = GOLD_DIR / "documents.txt"
+
+
 def library_documents(settings: Settings) -> list[Path]:
+    """The library's twelve laws and the five further documents of the gold (the plan is shipped)."""
     from eval.library import DOCUMENTS, lawrefbook_dir, read_documents
 
-    return read_documents(DOCUMENTS, lawrefbook_dir(settings))
+    root = lawrefbook_dir(settings)
+    return read_documents(DOCUMENTS, root) + read_documents(EXTRA_DOCUMENTS, root)
 
 
 def load_library_records(home: Path, build: bool = False) -> list[Record]:
-    """The records of ``home``'s corpus; with ``build``, its corpus is built first (plan + the
-    library's twelve laws)."""
+    """The records of ``home``'s corpus; with ``build``, its corpus is built first (the plan, the
+    library's twelve laws and the gold's further documents)."""
     import corpus
 
     settings = Settings(home=Path(home))
