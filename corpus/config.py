@@ -230,6 +230,12 @@ class Settings:
     #: (eval/report-abstention.md); 1.01 = off.
     abstain_scope_above: float = field(default_factory=env_float("ABSTAIN_SCOPE_ABOVE", 0.4, high=1.01))
     abstain_scope_guard: float = field(default_factory=env_float("ABSTAIN_SCOPE_GUARD", 0.3, high=1.01))
+    #: Before any of that, the domain gate (index/data/domain.json, ``python -m eval.train_domain``):
+    #: a question that is no policy question at all (weather, chit-chat, recipes) — P ≥ this — is
+    #: declined as such, whatever clause shares a word with it. The gate is trained on policy
+    #: questions of every topic, not only the loaded documents', so a document added later keeps
+    #: its questions; chosen on dev (eval/report-domain.md); 1.01 = off.
+    abstain_off_domain: float = field(default_factory=env_float("ABSTAIN_OFF_DOMAIN", 0.85, high=1.01))
     #: Without the second stage: abstain when the best clause's dense similarity is below this …
     abstain_dense: float = field(default_factory=env_float("ABSTAIN_DENSE", 0.878))
     #: … and less than this share of the question's words occur in the best clauses.

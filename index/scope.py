@@ -28,6 +28,10 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "scope.json"
+#: The domain gate: the same model kind, trained to tell a question about public policy, law or
+#: government services (whatever documents are loaded) from one that is not (weather, chit-chat,
+#: recipes); ``python -m eval.train_domain``.
+DOMAIN_PATH = Path(__file__).resolve().parent / "data" / "domain.json"
 NGRAM_RANGE = (1, 3)
 _SPACES = re.compile(r"\s+")
 
@@ -130,13 +134,23 @@ class ScopeModel:
         return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
-_DEFAULT: list[ScopeModel] = []
+_LOADED: dict[Path, ScopeModel] = {}
 _LOCK = threading.Lock()
 
 
-def default_scope_model() -> ScopeModel:
-    """The shipped model (``index/data/scope.json``), loaded once."""
+def default_model(path: Path) -> ScopeModel:
+    """The shipped model at ``path``, loaded once (one per weights file)."""
     with _LOCK:
-        if not _DEFAULT:
-            _DEFAULT.append(ScopeModel.load())
-        return _DEFAULT[0]
+        if path not in _LOADED:
+            _LOADED[path] = ScopeModel.load(path)
+        return _LOADED[path]
+
+
+def default_scope_model() -> ScopeModel:
+    """The shipped out-of-scope model (``index/data/scope.json``)."""
+    return default_model(DEFAULT_PATH)
+
+
+def default_domain_model() -> ScopeModel:
+    """The shipped domain gate (``index/data/domain.json``): P(not a policy question at all)."""
+    return default_model(DOMAIN_PATH)

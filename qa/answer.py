@@ -37,9 +37,10 @@ from qa.compose import (
     overlap,
 )
 from qa.intent import classify
-from qa.shapes import ABSTAIN_TEXT, NOT_HELD_TEXT, UNSTATED_TEXT, Answer
+from qa.shapes import ABSTAIN_TEXT, NOT_HELD_TEXT, OFF_DOMAIN_TEXT, UNSTATED_TEXT, Answer
 
-__all__ = ["abstains", "answer", "coverage", "is_weak", "make_query", "out_of_scope", "unstated_answer"]
+__all__ = ["abstains", "answer", "coverage", "is_off_domain", "is_weak", "make_query", "off_domain",
+           "out_of_scope", "unstated_answer"]
 
 #: Words of a question that say *how* it asks, not *what* about (kept out of coverage).
 QUESTION_WORDS = frozenset(
@@ -91,23 +92,45 @@ def abstains(p: float, best_dense: float, cover: float, unstated: bool, settings
                                 s.abstain_scope_guard))
 
 
-def out_of_scope(query: Query, retrieval: Retrieval) -> float | None:
-    """The question-level P(out of scope); None without a query vector (BM25 only) or when the
-    model's weights cannot be read (logged once: the other conditions still decide)."""
-    from index.scope import default_scope_model
-
+def _question_probability(load, what: str, fix: str, query: Query, retrieval: Retrieval) -> float | None:
+    """A question-level model's probability (:mod:`index.scope`); None without a query vector
+    (BM25 only) or when its weights cannot be read (logged once per model: the rest decides)."""
     try:
-        model = default_scope_model()
+        model = load()
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        if not _SCOPE_WARNED:
-            _SCOPE_WARNED.append(True)
-            log.warning("out-of-scope model unavailable (%s); abstaining without it — "
-                        "restore index/data/scope.json or run `python -m eval.train_scope`", exc)
+        if what not in _WARNED:
+            _WARNED.add(what)
+            log.warning("%s unavailable (%s); answering without it — %s", what, exc, fix)
         return None
     return model.probability(query.text, retrieval.query_vector)
 
 
-_SCOPE_WARNED: list[bool] = []
+_WARNED: set[str] = set()
+
+
+def out_of_scope(query: Query, retrieval: Retrieval) -> float | None:
+    """The question-level P(out of scope) (:func:`index.scope.default_scope_model`)."""
+    from index.scope import default_scope_model
+
+    return _question_probability(default_scope_model, "out-of-scope model", "restore index/data/scope.json "
+                                 "or run `python -m eval.train_scope`", query, retrieval)
+
+
+def off_domain(query: Query, retrieval: Retrieval) -> float | None:
+    """P(the question is not about policy, law or public services at all) — the domain gate
+    (:func:`index.scope.default_domain_model`), which does not depend on the documents loaded."""
+    from index.scope import default_domain_model
+
+    return _question_probability(default_domain_model, "domain gate", "restore index/data/domain.json "
+                                 "or run `python -m eval.train_domain`", query, retrieval)
+
+
+def is_off_domain(query: Query, retrieval: Retrieval, settings: Settings) -> bool:
+    """The domain gate says this is no policy question (P ≥ ``abstain_off_domain``)."""
+    if settings.abstain_off_domain > 1.0:
+        return False
+    probability = off_domain(query, retrieval)
+    return probability is not None and probability >= settings.abstain_off_domain
 
 
 def is_weak(query: Query, retrieval: Retrieval, settings: Settings, gap: AnswerType | None = None) -> bool:
@@ -141,9 +164,27 @@ def _short(title: str) -> str:
     return re.sub(r"[\s（）()〔〕\d—-]", "", short_title(title))
 
 
+#: A policy document named without 《》 by the province it is from (广东省促进家政服务业提质扩容的
+#: 实施方案, 北京市“十四五”时期托育服务体系建设规划): how people name another region's document.
+PLACE_DOCUMENT_RE = re.compile(
+    r"(北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|"
+    r"贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆|香港|澳门|台湾)(?:省|市|自治区)?"
+    r"[^，。？！；,?!;]{0,30}?(?:实施方案|行动方案|方案|条例|实施办法|办法|规划|实施意见|工作报告)")
+_PLACES: weakref.WeakKeyDictionary[HybridIndex, dict[str, bool]] = weakref.WeakKeyDictionary()
+
+
+def _mentions(index: HybridIndex, place: str) -> bool:
+    """Whether any record of ``index`` mentions ``place`` (cached per index and place)."""
+    seen = _PLACES.setdefault(index, {})
+    if place not in seen:
+        seen[place] = any(place in r.text or place in r.doc_title for r in index.records)
+    return seen[place]
+
+
 def documents_not_held(query: Query, index: HybridIndex) -> list[str]:
-    """The 《documents》 the question names that the library does not hold (no title contains
-    the name, or shares most of its character pairs: 《甘肃生活性服务业行动方案》 is the plan)."""
+    """The documents the question names that the library does not hold: a 《name》 no title
+    contains (or shares most of its character pairs with: 《甘肃生活性服务业行动方案》 is the plan),
+    and a region's document named without 《》 when no record mentions that region at all."""
     titles = _TITLES.get(index)
     if titles is None:
         titles = _TITLES[index] = frozenset(_short(r.doc_title) for r in index.records)
@@ -152,6 +193,8 @@ def documents_not_held(query: Query, index: HybridIndex) -> list[str]:
         short = _short(name)
         if short and not any(short in t or t in short or overlap(short, t) >= 0.6 for t in titles):
             missing.append(name)
+    if not missing:
+        missing = [m.group(0) for m in PLACE_DOCUMENT_RE.finditer(query.text) if not _mentions(index, m.group(1))]
     return missing
 
 
@@ -172,8 +215,9 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     intent = query.intent
     gap = unstated_answer(query, hits)
     not_held = documents_not_held(query, index)
-    if not_held:
-        pass  # the question is about a document the library does not hold: say so below
+    outside = not not_held and is_off_domain(query, retrieval, settings)
+    if not_held or outside:
+        pass  # a document the library does not hold, or no policy question at all: say so below
     elif intent == "dept_tasks" and query.departments:
         departments = answer_dept_tasks(index, query.departments, composer, filters)
     elif intent == "lookup" and any(h.lookup for h in hits):
@@ -190,8 +234,8 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
         if not composer.lines:
             answer_general(query.text, hits, composer)
     if not composer.lines:
-        related = "；".join(label(h.record) for h in hits[:3])
-        lead = (NOT_HELD_TEXT.format("》《".join(not_held)) if not_held
+        related = "" if outside else "；".join(label(h.record) for h in hits[:3])
+        lead = (NOT_HELD_TEXT.format("》《".join(not_held)) if not_held else OFF_DOMAIN_TEXT if outside
                 else UNSTATED_TEXT.format(gap.label) if gap else ABSTAIN_TEXT)
         text = lead + (f"可能相关的条款：{related}。" if related else "")
         return Answer(query.shown, intent, text, True, hits=tuple(hits), notice=notice)

@@ -14,6 +14,8 @@ ABSTAIN_TEXT = "未在已收录的政策文件中找到相关规定。"
 UNSTATED_TEXT = "已收录的政策文件未写明所问的{}。"
 #: The abstention when the question names a document the library does not hold.
 NOT_HELD_TEXT = "已收录的政策文件中没有《{}》。"
+#: The abstention when the domain gate says the question is not about policy at all.
+OFF_DOMAIN_TEXT = "这不像是关于政策文件的问题：本助手只回答已收录的政策、法规中写明的内容（支持措施、牵头部门、目标指标等）。"
 
 
 @dataclass(frozen=True)

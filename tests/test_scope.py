@@ -101,9 +101,7 @@ def test_a_truncated_weights_file_is_an_error_and_the_answer_layer_goes_on_witho
     with pytest.raises(ValueError):
         ScopeModel.load(path)
     monkeypatch.setattr(scope_module, "DEFAULT_PATH", path)
-    monkeypatch.setattr(scope_module, "_DEFAULT", [])
-    monkeypatch.setattr(scope_module.ScopeModel, "load", classmethod(lambda cls, p=path: cls.from_dict(
-        json.loads(p.read_text(encoding="utf-8")))))
+    monkeypatch.setattr(scope_module, "_LOADED", {})
     query = make_query("今天兰州天气怎么样")
     assert out_of_scope(query, Retrieval([], 0.9, np.zeros(4, np.float32))) is None
     assert not abstains(0.2, 0.95, 1.0, False, Settings(), None)
@@ -115,3 +113,88 @@ def test_non_finite_weights_are_refused():
     coef[0] = np.nan
     with pytest.raises(ValueError, match="finite"):
         ScopeModel(vocabulary, idf, coef, 0.0, 0.5)
+
+
+def test_the_shipped_domain_gate_declines_chit_chat_and_keeps_policy_questions_of_any_topic(plan_index):
+    from corpus.config import Settings
+    from index.scope import default_domain_model
+    from qa import make_query
+    from qa.answer import off_domain
+
+    assert default_domain_model().dim == len(plan_index.encode_query("托育"))
+    threshold = Settings().abstain_off_domain
+
+    def probability(question: str) -> float:
+        query = make_query(question)
+        return off_domain(query, plan_index.retrieve(query, k=5, rerank=True))
+
+    for chit_chat in ("今天兰州天气怎么样", "給我講個笑話吧", "红烧肉怎么做才好吃？"):
+        assert probability(chit_chat) >= threshold, chit_chat
+    # the plan's own questions, and policy questions no loaded document answers (the gate
+    # must not depend on the library: those are for the evidence-based rule to judge)
+    for policy in ("托育机构有什么补贴？", "省民政厅牵头负责哪些任务？", "驾驶证到期换证需要体检吗？",
+                   "退役军人创业有什么优惠政策", "个体户要交哪些税"):
+        assert probability(policy) < threshold, policy
+
+
+def test_an_unreadable_domain_gate_is_logged_once_and_answers_go_on(tmp_path, monkeypatch, caplog):
+    import importlib
+
+    import index.scope as scope_module
+    from corpus.config import Settings
+    from index.hits import Retrieval
+    from qa import make_query
+
+    path = tmp_path / "domain.json"
+    path.write_text("{not json", encoding="utf-8")
+    answer_module = importlib.import_module("qa.answer")  # `qa.answer` the attribute is the function
+    monkeypatch.setattr(scope_module, "DOMAIN_PATH", path)
+    monkeypatch.setattr(scope_module, "_LOADED", {})
+    monkeypatch.setattr(answer_module, "_WARNED", set())
+    query = make_query("今天兰州天气怎么样")
+    retrieval = Retrieval([], 0.9, np.zeros(4, np.float32))
+    with caplog.at_level("WARNING"):
+        assert answer_module.off_domain(query, retrieval) is None
+        assert answer_module.off_domain(query, retrieval) is None
+        assert not answer_module.is_off_domain(query, retrieval, Settings())
+    assert sum("domain gate unavailable" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_domain_labels_of_the_project_question_sets():
+    from eval.rerank_questions import Item
+    from eval.train_domain import library_questions
+
+    def item(key, text, gold):
+        return Item(key, key.split(":")[0], key.split(":")[1], text, "x", "dev", gold)
+
+    items = [item("library-plan:1", "托育机构有什么补贴", {"gansu-2022-46#四(一)": 2}),
+             item("library-oos:2", "养老机构床位补贴每张多少钱", {}),            # near: a policy question
+             item("library-oos:3", "红烧肉怎么做才好吃", {}),                    # far: no policy
+             item("library-oos:4", "《四川省养老服务条例》第十条规定了什么", {}),  # far, but a policy document
+             item("library-oos:5", "李白的《静夜思》全文是什么", {}),              # far: a poem is no policy document
+             item("plan:6", "现在首套房贷利率是多少", {})]                       # no near/far flag: left out
+    flags = {"library-oos:2": True, "library-oos:3": False, "library-oos:4": False, "library-oos:5": False}
+    labels = {text: off for text, off, *_ in library_questions(items, flags)}
+    assert labels == {"托育机构有什么补贴": False, "养老机构床位补贴每张多少钱": False, "红烧肉怎么做才好吃": True,
+                      "《四川省养老服务条例》第十条规定了什么": False, "李白的《静夜思》全文是什么": True}
+
+
+def test_a_bad_domain_question_line_names_its_number(tmp_path):
+    from eval.train_domain import domain_questions
+
+    path = tmp_path / "domain.jsonl"
+    path.write_text('{"question": "你好", "label": "other", "split": "dev"}\n'
+                    '{"question": "社保断缴", "label": "maybe", "split": "dev"}\n', encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"domain.jsonl:2: .*label"):
+        domain_questions(path)
+
+
+def test_the_shipped_domain_question_set_is_well_formed():
+    from eval.train_domain import DOMAIN_FILE, domain_questions
+
+    rows = domain_questions(DOMAIN_FILE)
+    texts = [r[0] for r in rows]
+    assert len(rows) >= 500 and len(set(texts)) == len(texts)
+    for split in ("dev", "test"):
+        labels = {off for _, off, s, _ in rows if s == split}
+        assert labels == {True, False}, split
