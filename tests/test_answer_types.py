@@ -25,6 +25,11 @@ def names(question: str) -> list[str]:
     ("敦煌莫高窟门票多少钱，要提前几天预约？", ["money", "date"]),
     ("个体户的营业执照怎么办理？", ["procedure"]),
     ("早餐车进社区摆摊要办什么手续？", ["procedure"]),
+    ("医保卡丢了怎么补办？", ["procedure"]),             # replacing a lost card is a procedure
+    ("旅行社要交多少质量保证金？", ["money"]),          # a sum of a deposit, a tax, a loan
+    ("招用退役军人能减免多少税？", ["money"]),
+    ("小微企业最高能贷多少？", ["money"]),
+    ("增值税税率是多少？", ["rate"]),                    # a rate, not a sum of tax
 ])
 def test_questions_asking_for_a_specific_answer(question, expected):
     assert names(question) == expected
@@ -37,6 +42,7 @@ def test_questions_asking_for_a_specific_answer(question, expected):
     "企业吸纳高校毕业生有什么补贴？",  # which support, not how much
     "普惠性幼儿园覆盖率要达到多少？",  # a target the plan states as a percentage
     "独居老人没人照应怎么办？",  # asks for help, not for a procedure
+    "这项工作归哪几个部门牵头？",  # which departments, not how many
 ])
 def test_questions_not_asking_for_one(question):
     assert names(question) == []
@@ -48,6 +54,10 @@ def test_a_clause_states_the_answer_in_its_own_way():
     assert not money.stated_in("对符合条件的家庭给予适当补助")
     count, = asked_types("多少岁以上算老年人？")
     assert count.stated_in("本法所称老年人是指六十周岁以上的公民")
+    # a year or a share is no count of anything
+    count, = asked_types("每个县至少要建几个服务点？")
+    assert not count.stated_in("到2025年，服务覆盖率达到100%")
+    assert count.stated_in("每个县至少建设2个服务点")
 
 
 def test_a_procedure_is_stated_by_where_to_apply_not_by_a_promise_to_simplify():
