@@ -292,13 +292,15 @@ def topic_words(question: str) -> list[str]:
             and not COUNTED_RE.fullmatch(w)]
 
 
-def _residual_topic(words: list[str]) -> list[str]:
+def _residual_topic(words: list[str], question: str = "") -> list[str]:
     """``words`` that do not merely name a sector, an entity kind or a group of people (家政公司,
-    小微企业, 老年人): what the question is about beyond who asks (助餐, 贷款)."""
+    小微企业, 老年人), nor lie inside such a name in ``question`` (员工 of 员工制企业, 高校 of
+    高校毕业生): what the question is about beyond who asks (助餐, 贷款)."""
     from corpus.measures import lexicon
 
     terms = [rx for key in ("sectors", "entities", "people") for _, rx in lexicon().terms[key]]
-    return [w for w in words if not any(rx.search(w) for rx in terms)]
+    named = [m.group() for rx in terms for m in rx.finditer(question)]
+    return [w for w in words if not any(rx.search(w) for rx in terms) and not any(w in n for n in named)]
 
 
 def answer_support_measures(question: str, hits: list[Hit], measures: list, composer: Composer) -> None:
@@ -311,7 +313,7 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
     profile, kinds = _question_profile(question)
     rank = {h.record.id: i for i, h in enumerate(hits)}
     named_profile = any(profile.values())
-    topic = _residual_topic(topic_words(question))
+    topic = _residual_topic(topic_words(question), question)
     # "家政公司有哪些补贴" asks what support there is, not for grants alone: when the question names
     # no instrument beyond the bare money word and nothing else it is about, every kind of measure
     # for the named sector or entity is eligible (grants first: they match the kind asked for)

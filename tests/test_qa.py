@@ -272,6 +272,20 @@ def test_asking_for_subsidies_lists_money_before_training_and_a_named_topic_keep
     assert kinds_in_order("我们是小型养老机构，想和医院合作开展医养结合，有政策吗？") == []
 
 
+def test_words_inside_the_askers_own_description_are_no_topic(plan_index, plan_measures):
+    """员工 (of 员工制企业) and 高校/毕业生 (of 高校毕业生) describe who asks: the question is still
+    "what support is there for us", answered with the sector's measures, money first."""
+    from qa.compose import MONEY_KINDS, Composer, _residual_topic, answer_support_measures, topic_words
+
+    question = "我们是一家员工制家政企业，招了高校毕业生，有什么补贴？"
+    assert _residual_topic(topic_words(question), question) == []
+    composer = Composer(plan_index)
+    answer_support_measures(question, [], plan_measures, composer)
+    cited = [m for m in plan_measures if any(m.quote == c.quote for c in composer.citations)]
+    # the sector's tax relief names neither 员工 nor 毕业生: a topic of those words left it out
+    assert any(m.kind in MONEY_KINDS and "家政" in m.quote for m in cited), composer.text()
+
+
 def test_a_support_question_no_measure_is_about_gets_the_sentences_closest_to_it(plan_index, plan_measures):
     """No support measure of the plan is about 助餐 (三(五)1's 助餐 sentence is a task, not a
     measure): the answer quotes that sentence instead of the clause's unrelated measures."""
