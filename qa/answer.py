@@ -238,6 +238,7 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
         lead = (NOT_HELD_TEXT.format("》《".join(not_held)) if not_held else OFF_DOMAIN_TEXT if outside
                 else UNSTATED_TEXT.format(gap.label) if gap else ABSTAIN_TEXT)
         text = lead + (f"可能相关的条款：{related}。" if related else "")
-        return Answer(query.shown, intent, text, True, hits=tuple(hits), notice=notice)
+        # a question about no policy shows no search results: none of them is "related"
+        return Answer(query.shown, intent, text, True, hits=() if outside else tuple(hits), notice=notice)
     return Answer(query.shown, intent, composer.text(), False, tuple(composer.citations), departments,
                   tuple(targets), tuple(hits), notice)

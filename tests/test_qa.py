@@ -81,7 +81,7 @@ def test_questions_about_no_policy_at_all_are_declined_as_such(plan_index, quest
     answer = ask(plan_index, question)
     assert answer.abstained
     assert answer.answer == qa.OFF_DOMAIN_TEXT
-    assert answer.citations == ()
+    assert answer.citations == () and answer.hits == ()  # the web shows no "related" clauses
 
 
 @pytest.mark.parametrize("question", ["现在首套房贷利率是多少？", "驾驶证到期换证需要体检吗？"])
@@ -275,7 +275,13 @@ def test_asking_for_subsidies_lists_money_before_training_and_a_named_topic_keep
 def test_words_inside_the_askers_own_description_are_no_topic(plan_index, plan_measures):
     """员工 (of 员工制企业) and 高校/毕业生 (of 高校毕业生) describe who asks: the question is still
     "what support is there for us", answered with the sector's measures, money first."""
-    from qa.compose import MONEY_KINDS, Composer, _residual_topic, answer_support_measures, topic_words
+    from qa.compose import (
+        MONEY_KINDS,
+        Composer,
+        _residual_topic,
+        answer_support_measures,
+        topic_words,
+    )
 
     question = "我们是一家员工制家政企业，招了高校毕业生，有什么补贴？"
     assert _residual_topic(topic_words(question), question) == []
