@@ -192,6 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--show-test-errors", action="store_true", help="also list errors of the held-out split")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args(argv)
+    if not args.build and not (args.home / "corpus").exists():
+        print(f"eval.measures: no corpus in {args.home} — run `python -m eval.measures --build` once (it builds "
+              "the plan, the twelve library laws and the gold's five further laws there)", file=sys.stderr)
+        return 2
     try:
         records = load_library_records(args.home, args.build)
         result = evaluate(records, load_gold(args.gold), load_profiles(args.profiles))

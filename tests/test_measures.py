@@ -484,3 +484,8 @@ def test_gold_errors_name_the_line(tmp_path):
     with pytest.raises(eg.GoldError, match="gold.jsonl:1"):
         eg.load_profiles(bad)
 
+
+
+def test_the_evaluation_without_a_built_home_says_how_to_build_it(tmp_path, capsys):
+    assert em.main(["--home", str(tmp_path / "empty")]) == 2
+    assert "python -m eval.measures --build" in capsys.readouterr().err
