@@ -125,12 +125,32 @@ def off_domain(query: Query, retrieval: Retrieval) -> float | None:
                                  "or run `python -m eval.train_domain`", query, retrieval)
 
 
-def is_off_domain(query: Query, retrieval: Retrieval, settings: Settings) -> bool:
-    """The domain gate says this is no policy question (P ≥ ``abstain_off_domain``)."""
+#: A search term, as typed: the question without punctuation or white space, if that short.
+KEYWORD_CHARS = 8
+_TEXTS: weakref.WeakKeyDictionary[HybridIndex, str] = weakref.WeakKeyDictionary()
+
+
+def is_document_term(query: Query, index: HybridIndex | None) -> bool:
+    """The question is a short search term that some record contains verbatim (品牌, 一老一小,
+    健身): a search of the documents' own words, whatever a question-level model makes of it."""
+    term = re.sub(r"[\W_]+", "", query.text)
+    if index is None or not term or len(term) > KEYWORD_CHARS:
+        return False
+    text = _TEXTS.get(index)
+    if text is None:
+        text = _TEXTS[index] = "\n".join(r.text + "\n" + "".join(r.headings) for r in index.records)
+    return term in text
+
+
+def is_off_domain(query: Query, retrieval: Retrieval, settings: Settings, index: HybridIndex | None = None) -> bool:
+    """The domain gate says this is no policy question (P ≥ ``abstain_off_domain``) — unless it
+    is a term of the documents searched for (:func:`is_document_term`; short keywords are where
+    the gate, trained on questions, is least sure)."""
     if settings.abstain_off_domain > 1.0:
         return False
     probability = off_domain(query, retrieval)
-    return probability is not None and probability >= settings.abstain_off_domain
+    return (probability is not None and probability >= settings.abstain_off_domain
+            and not is_document_term(query, index))
 
 
 def is_weak(query: Query, retrieval: Retrieval, settings: Settings, gap: AnswerType | None = None) -> bool:
@@ -215,7 +235,7 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     intent = query.intent
     gap = unstated_answer(query, hits)
     not_held = documents_not_held(query, index)
-    outside = not not_held and is_off_domain(query, retrieval, settings)
+    outside = not not_held and is_off_domain(query, retrieval, settings, index)
     if not_held or outside:
         pass  # a document the library does not hold, or no policy question at all: say so below
     elif intent == "dept_tasks" and query.departments:
