@@ -215,7 +215,7 @@ class Settings:
     #: question-word coverage < ``abstain_doubt_coverage`` (1.01 = no condition). Chosen on the dev
     #: split of the library and of the plan alone, each dev question scored by the fold model
     #: that did not see it: eval/report-abstention.md.
-    abstain_below: float = field(default_factory=env_float("ABSTAIN_BELOW", 0.04))
+    abstain_below: float = field(default_factory=env_float("ABSTAIN_BELOW", 0.05))
     abstain_doubt_below: float = field(default_factory=env_float("ABSTAIN_DOUBT_BELOW", 1.01, high=1.01))
     abstain_doubt_dense: float = field(default_factory=env_float("ABSTAIN_DOUBT_DENSE", 0.86))
     abstain_doubt_coverage: float = field(default_factory=env_float("ABSTAIN_DOUBT_COVERAGE", 1.01, high=1.01))

@@ -45,7 +45,7 @@ def render_report(result: Result, show_test_errors: bool = False) -> str:
              f"measures / {c['by_split']['test']['profiles']} profiles (not tuned on; since round six the measures' "
              "test split is half of the five further laws' records, labelled blind: documents the lexicon was not "
              "written for; see the README for what was seen of it).")
-    regenerate = ("Regenerate: `.venv/bin/python -m eval.measures --report eval/report-measures` "
+    regenerate = ("Regenerate: `.venv/bin/python -m eval.measures --build --report eval/report-measures` "
                   "(labels, method and caveats: `eval/measures/README.md`).")
     lines = ["# Support measures: extraction and matching", "", gold, "", split, "", regenerate, "",
              "## Targets", "",

@@ -186,10 +186,13 @@ def _short(title: str) -> str:
 
 #: A policy document named without 《》 by the province it is from (广东省促进家政服务业提质扩容的
 #: 实施方案, 北京市“十四五”时期托育服务体系建设规划): how people name another region's document.
+#: The province must carry 省/市/自治区 (河南岸 is no 河南), and the span up to the document word may
+#: hold no question word or talk of people (…在兰州养老有什么办法 names no document).
 PLACE_DOCUMENT_RE = re.compile(
     r"(北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|"
-    r"贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆|香港|澳门|台湾)(?:省|市|自治区)?"
-    r"[^，。？！；,?!;]{0,30}?(?:实施方案|行动方案|方案|条例|实施办法|办法|规划|实施意见|工作报告)")
+    r"贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆)(?:省|市|自治区)"
+    r"(?:(?!什么|怎么|怎样|如何|哪|吗|有没有|能不能|可以|户口|人|在|来|去)[^，。？！；,?!;]){0,30}?"
+    r"(?:实施方案|行动方案|方案|条例|实施办法|规划|实施意见|工作报告)")
 _PLACES: weakref.WeakKeyDictionary[HybridIndex, dict[str, bool]] = weakref.WeakKeyDictionary()
 
 

@@ -292,7 +292,7 @@ def topic_words(question: str) -> list[str]:
             and not COUNTED_RE.fullmatch(w)]
 
 
-def _residual_topic(words: list[str], question: str = "") -> list[str]:
+def _residual_topic(words: list[str], question: str) -> list[str]:
     """``words`` that do not merely name a sector, an entity kind or a group of people (家政公司,
     小微企业, 老年人), nor lie inside such a name in ``question`` (员工 of 员工制企业, 高校 of
     高校毕业生): what the question is about beyond who asks (助餐, 贷款)."""

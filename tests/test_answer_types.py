@@ -43,9 +43,20 @@ def test_questions_asking_for_a_specific_answer(question, expected):
     "普惠性幼儿园覆盖率要达到多少？",  # a target the plan states as a percentage
     "独居老人没人照应怎么办？",  # asks for help, not for a procedure
     "这项工作归哪几个部门牵头？",  # which departments, not how many
+    "我们在好几个小区都有网点，能统一备案吗？",  # 好几个, 了几名, 这几个: several, not how many
+    "今年招了几名大学生，有补贴吗？",
 ])
 def test_questions_not_asking_for_one(question):
     assert names(question) == []
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("兰州有多少个国家文旅消费试点城市？", ["count"]),   # 消费 is no fee
+    ("多少人可以免费乘车？", ["count"]),
+    ("有多少家银行提供贷款？", ["count"]),
+])
+def test_a_count_of_things_named_near_money_words_is_still_a_count(question, expected):
+    assert names(question) == expected
 
 
 def test_a_clause_states_the_answer_in_its_own_way():
@@ -58,6 +69,8 @@ def test_a_clause_states_the_answer_in_its_own_way():
     count, = asked_types("每个县至少要建几个服务点？")
     assert not count.stated_in("到2025年，服务覆盖率达到100%")
     assert count.stated_in("每个县至少建设2个服务点")
+    # an article number or 一批 counts nothing
+    assert not count.stated_in("违反本法第四十四条规定的") and not count.stated_in("培育一批品牌")
 
 
 def test_a_procedure_is_stated_by_where_to_apply_not_by_a_promise_to_simplify():

@@ -212,6 +212,11 @@ def test_classes_of_sentences_that_grant_nothing(text, veto):
     ("民办学校享受与公办学校同等的税收、财政补助等政策。", "tax_relief"),
     ("对生活仍有困难的老年人家庭，应当采取措施保障其基本生活。", "social_assistance"),
     ("鼓励服务机构为中小企业提供技术信息、检验检测等服务。", "other"),
+    # the vetoes of the government's own work, platforms and counted goals give way to a grant
+    ("对开展普惠托育等工作的机构按规定给予运营补贴。", "fiscal_subsidy"),
+    ("支持家政企业接入省级信用信息平台，按规定给予一次性补助。", "fiscal_subsidy"),
+    ("企业可以按照规定开展职业培训，并按规定享受职业培训补贴。", "training"),
+    ("通过税收减免、财政补贴等措施，促进家政服务业发展。", "tax_relief"),
 ])
 def test_kind_classes(text, kind):
     assert only(text).kind == kind

@@ -128,12 +128,13 @@ def test_the_shipped_domain_gate_declines_chit_chat_and_keeps_policy_questions_o
         query = make_query(question)
         return off_domain(query, plan_index.retrieve(query, k=5, rerank=True))
 
-    for chit_chat in ("今天兰州天气怎么样", "給我講個笑話吧", "红烧肉怎么做才好吃？"):
+    # questions in no training file (驾驶证… is a test question of plan.jsonl)
+    for chit_chat in ("今天兰州天气怎么样", "帮我推荐一部适合小孩看的动画片", "周末去哪儿爬山比较好"):
         assert probability(chit_chat) >= threshold, chit_chat
     # the plan's own questions, and policy questions no loaded document answers (the gate
     # must not depend on the library: those are for the evidence-based rule to judge)
-    for policy in ("托育机构有什么补贴？", "省民政厅牵头负责哪些任务？", "驾驶证到期换证需要体检吗？",
-                   "退役军人创业有什么优惠政策", "个体户要交哪些税"):
+    for policy in ("驾驶证到期换证需要体检吗？", "失业了能领多久的失业金", "农村宅基地能不能卖给城里人",
+                   "个体户要交哪些税"):
         assert probability(policy) < threshold, policy
 
 
