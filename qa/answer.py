@@ -189,10 +189,11 @@ def _short(title: str) -> str:
 #: The province must carry 省/市/自治区 (河南岸 is no 河南), and the span up to the document word may
 #: hold no question word or talk of people (…在兰州养老有什么办法 names no document).
 PLACE_DOCUMENT_RE = re.compile(
-    r"(北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|"
-    r"贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆)(?:省|市|自治区)"
-    r"(?:(?!什么|怎么|怎样|如何|哪|吗|有没有|能不能|可以|户口|人|在|来|去)[^，。？！；,?!;]){0,30}?"
-    r"(?:实施方案|行动方案|方案|条例|实施办法|规划|实施意见|工作报告)")
+    r"(?P<place>北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|"
+    r"四川|贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆)(?P<suffix>省|市|自治区)"
+    r"(?:有没有|有无|是否有)?(?:类似|同样)?的?"  # 陕西省有没有类似的…行动方案 asks for Shaanxi's own
+    r"(?P<title>(?:(?!什么|怎么|怎样|如何|哪|吗|有没有|能不能|可以|户口|人|在|来|去)[^，。？！；,?!;]){0,30}?"
+    r"(?:实施方案|行动方案|方案|条例|实施办法|规划|实施意见|工作报告))")
 _PLACES: weakref.WeakKeyDictionary[HybridIndex, dict[str, bool]] = weakref.WeakKeyDictionary()
 
 
@@ -217,7 +218,8 @@ def documents_not_held(query: Query, index: HybridIndex) -> list[str]:
         if short and not any(short in t or t in short or overlap(short, t) >= 0.6 for t in titles):
             missing.append(name)
     if not missing:
-        missing = [m.group(0) for m in PLACE_DOCUMENT_RE.finditer(query.text) if not _mentions(index, m.group(1))]
+        missing = [m["place"] + m["suffix"] + m["title"] for m in PLACE_DOCUMENT_RE.finditer(query.text)
+                   if not _mentions(index, m["place"])]
     return missing
 
 

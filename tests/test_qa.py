@@ -318,6 +318,8 @@ def test_another_regions_document_named_without_brackets_is_not_held_either(plan
     answer = ask(plan_index, "广东省促进家政服务业提质扩容的实施方案里有哪些措施？")
     assert answer.abstained and answer.citations == ()
     assert answer.answer.startswith(NOT_HELD_TEXT.format("广东省促进家政服务业提质扩容的实施方案")), answer.answer
+    answer = ask(plan_index, "陕西省有没有类似的生活性服务业行动方案，跟甘肃的有啥不同？")
+    assert answer.answer.startswith(NOT_HELD_TEXT.format("陕西省生活性服务业行动方案")), answer.answer
     # the plan's own province: its plan is held, whatever it is called
     assert not ask(plan_index, "甘肃省的行动方案里家政服务有什么支持？").answer.startswith("已收录的政策文件中没有")
 
