@@ -28,12 +28,13 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from corpus.config import REPO_ROOT, Settings
 from corpus.normalize import normalize_text
-from eval.train_scope import LIBRARY_HOME, document_of, fit, out_of_fold
+from eval.train_scope import LIBRARY_HOME, choose, document_of, encode, fit, held_out_documents
 from index.scope import DOMAIN_PATH
 
 DOMAIN_FILE = REPO_ROOT / "eval" / "questions" / "domain.jsonl"
@@ -47,8 +48,18 @@ MAX_FALSE = 0.005
 NAMES_A_DOCUMENT = re.compile(r"《[^》]*(法|条例|方案|规划|办法|意见|通知|决定|规定|报告)》|方案|条例|规划|工作报告|政策|办法")
 
 
-def domain_questions(path: Path = DOMAIN_FILE) -> list[tuple[str, bool, str, str]]:
-    """(text, off domain, split, source) of ``domain.jsonl``; a bad line is an error naming it."""
+class Labelled(NamedTuple):
+    """One question and its label: off domain (no policy question at all) or not."""
+
+    text: str
+    off_domain: bool
+    split: str
+    source: str  # "domain" or the question file's name
+    gold: dict  # in scope: record id → grade (a library question's); {} otherwise
+
+
+def domain_questions(path: Path = DOMAIN_FILE) -> list[Labelled]:
+    """The questions of ``domain.jsonl``; a bad line is an error naming it."""
     out = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
@@ -58,24 +69,24 @@ def domain_questions(path: Path = DOMAIN_FILE) -> list[tuple[str, bool, str, str
             label, split = obj["label"], obj["split"]
             if label not in ("policy", "other") or split not in ("dev", "test"):
                 raise ValueError(f"label {label!r} / split {split!r}")
-            out.append((normalize_text(obj["question"]), label == "other", split, "domain"))
+            out.append(Labelled(normalize_text(obj["question"]), label == "other", split, "domain", {}))
         except (ValueError, KeyError, TypeError) as exc:
             raise SystemExit(f"{path}:{number}: {exc} — each line needs question, label (policy|other), "
                              "split (dev|test)") from exc
     return out
 
 
-def library_questions(items, oos_flags: dict[str, bool]) -> list[tuple[str, bool, str, str, dict]]:
-    """(text, off domain, split, file, gold) of the project's question sets: in scope and near
+def library_questions(items, oos_flags: dict[str, bool]) -> list[Labelled]:
+    """The project's question sets, labelled: in scope and near
     out of scope → policy; far → not, unless it names a policy document. Out-of-scope questions
     without a near/far flag (plan.jsonl's) are left out: they were not written for this."""
     out = []
     for item in items:
         if item.in_scope:
-            out.append((item.text, False, item.split, item.file, item.gold))
+            out.append(Labelled(item.text, False, item.split, item.file, item.gold))
         elif item.key in oos_flags:
             far = not oos_flags[item.key] and not NAMES_A_DOCUMENT.search(item.text)
-            out.append((item.text, far, item.split, item.file, item.gold))
+            out.append(Labelled(item.text, far, item.split, item.file, item.gold))
     return out
 
 
@@ -91,7 +102,7 @@ def near_flags(folder: Path) -> dict[str, bool]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from sklearn.metrics import log_loss, roc_auc_score
+    from sklearn.metrics import roc_auc_score
 
     from eval.rerank_questions import QUESTIONS_DIR, read_items
     from eval.train_rerank import load_index
@@ -103,47 +114,34 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     index = load_index(args.home)
     library = library_questions(read_items(index, quiet=True), near_flags(QUESTIONS_DIR))
-    rows = [(t, y, s, src, {}) for t, y, s, src in domain_questions()] + library
-    test_texts = {r[0] for r in rows if r[2] == "test"}
+    rows = domain_questions() + library
+    test = [r for r in rows if r.split == "test"]
+    test_texts = {r.text for r in test}
     seen: set[str] = set()
     dev = []
     for r in rows:  # leak-free dev, each text once
-        if r[2] == "dev" and r[0] not in test_texts and r[0] not in seen:
-            seen.add(r[0])
+        if r.split == "dev" and r.text not in test_texts and r.text not in seen:
+            seen.add(r.text)
             dev.append(r)
-    test = [r for r in rows if r[2] == "test"]
-    texts = sorted({r[0] for r in rows})
-    encoded = index.encoder.encode_query(texts, batch_size=32, convert_to_numpy=True, normalize_embeddings=True)
-    vectors = dict(zip(texts, np.asarray(encoded, np.float64)))
-    x = np.array([vectors[r[0]] for r in dev])
-    y = np.array([r[1] for r in dev])
-    dev_texts = [r[0] for r in dev]
+    vectors = encode(index, [r.text for r in rows])
+    dev_texts = [r.text for r in dev]
+    x = np.array([vectors[t] for t in dev_texts])
+    y = np.array([r.off_domain for r in dev])
     print(f"{len(dev)} dev questions ({int(y.sum())} off domain), {len(test)} test", file=sys.stderr)
 
-    grid = []
-    for c in C_GRID:
-        for w in NGRAM_WEIGHTS:
-            p = out_of_fold(dev_texts, x, y, c, w)
-            grid.append((log_loss(y, p), roc_auc_score(y, p), c, w, p))
-            print(f"  C={c:g} ngram weight={w:g}: log loss {grid[-1][0]:.4f}, AUC {grid[-1][1]:.3f}", file=sys.stderr)
-    _, auc, c, w, oof = min(grid, key=lambda g: g[0])
+    grid, (_, auc, c, w, oof) = choose(dev_texts, x, y, C_GRID, NGRAM_WEIGHTS)
 
     # a document added later: its in-scope questions scored by a gate that never saw any of them
-    new_doc: dict[str, float] = {}
-    by_doc: dict[str, list] = {}
+    by_doc: dict[str, list[str]] = {}
     for r in library:
-        if r[4]:
-            by_doc.setdefault(document_of(r[4]), []).append(r[0])
-    for doc, questions in sorted(by_doc.items()):
-        keep = [k for k, r in enumerate(dev) if not (r[4] and document_of(r[4]) == doc)]
-        without = fit([dev_texts[k] for k in keep], x[keep], y[keep], c, w)
-        probabilities = without.probabilities(questions, np.array([vectors[q] for q in questions]))
-        new_doc.update(zip(questions, map(float, probabilities)))
-    dev_policy = ~y
+        if r.gold:
+            by_doc.setdefault(document_of(r.gold), []).append(r.text)
+    new_doc = held_out_documents(dev_texts, x, y, [document_of(r.gold) if r.gold else None for r in dev],
+                                 by_doc, vectors, c, w)
     choices = []
     for t in THRESHOLDS:
-        false_oof = float(np.mean(oof[dev_policy] >= t))
-        false_new = float(np.mean([new_doc[r[0]] >= t for r in dev if r[4]]))
+        false_oof = float(np.mean(oof[~y] >= t))
+        false_new = float(np.mean([new_doc[r.text] >= t for r in dev if r.gold]))
         recall = float(np.mean(oof[y] >= t))
         choices.append((t, false_oof, false_new, recall))
     allowed = [ch for ch in choices if ch[1] <= MAX_FALSE and ch[2] <= MAX_FALSE]
@@ -152,9 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     model = fit(dev_texts, x, y, c, w)
     model.meta.update({"target": "off_domain", "threshold": threshold})
     model.save(DOMAIN_PATH)
-
-    def scored(subset) -> np.ndarray:
-        return model.probabilities([r[0] for r in subset], np.array([vectors[r[0]] for r in subset]))
+    test_p = dict(zip((r.text for r in test), model.probabilities([r.text for r in test],
+                                                                   np.array([vectors[r.text] for r in test]))))
 
     lines = ["# Domain gate (index/data/domain.json)", "",
              ("`python -m eval.train_domain` — is the question about public policy, law or public services at "
@@ -164,7 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               "policy document). `qa.answer` declines a question with P(off domain) ≥ `abstain_off_domain` before "
               "any clause is judged."), "",
              (f"Dev: {len(dev)} questions, {int(y.sum())} off domain. Test: {len(test)} questions, "
-             f"{sum(r[1] for r in test)} off domain."), "",
+             f"{sum(r.off_domain for r in test)} off domain."), "",
              "| C | n-gram weight | dev log loss (out of fold) | dev AUC (out of fold) |", "|---:|---:|---:|---:|"]
     lines += [f"| {g[2]:g} | {g[3]:g} | {g[0]:.4f} | {g[1]:.3f} |" for g in grid]
     lines += ["", f"Chosen: C = {c:g}, n-gram weight = {w:g} (dev AUC out of fold {auc:.3f}).", "",
@@ -177,19 +174,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     lines += ["", f"Chosen: **abstain_off_domain = {threshold:g}**"
               + ("" if allowed else " (no threshold met the constraint: the gate is off)") + ".", "",
               "## Test (never used for a choice)", "", "| questions | n | gated | share |", "|---|---:|---:|---:|"]
-    groups = [("domain.jsonl, policy", [r for r in test if r[3] == "domain" and not r[1]]),
-              ("domain.jsonl, off domain", [r for r in test if r[3] == "domain" and r[1]]),
-              ("library sets, in scope", [r for r in test if r[3] != "domain" and r[4]]),
-              ("library sets, near out of scope (policy)", [r for r in test if r[3] != "domain" and not r[4] and not r[1]]),
-              ("library sets, far out of scope", [r for r in test if r[3] != "domain" and r[1]])]
+    mine = [r for r in test if r.source == "domain"]
+    theirs = [r for r in test if r.source != "domain"]
+    groups = [("domain.jsonl, policy", [r for r in mine if not r.off_domain]),
+              ("domain.jsonl, off domain", [r for r in mine if r.off_domain]),
+              ("library sets, in scope", [r for r in theirs if r.gold]),
+              ("library sets, near out of scope (policy)", [r for r in theirs if not r.gold and not r.off_domain]),
+              ("library sets, far out of scope", [r for r in theirs if r.off_domain])]
     for name, subset in groups:
         if subset:
-            gated = int((scored(subset) >= threshold).sum())
+            gated = sum(test_p[r.text] >= threshold for r in subset)
             lines.append(f"| {name} | {len(subset)} | {gated} | {gated / len(subset):.3f} |")
-    test_y = np.array([r[1] for r in test])
+    test_y = np.array([r.off_domain for r in test])
     if test_y.any() and not test_y.all():
-        lines += ["", f"Test AUC {roc_auc_score(test_y, scored(test)):.3f}."]
-    gated_policy = [r[0] for r in test if not r[1] and scored([r])[0] >= threshold]
+        lines += ["", f"Test AUC {roc_auc_score(test_y, [test_p[r.text] for r in test]):.3f}."]
+    gated_policy = [r.text for r in test if not r.off_domain and test_p[r.text] >= threshold]
     if gated_policy:
         lines += ["", "Policy test questions gated: " + "；".join(f"`{t}`" for t in gated_policy) + "."]
     lines += ["", "## A document the gate never saw", "",

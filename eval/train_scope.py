@@ -65,8 +65,44 @@ def document_of(gold: dict[str, int]) -> str:
     return max(gold, key=gold.get).split("#", 1)[0]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def encode(index, texts) -> dict[str, np.ndarray]:
+    """Each text's query vector, as the dense search computes it."""
+    texts = sorted(set(texts))
+    vectors = index.encoder.encode_query(texts, batch_size=32, convert_to_numpy=True, normalize_embeddings=True)
+    return dict(zip(texts, np.asarray(vectors, np.float64)))
+
+
+def choose(texts: list[str], x: np.ndarray, y: np.ndarray, c_grid, ngram_weights) -> tuple[list, tuple]:
+    """Every (log loss, AUC, C, n-gram weight, out-of-fold probabilities) of the grid, by
+    stratified cross-validation on these questions, and the row of the lowest log loss (the
+    probability is thresholded, so calibration is what counts)."""
     from sklearn.metrics import log_loss, roc_auc_score
+
+    grid = []
+    for c in c_grid:
+        for w in ngram_weights:
+            p = out_of_fold(texts, x, y, c, w)
+            grid.append((log_loss(y, p), roc_auc_score(y, p), c, w, p))
+            print(f"  C={c:g} ngram weight={w:g}: log loss {grid[-1][0]:.4f}, AUC {grid[-1][1]:.3f}", file=sys.stderr)
+    return grid, min(grid, key=lambda g: g[0])
+
+
+def held_out_documents(texts: list[str], x: np.ndarray, y: np.ndarray, documents: list[str | None],
+                       questions: dict[str, list[str]], vectors: dict[str, np.ndarray], c: float,
+                       w: float) -> dict[str, float]:
+    """A document added later: each document's ``questions`` scored by a model fitted on the
+    training questions minus that document's (``documents[k]``: training question k's document,
+    None out of scope)."""
+    out: dict[str, float] = {}
+    for doc, asked in sorted(questions.items()):
+        keep = [k for k, d in enumerate(documents) if d != doc]
+        without = fit([texts[k] for k in keep], x[keep], y[keep], c, w)
+        out.update(zip(asked, map(float, without.probabilities(asked, np.array([vectors[q] for q in asked])))))
+    return out
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from sklearn.metrics import roc_auc_score
 
     from eval.rerank_questions import leak_free_dev, read_items
     from eval.train_rerank import load_index
@@ -82,34 +118,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     test = [i for i in items if i.split == "test"]
     print(f"{len(dev)} dev questions ({sum(not i.in_scope for i in dev)} out of scope), {len(test)} test",
           file=sys.stderr)
-    encode = index.encoder.encode_query
-    vectors = {i.text: v for i, v in zip(items, np.asarray(
-        encode([i.text for i in items], batch_size=32, convert_to_numpy=True, normalize_embeddings=True), np.float64))}
+    vectors = encode(index, [i.text for i in items])
     texts = [i.text for i in dev]
     x = np.array([vectors[t] for t in texts])
     y = np.array([not i.in_scope for i in dev])
 
-    grid = []
-    for c in C_GRID:
-        for w in NGRAM_WEIGHTS:
-            p = out_of_fold(texts, x, y, c, w)
-            grid.append((log_loss(y, p), roc_auc_score(y, p), c, w, p))
-            print(f"  C={c:g} ngram weight={w:g}: log loss {grid[-1][0]:.4f}, AUC {grid[-1][1]:.3f}", file=sys.stderr)
-    _, auc, c, w, oof = min(grid, key=lambda g: g[0])
+    grid, (_, auc, c, w, oof) = choose(texts, x, y, C_GRID, NGRAM_WEIGHTS)
     model = fit(texts, x, y, c, w)
     model.save(DEFAULT_PATH)
 
     # a document added later: its questions scored by a model that never saw any of them
-    held_doc: dict[str, float] = {}
-    by_doc: dict[str, list] = {}
+    by_doc: dict[str, list[str]] = {}
     for item in items:
         if item.in_scope:
-            by_doc.setdefault(document_of(item.gold), []).append(item)
-    for doc, questions in sorted(by_doc.items()):
-        keep = [k for k, i in enumerate(dev) if not (i.in_scope and document_of(i.gold) == doc)]
-        without = fit([texts[k] for k in keep], x[keep], y[keep], c, w)
-        probabilities = without.probabilities([q.text for q in questions], np.array([vectors[q.text] for q in questions]))
-        held_doc.update({q.text: float(p) for q, p in zip(questions, probabilities)})
+            by_doc.setdefault(document_of(item.gold), []).append(item.text)
+    held_doc = held_out_documents(texts, x, y, [document_of(i.gold) if i.in_scope else None for i in dev],
+                                  by_doc, vectors, c, w)
     FOLDS_PATH.write_text(json.dumps({"out_of_fold": {t: round(float(p), 6) for t, p in zip(texts, oof)},
                                       "held_out_document": {t: round(p, 6) for t, p in held_doc.items()}},
                                      ensure_ascii=False) + "\n", encoding="utf-8")
@@ -135,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"| document | questions | median P(out of scope) | share ≥ {above:g} (`abstain_scope_above`) |",
              "|---|---:|---:|---:|"]
     for doc, questions in sorted(by_doc.items()):
-        p = np.array([held_doc[q.text] for q in questions])
+        p = np.array([held_doc[q] for q in questions])
         lines.append(f"| {doc} | {len(p)} | {np.median(p):.3f} | {np.mean(p >= above):.3f} |")
     args.report.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"{DEFAULT_PATH}\n{FOLDS_PATH}\n{args.report}")

@@ -127,19 +127,21 @@ def off_domain(query: Query, retrieval: Retrieval) -> float | None:
 
 #: A search term, as typed: the question without punctuation or white space, if that short.
 KEYWORD_CHARS = 8
-_TEXTS: weakref.WeakKeyDictionary[HybridIndex, str] = weakref.WeakKeyDictionary()
+
+
+def in_documents(index: HybridIndex, words: str) -> bool:
+    """Whether any record of ``index`` contains ``words`` verbatim — in its text, headings or
+    document title. A scan, no cache: it runs only for a question the gate declines or one that
+    names a province's document, and holds no copy of the corpus."""
+    return any(words in r.text or words in r.doc_title or any(words in h for h in r.headings)
+               for r in index.records)
 
 
 def is_document_term(query: Query, index: HybridIndex | None) -> bool:
     """The question is a short search term that some record contains verbatim (品牌, 一老一小,
     健身): a search of the documents' own words, whatever a question-level model makes of it."""
     term = re.sub(r"[\W_]+", "", query.text)
-    if index is None or not term or len(term) > KEYWORD_CHARS:
-        return False
-    text = _TEXTS.get(index)
-    if text is None:
-        text = _TEXTS[index] = "\n".join(r.text + "\n" + "".join(r.headings) for r in index.records)
-    return term in text
+    return index is not None and 0 < len(term) <= KEYWORD_CHARS and in_documents(index, term)
 
 
 def is_off_domain(query: Query, retrieval: Retrieval, settings: Settings, index: HybridIndex | None = None) -> bool:
@@ -194,17 +196,6 @@ PLACE_DOCUMENT_RE = re.compile(
     r"(?:有没有|有无|是否有)?(?:类似|同样)?的?"  # 陕西省有没有类似的…行动方案 asks for Shaanxi's own
     r"(?P<title>(?:(?!什么|怎么|怎样|如何|哪|吗|有没有|能不能|可以|户口|人|在|来|去)[^，。？！；,?!;]){0,30}?"
     r"(?:实施方案|行动方案|方案|条例|实施办法|规划|实施意见|工作报告))")
-_PLACES: weakref.WeakKeyDictionary[HybridIndex, dict[str, bool]] = weakref.WeakKeyDictionary()
-
-
-def _mentions(index: HybridIndex, place: str) -> bool:
-    """Whether any record of ``index`` mentions ``place`` (cached per index and place)."""
-    seen = _PLACES.setdefault(index, {})
-    if place not in seen:
-        seen[place] = any(place in r.text or place in r.doc_title for r in index.records)
-    return seen[place]
-
-
 def documents_not_held(query: Query, index: HybridIndex) -> list[str]:
     """The documents the question names that the library does not hold: a 《name》 no title
     contains (or shares most of its character pairs with: 《甘肃生活性服务业行动方案》 is the plan),
@@ -219,7 +210,7 @@ def documents_not_held(query: Query, index: HybridIndex) -> list[str]:
             missing.append(name)
     if not missing:
         missing = [m["place"] + m["suffix"] + m["title"] for m in PLACE_DOCUMENT_RE.finditer(query.text)
-                   if not _mentions(index, m["place"])]
+                   if not in_documents(index, m["place"])]
     return missing
 
 

@@ -194,8 +194,8 @@ def test_the_shipped_domain_question_set_is_well_formed():
     from eval.train_domain import DOMAIN_FILE, domain_questions
 
     rows = domain_questions(DOMAIN_FILE)
-    texts = [r[0] for r in rows]
+    texts = [r.text for r in rows]
     assert len(rows) >= 500 and len(set(texts)) == len(texts)
     for split in ("dev", "test"):
-        labels = {off for _, off, s, _ in rows if s == split}
+        labels = {r.off_domain for r in rows if r.split == split}
         assert labels == {True, False}, split
