@@ -174,6 +174,16 @@ def _tables(index: HybridIndex) -> _IndexTables:
     return tables
 
 
+def idf(index: HybridIndex, word: str) -> float:
+    """BM25's IDF of ``word`` in ``index`` (the largest for a word no record contains)."""
+    return _tables(index).idf(word)
+
+
+def in_vocabulary(index: HybridIndex, word: str) -> bool:
+    """Whether some record of ``index`` contains the token ``word``."""
+    return word in _tables(index).vocab
+
+
 def content_words(question: str) -> list[str]:
     """The question's words that say what it is about (jieba, no stopwords or question words)."""
     words = [w for w in tokenize_for_search(question) if len(w) > 1 and w not in QUESTION_WORDS]

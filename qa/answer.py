@@ -31,13 +31,15 @@ from qa.compose import (
     answer_general,
     answer_lookup,
     answer_support,
+    answer_support_fallback,
     answer_support_measures,
     answer_target,
+    support_topic,
     label,
     overlap,
 )
 from qa.intent import classify
-from qa.shapes import ABSTAIN_TEXT, NOT_HELD_TEXT, OFF_DOMAIN_TEXT, UNSTATED_TEXT, Answer
+from qa.shapes import ABSTAIN_TEXT, NO_MEASURE_TEXT, NOT_HELD_TEXT, OFF_DOMAIN_TEXT, UNSTATED_TEXT, Answer
 
 __all__ = ["abstains", "answer", "coverage", "is_off_domain", "is_weak", "make_query", "off_domain",
            "out_of_scope", "unstated_answer"]
@@ -229,6 +231,7 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     composer = Composer(index)
     departments, targets = Departments(), []
     intent = query.intent
+    no_measure = False  # a support question no measure (nor support sentence) answers
     gap = unstated_answer(query, hits)
     not_held = documents_not_held(query, index)
     outside = not not_held and is_off_domain(query, retrieval, settings, index)
@@ -245,14 +248,19 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
             targets = answer_target(query.text, hits, composer)
         elif intent == "support" and measures:
             answer_support_measures(query.text, hits, measures, composer)
+            topic = support_topic(query.text, index)
+            if not composer.lines and topic:
+                answer_support_fallback(query.text, hits, composer, topic)
+            no_measure = not composer.lines
         elif intent == "support":
             answer_support(query.text, hits, composer)
-        if not composer.lines:
+        if not composer.lines and not (intent == "support" and measures):
             answer_general(query.text, hits, composer)
     if not composer.lines:
         related = "" if outside else "；".join(label(h.record) for h in hits[:3])
         lead = (NOT_HELD_TEXT.format("》《".join(not_held)) if not_held else OFF_DOMAIN_TEXT if outside
-                else UNSTATED_TEXT.format(gap.label) if gap else ABSTAIN_TEXT)
+                else UNSTATED_TEXT.format(gap.label) if gap else NO_MEASURE_TEXT if no_measure
+                else ABSTAIN_TEXT)
         text = lead + (f"可能相关的条款：{related}。" if related else "")
         # a question about no policy shows no search results: none of them is "related"
         return Answer(query.shown, intent, text, True, hits=() if outside else tuple(hits), notice=notice)

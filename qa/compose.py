@@ -276,20 +276,37 @@ def _question_profile(text: str) -> tuple[dict, set[str]]:
 SUPPORT_QUESTION_WORDS = frozenset(
     ["政策", "支持", "扶持", "补贴", "补助", "优惠", "享受", "提供", "服务", "企业", "公司", "单位", "机构", "我们",
      "哪些", "什么", "有没有", "可以", "能", "申请", "规定", "措施", "帮助", "帮扶", "鼓励", "国家", "政府", "省里",
-     "优惠政策", "扶持政策", "支持政策", "补贴政策"])
+     "优惠政策", "扶持政策", "支持政策", "补贴政策",
+     # how the asker describes the asking or the size of the firm, not what the question is about
+     "怎么办", "怎么样", "干什么", "什么样", "小型", "微型", "大型", "中型", "拿到", "得到", "领到", "拿到手"])
 
 
 #: A number or demonstrative with its measure word (一家, 这个, 几种): says how many, not what about.
 COUNTED_RE = re.compile(r"[一两二三几这那每各某哪][个家些种类项名所条]")
 
+#: jieba part-of-speech tags of words that can name what a question is about when no record
+#: contains them (生二胎, 公交): nouns of every kind, verbal nouns, idioms and fixed phrases,
+#: abbreviations, foreign words. A verb or pronoun the corpus never uses (拿到, the 我开 of 我开了)
+#: is the asker's phrasing, not a topic.
+CONTENT_TAG_RE = re.compile(r"n|vn|i|l|j|eng")
 
-def topic_words(question: str) -> list[str]:
-    """The words of a support question that say what it is about (老年人, 助餐, 家政 …)."""
+def _content_spans(question: str) -> list[str]:
+    import jieba.posseg
+
+    return [p.word for p in jieba.posseg.cut(question) if CONTENT_TAG_RE.match(p.flag)]
+
+
+def topic_words(question: str, index: HybridIndex | None = None) -> list[str]:
+    """The words of a support question that say what it is about (老年人, 助餐, 家政 …): with
+    ``index``, a word no record contains counts only when it is a noun or phrase of the question."""
     from corpus.tokenize import tokenize_for_search
+    from index.rerank_features import in_vocabulary
 
+    spans = _content_spans(question) if index is not None else []
     return [w for w in dict.fromkeys(tokenize_for_search(question))
             if len(w) > 1 and w not in SUPPORT_QUESTION_WORDS and re.search(r"[\u4e00-\u9fff]", w)
-            and not COUNTED_RE.fullmatch(w)]
+            and not COUNTED_RE.fullmatch(w)
+            and (index is None or in_vocabulary(index, w) or any(w in span for span in spans))]
 
 
 def _residual_topic(words: list[str], question: str) -> list[str]:
@@ -303,6 +320,27 @@ def _residual_topic(words: list[str], question: str) -> list[str]:
     return [w for w in words if not any(rx.search(w) for rx in terms) and not any(w in n for n in named)]
 
 
+#: Generic words for money, credit or relief: a topic word with one of them names a kind of support
+#: (税收减免, 融资) rather than a particular measure (以旧换新, 一照多址).
+GENERIC_KIND_RE = re.compile(r"税|费|贷|融资|担保|保险|补贴|补助|减免|优惠|奖励|资金|资助")
+
+
+def _kinds_named(word: str) -> set[str]:
+    """The kinds of measure a generic support word names (税收减免 → tax relief); none for others."""
+    from corpus.measures import lexicon
+
+    if not GENERIC_KIND_RE.search(word):
+        return set()
+    return ({kind for kind, rx in lexicon().triggers if rx.search(word)}
+            | {kind for kind, words in KIND_WORDS if re.search(words, word)})
+
+
+def support_topic(question: str, index: HybridIndex) -> list[str]:
+    """What a support question is about beyond who asks and which kind of support (助餐 in
+    给老年人提供助餐服务有什么政策; nothing in 开家政公司能享受哪些补贴)."""
+    return _residual_topic(topic_words(question, index), question)
+
+
 def answer_support_measures(question: str, hits: list[Hit], measures: list, composer: Composer) -> None:
     """Support answered from measure records: those that apply to the sector and entity the
     question names (measures for other sectors left out unless open to everyone), the kinds it
@@ -313,7 +351,7 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
     profile, kinds = _question_profile(question)
     rank = {h.record.id: i for i, h in enumerate(hits)}
     named_profile = any(profile.values())
-    topic = _residual_topic(topic_words(question), question)
+    topic = support_topic(question, composer.index)
     # "家政公司有哪些补贴" asks what support there is, not for grants alone: when the question names
     # no instrument beyond the bare money word and nothing else it is about, every kind of measure
     # for the named sector or entity is eligible (grants first: they match the kind asked for)
@@ -329,7 +367,8 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
         # or — when the question is about nothing else — apply to that sector or entity
         sentence = m.measure.quote + m.measure.condition.get("text", "")
         if topic:
-            if not any(w in sentence for w in topic):
+            # a generic word for a kind of support (税收减免, 贷款) is stated by any measure of that kind
+            if not any(w in sentence or m.measure.kind in _kinds_named(w) for w in topic):
                 continue
         elif not (named or m.measure.kind in kinds):
             continue
@@ -345,6 +384,24 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
         if record is not None:
             label_kind = m.kind_label if hasattr(m, "kind_label") else m.kind
             composer.add(f"{label(record)}（{label_kind}）：{m.quote}", cite(record, m.start, m.end))
+
+
+#: The second stage's probability a clause must have for its best sentence to answer a support
+#: question no measure record answers (a clause that only shares 补贴 with it scores 0.2–0.3).
+FALLBACK_PROBABILITY = 0.4
+
+
+def answer_support_fallback(question: str, hits, composer, topic: list[str]) -> None:
+    """A support question no measure record answers (失业金期间的医保, 一照多址 for a chain):
+    the best sentences of the clauses the second stage is fairly sure of; below that, only a
+    sentence stating one of the question's topic words — not the sentences of clauses that
+    merely share 补贴 (耕地地力保护补贴, 光伏)."""
+    for hit in hits[:3]:
+        if not hit.evidence:
+            continue
+        s = max(quotable(hit.record, hit.evidence), key=lambda e: overlap(question, e.text))
+        if hit.score >= FALLBACK_PROBABILITY or any(w in s.text for w in topic):
+            composer.add(f"{label(hit.record)}：{s.text}", cite(hit.record, s.start, s.end))
 
 
 def answer_general(question: str, hits, composer) -> None:

@@ -336,3 +336,41 @@ def test_a_document_named_loosely_is_still_the_one_held(plan_index):
     answer = ask(plan_index, "《甘肃生活性服务业行动方案》三(二)1讲的是什么")
     assert not answer.abstained
     assert answer.citations[0].path == "三(二)1"
+
+
+def test_the_askers_phrasing_is_no_topic_of_a_support_question(plan_index):
+    """我开 (of 我开了), 拿到 and 小型 say how the question is put: with them as topic words no
+    measure matched "我开了一家小型养老院，能拿到哪些补贴？" and sentences sharing 补贴 answered."""
+    from qa.compose import support_topic
+
+    assert support_topic("我开了一家小型养老院，能拿到哪些补贴？", plan_index) == []
+    # a noun no record contains is still what the question is about
+    assert "光伏" in support_topic("分布式光伏并网有补贴吗", plan_index)
+
+
+def test_a_generic_support_word_is_stated_by_any_measure_of_its_kind(plan_index, plan_measures):
+    """税收减免 is no phrase a measure must repeat: the plan's tax relief says 实行税收减免 for some
+    sectors and 免征增值税 for bookshops; a particular measure's own words (以旧换新) are not generic."""
+    from qa.compose import _kinds_named
+
+    assert "tax_relief" in _kinds_named("税收减免")
+    assert _kinds_named("以旧换新") == set()
+    answer = qa.answer("我们是做家政服务的公司，能不能享受税收减免？", plan_index, measures=plan_measures)
+    assert not answer.abstained and any("税" in c.quote and "家政" in c.quote for c in answer.citations), answer.answer
+
+
+def test_a_support_question_no_measure_answers_gets_no_sentence_that_only_shares_subsidy(plan_index):
+    """The fallback when no measure record answers: a clause the second stage doubts must state a
+    topic word of the question; one it is fairly sure of may answer in its best sentence."""
+    from dataclasses import replace
+
+    from qa.compose import FALLBACK_PROBABILITY, Composer, answer_support_fallback
+
+    hit = next(h for h in plan_index.search("社区服务设施用地", k=3) if h.evidence)
+    doubted = replace(hit, score=FALLBACK_PROBABILITY / 2)
+    composer = Composer(plan_index)
+    answer_support_fallback("分布式光伏并网有补贴吗", [doubted], composer, ["光伏"])
+    assert composer.lines == []
+    sure = replace(hit, score=min(1.0, FALLBACK_PROBABILITY * 2))
+    answer_support_fallback("分布式光伏并网有补贴吗", [sure], composer, ["光伏"])
+    assert len(composer.lines) == 1 and composer.citations[0].record_id == hit.record.id
