@@ -34,12 +34,19 @@ from qa.compose import (
     answer_support_fallback,
     answer_support_measures,
     answer_target,
-    support_topic,
     label,
     overlap,
+    support_topic,
 )
 from qa.intent import classify
-from qa.shapes import ABSTAIN_TEXT, NO_MEASURE_TEXT, NOT_HELD_TEXT, OFF_DOMAIN_TEXT, UNSTATED_TEXT, Answer
+from qa.shapes import (
+    ABSTAIN_TEXT,
+    NO_MEASURE_TEXT,
+    NOT_HELD_TEXT,
+    OFF_DOMAIN_TEXT,
+    UNSTATED_TEXT,
+    Answer,
+)
 
 __all__ = ["abstains", "answer", "coverage", "is_off_domain", "is_weak", "make_query", "off_domain",
            "out_of_scope", "unstated_answer"]
