@@ -59,6 +59,7 @@ class Assistant:
         self.cancel_requested = threading.Event()
         self._scratch: Path | None = None
         self._measures: tuple[int, list] | None = None
+        self._documents: tuple[int, list[DocumentInfo]] | None = None
 
     # ------------------------------------------------------------ the served index
     @property
@@ -90,7 +91,7 @@ class Assistant:
     def ask(self, request: AskRequest) -> qa.Answer:
         index = self.index
         return qa.answer(request.question, index, request.scope.filters(), self.settings,
-                         measures=self.measures())
+                         measures=self.measures(), documents=self.served_documents())
 
     def search(self, request: SearchRequest) -> list[Hit]:
         s = self.settings
@@ -162,8 +163,19 @@ class Assistant:
         s = self.settings
         docs = discover(s.docs_dir, s.user_docs_dir)
         return sorted((DocumentInfo(d.manifest.doc_id, d.manifest.title, d.shipped,
-                                    counts.get(d.manifest.doc_id, 0)) for d in docs),
+                                    counts.get(d.manifest.doc_id, 0), d.manifest.number,
+                                    tuple(d.manifest.issuer), d.manifest.date) for d in docs),
                       key=lambda d: (not d.shipped, d.doc_id))
+
+    def served_documents(self) -> list[DocumentInfo]:
+        """The documents the served index holds (cached per served version): what questions
+        about a document itself (its 文号, issuer, date) are answered from."""
+        _ = self.index  # opened first: the version of what it serves keys the cache
+        version = self.version
+        cached = self._documents
+        if cached is None or cached[0] != version:
+            cached = self._documents = (version, [d for d in self.documents() if d.records])
+        return cached[1]
 
     # ------------------------------------------------------------ writes (core.library_ops)
     def add(self, path: Path, *, replace: bool = False, progress: Progress | None = None) -> DocumentInfo:

@@ -12,6 +12,11 @@ class DocumentInfo:
     title: str
     shipped: bool
     records: int
+    #: From the document's manifest (empty when it does not say): 甘政办发〔2022〕46号, the
+    #: issuing bodies, the date (ISO). They answer questions about the document itself.
+    number: str = ""
+    issuer: tuple[str, ...] = ()
+    date: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)

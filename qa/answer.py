@@ -14,6 +14,7 @@ import logging
 import math
 import re
 import weakref
+from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -38,6 +39,7 @@ from qa.compose import (
     overlap,
     support_topic,
 )
+from qa.document_facts import DocumentFacts, document_facts_text, named_by_number
 from qa.intent import classify
 from qa.shapes import (
     ABSTAIN_TEXT,
@@ -224,12 +226,20 @@ def documents_not_held(query: Query, index: HybridIndex) -> list[str]:
 
 
 def answer(question: str | Query, index: HybridIndex, filters: Filters | None = None,
-           settings: Settings | None = None, measures: list | None = None) -> Answer:
+           settings: Settings | None = None, measures: list | None = None,
+           documents: Sequence[DocumentFacts] = ()) -> Answer:
     """Answer ``question`` from ``index`` (one retrieval); an empty question is a PolicyError.
     ``measures`` (the corpus's support measures) answer support questions; without them a
-    support answer picks support sentences of the best clauses."""
+    support answer picks support sentences of the best clauses. ``documents`` (their
+    manifests: title, 文号, issuer, date) answer questions about a document itself."""
     settings = settings or get_settings()
     query = question if isinstance(question, Query) else make_query(question, settings)
+    by_number = named_by_number(query.text, documents)
+    if by_number and re.search(r"\w", by_number[1]) and not (filters and filters.doc):
+        # "甘政办发〔2022〕46号文件讲了什么": the number says which document, not what about — it
+        # becomes the document filter, and the words around it are the question
+        filters = replace(filters or Filters(), doc=by_number[0].doc_id)
+        query = replace(make_query(by_number[1], settings), written=query.shown, truncated=query.truncated)
     notice = f"问题过长，只使用了前 {settings.max_question_chars} 个字。" if query.truncated else ""
     retrieval = index.retrieve(query, k=5, mode="hybrid", filters=filters, fusion=settings.fusion,
                                dense_weight=settings.dense_weight, candidates=settings.candidates,
@@ -241,6 +251,10 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     no_measure = False  # a support question no measure (nor support sentence) answers
     gap = unstated_answer(query, hits)
     not_held = documents_not_held(query, index)
+    about_document = "" if not_held else document_facts_text(query.text, documents, [h.record.doc_id for h in hits])
+    if about_document:
+        # no clause states a 文号 or a signature date: the manifest says it, and no clause is cited
+        return Answer(query.shown, intent, about_document, True, hits=tuple(hits), notice=notice)
     outside = not not_held and is_off_domain(query, retrieval, settings, index)
     if not_held or outside:
         pass  # a document the library does not hold, or no policy question at all: say so below
@@ -255,9 +269,8 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
             targets = answer_target(query.text, hits, composer)
         elif intent == "support" and measures:
             answer_support_measures(query.text, hits, measures, composer)
-            topic = support_topic(query.text, index)
-            if not composer.lines and topic:
-                answer_support_fallback(query.text, hits, composer, topic)
+            if not composer.lines:
+                answer_support_fallback(query.text, hits, composer, support_topic(query.text, index))
             no_measure = not composer.lines
         elif intent == "support":
             answer_support(query.text, hits, composer)

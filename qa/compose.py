@@ -370,8 +370,8 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
             # a generic word for a kind of support (税收减免, 贷款) is stated by any measure of that kind
             if not any(w in sentence or m.measure.kind in _kinds_named(w) for w in topic):
                 continue
-        elif not (named or m.measure.kind in kinds):
-            continue
+        elif (named_profile or kinds) and not (named or m.measure.kind in kinds):
+            continue  # "有哪些支持政策" names nothing: any measure of the clauses found answers it
         # the more of the profile a measure names (sector, entity, people), the more specific it is
         score = (2.0 + 0.5 * m.score if named else 0.0) + (1.5 if m.measure.kind in kinds else 0.0)
         if any_kind and "fiscal_subsidy" in kinds and m.measure.kind in MONEY_KINDS:

@@ -1,0 +1,61 @@
+"""Questions about a document itself (README, "Answers"): its 文号, issuer, date and period come
+from its manifest, said to be document information, with no clause cited; a 文号 in a question
+names the document to search."""
+
+from __future__ import annotations
+
+import pytest
+
+from core import Assistant
+from core.requests import AskRequest
+from core.rows import DocumentInfo
+from qa.document_facts import asked_facts, document_facts_text, named_by_number
+
+PLAN = DocumentInfo("gansu-2022-46", "关于推动生活性服务业补短板上水平提高人民生活品质行动方案（2022—2025年）",
+                    True, 35, "甘政办发〔2022〕46号", ("甘肃省人民政府办公厅",), "2022-04-15")
+LAW = DocumentInfo("体育法-2022-06-24", "中华人民共和国体育法", False, 120, "", (), "2022-06-24")
+
+
+@pytest.mark.parametrize("question, facts", [
+    ("方案的文号是什么？", ["number"]),
+    ("这个方案是哪个部门印发的？", ["issuer"]),
+    ("这份文件的发文机关是谁", ["issuer"]),
+    ("这个方案什么时候印发的？", ["date"]),
+    ("行动方案的实施期限是哪几年？", ["period"]),
+    # the same words about money or a task, not about a document
+    ("补贴什么时候发的？", []),
+    ("哪个部门负责养老服务？", []),
+    ("到2025年托位数要达到多少", []),
+])
+def test_which_document_facts_a_question_asks_for(question, facts):
+    assert asked_facts(question) == facts
+
+
+def test_facts_come_from_the_manifest_of_the_document_meant_and_missing_ones_are_said_missing():
+    text = document_facts_text("行动方案是哪个部门印发的，文号多少？", [LAW, PLAN], ["体育法-2022-06-24"])
+    assert "甘政办发〔2022〕46号" in text and "甘肃省人民政府办公厅" in text and "条款正文不写" in text
+    # the period is read from the title as written
+    assert "2022—2025年" in document_facts_text("方案的实施期限是哪几年", [PLAN], [])
+    # a law's manifest records no 文号: said, not made up
+    missing = document_facts_text("《体育法》的文号是多少", [PLAN, LAW], [])
+    assert "没有记录" in missing and "中华人民共和国体育法" in missing
+    assert document_facts_text("托育服务有什么支持", [PLAN], []) == ""
+
+
+def test_a_number_in_a_question_names_its_document_however_the_brackets_are_typed():
+    for written in ("甘政办发〔2022〕46号里有什么税收优惠", "甘政办发[2022]46号里有什么税收优惠",
+                    "甘政办发（2022）46号里有什么税收优惠"):
+        doc, rest = named_by_number(written, [LAW, PLAN])
+        assert doc.doc_id == "gansu-2022-46" and rest == "里有什么税收优惠"
+    assert named_by_number("甘政办发〔2023〕46号里有什么", [PLAN]) is None
+
+
+def test_asking_the_plans_number_is_answered_from_its_manifest_with_no_clause_cited(index_settings, plan_index):
+    core = Assistant(index_settings, index=plan_index)
+    answer = core.ask(AskRequest("方案的文号是什么？"))
+    assert answer.abstained and not answer.citations
+    assert "甘政办发〔2022〕46号" in answer.answer, answer.answer
+    # the number names the document; the rest of the question is searched within it
+    support = core.ask(AskRequest("甘政办发〔2022〕46号对家政服务有什么税收减免"))
+    assert not support.abstained and support.citations
+    assert all(c.doc_id == "gansu-2022-46" for c in support.citations)
