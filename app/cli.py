@@ -16,6 +16,7 @@ import click
 from app.cli_common import PolicyGroup, domain_errors, echo_json, home_option, settings_for
 from corpus.config import MODES
 from corpus.errors import PolicyError
+from corpus.targets import amount_text
 
 
 def _assistant(home: str | None):
@@ -173,7 +174,7 @@ def targets(doc: str | None, as_json: bool, as_csv: bool, home: str | None) -> N
         _write_csv([row.to_dict() for row in rows])
     else:
         for row in rows:
-            click.echo(f"{row.doc_id}#{row.path}\t{row.indicator}\t{row.comparator}{row.value:g}{row.unit}"
+            click.echo(f"{row.doc_id}#{row.path}\t{row.indicator}\t{amount_text(row.comparator, row.value, row.unit)}"
                        f"\t{row.deadline}")
 
 

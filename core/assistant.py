@@ -225,7 +225,8 @@ class Assistant:
             raise PolicyError("too_many_questions", f"问题文件有 {len(questions)} 个问题，超过 {max_questions} 个的上限",
                               "拆分问题文件，或在命令行运行 policyqa eval")
         index, s = self.index, self.settings
-        answer_fn = ev.qa_answer_fn(index, s, measures=self.measures()) if answers else None
+        answer_fn = (ev.qa_answer_fn(index, s, measures=self.measures(), documents=self.served_documents())
+                     if answers else None)
         result = ev.run(questions, index, modes=tuple(modes), answer_fn=answer_fn, fusion=s.fusion,
                         dense_weight=s.dense_weight, candidates=s.candidates, rerank=s.rerank, split=split,
                         progress=progress, source=str(questions_path), strict=strict)

@@ -26,6 +26,18 @@ LEADING_VERBS_RE = re.compile(r"^(力争)?(持续推动|建成|建设|培养|培
 NOT_TARGET_RE = re.compile(r"(以下的|以上的|^对|过渡期)")
 
 
+#: Comparators written after the number (60%以上), not before it (达到4.5个).
+SUFFIX_COMPARATORS = ("以上", "以下", "左右", "以内")
+
+
+def amount_text(comparator: str, value: float, unit: str) -> str:
+    """A target's amount as the plan writes it: 达到4.5个, 60%以上, 比2020年增加…以上."""
+    for suffix in SUFFIX_COMPARATORS:
+        if comparator.endswith(suffix):
+            return f"{comparator[: -len(suffix)]}{value:g}{unit}{suffix}"
+    return f"{comparator}{value:g}{unit}"
+
+
 def _deadline_before(text: str, position: int) -> tuple[int | None, str]:
     """The deadline of the sentence holding ``position``, else the one opening its paragraph."""
     sentence_start = max(text.rfind(mark, 0, position) for mark in "。；\n") + 1

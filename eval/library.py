@@ -183,8 +183,11 @@ def main(argv: Sequence[str] | None = None, stdout: Any = None, stderr: Any = No
         say(f"corpus: {report.records} records in {len(report.documents)} documents; "
             f"index ready in {build_s:.1f} s", err)
         from corpus import load_measures
+        from corpus.sources import discover
 
-        answer_fn = None if args.no_answers else qa_answer_fn(index, settings, measures=load_measures(settings))
+        manifests = [d.manifest for d in discover(settings.docs_dir, settings.user_docs_dir)]
+        answer_fn = None if args.no_answers else qa_answer_fn(index, settings, measures=load_measures(settings),
+                                                              documents=manifests)
         info = {"documents": [str(p.relative_to(root)) for p in documents],
                 "records": report.records, "corpus_hash": report.corpus_hash,
                 "model": index.manifest.model.id,

@@ -99,9 +99,9 @@ def timed_search(index: Searcher, question: Question, mode: str, k: int, options
 
 
 def qa_answer_fn(index: Any, settings: Any = None, doc_filter: bool = False,
-                 measures: list | None = None) -> AnswerFn:
+                 measures: list | None = None, documents: Sequence[Any] = ()) -> AnswerFn:
     """``answer_fn`` calling the real answer layer: ``qa.answer(question, index, filters,
-    settings, measures).to_dict()`` — the same call the core makes for users."""
+    settings, measures, documents).to_dict()`` — the same call the core makes for users."""
     from qa import answer
 
     def answer_fn(question: dict[str, Any]) -> Mapping[str, Any]:
@@ -110,7 +110,7 @@ def qa_answer_fn(index: Any, settings: Any = None, doc_filter: bool = False,
         filters = _filters_for(q, doc_filter)
         try:
             return answer(question["question"], index, filters=filters, settings=settings,
-                          measures=measures).to_dict()
+                          measures=measures, documents=documents).to_dict()
         except PolicyError as exc:  # refused (a question without words): the user gets no answer
             return {"question": question["question"], "abstained": True, **exc.to_dict()}
 

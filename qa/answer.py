@@ -25,6 +25,7 @@ from index.answer_types import AnswerType, unstated
 from index.hits import search_text, short_title
 from index.hybrid import Filters, Hit, HybridIndex, Retrieval
 from index.query import Query, named_documents
+from qa.citations import cite
 from qa.compose import (
     Composer,
     answer_department,
@@ -39,13 +40,20 @@ from qa.compose import (
     overlap,
     support_topic,
 )
-from qa.document_facts import DocumentFacts, document_facts_text, named_by_number
+from qa.document_facts import (
+    DocumentFacts,
+    document_facts_text,
+    named_by_number,
+    other_region,
+    stating_sentences,
+)
 from qa.intent import classify
 from qa.shapes import (
     ABSTAIN_TEXT,
     NO_MEASURE_TEXT,
     NOT_HELD_TEXT,
     OFF_DOMAIN_TEXT,
+    OTHER_REGION_TEXT,
     UNSTATED_TEXT,
     Answer,
 )
@@ -236,8 +244,8 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     query = question if isinstance(question, Query) else make_query(question, settings)
     by_number = named_by_number(query.text, documents)
     if by_number and re.search(r"\w", by_number[1]) and not (filters and filters.doc):
-        # "甘政办发〔2022〕46号文件讲了什么": the number says which document, not what about — it
-        # becomes the document filter, and the words around it are the question
+        # "甘政办发〔2022〕46号里对家政企业有什么税收优惠": the number says which document, not what
+        # about (searched, its digits are numbers no clause states) — it becomes the document filter
         filters = replace(filters or Filters(), doc=by_number[0].doc_id)
         query = replace(make_query(by_number[1], settings), written=query.shown, truncated=query.truncated)
     notice = f"问题过长，只使用了前 {settings.max_question_chars} 个字。" if query.truncated else ""
@@ -251,6 +259,16 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     no_measure = False  # a support question no measure (nor support sentence) answers
     gap = unstated_answer(query, hits)
     not_held = documents_not_held(query, index)
+    if not not_held and (region := other_region(query.text, documents, lambda place: in_documents(index, place))):
+        place, held = region
+        text = OTHER_REGION_TEXT.format("、".join(f"{p}" for p in held), place)
+        return Answer(query.shown, intent, text, True, hits=tuple(hits), notice=notice)
+    stated = [] if not_held else stating_sentences(query.text, documents, hits)
+    for record, sentence in stated:
+        composer.add(f"{label(record)}：{sentence.text}", cite(record, sentence.start, sentence.end))
+    if stated:
+        return Answer(query.shown, intent, composer.text(), False, tuple(composer.citations), hits=tuple(hits),
+                      notice=notice)
     about_document = "" if not_held else document_facts_text(query.text, documents, [h.record.doc_id for h in hits])
     if about_document:
         # no clause states a 文号 or a signature date: the manifest says it, and no clause is cited

@@ -7,6 +7,7 @@ import re
 import weakref
 
 from corpus.records import Departments, Record, Sentence, Target
+from corpus.targets import amount_text
 from index.hits import short_title
 from index.hybrid import Filters, Hit, HybridIndex
 from qa.citations import Citation, cite, verify
@@ -226,7 +227,7 @@ def answer_target(question, hits, composer) -> list[TargetAnswer]:
     for _, record, t in chosen:
         start, end = _sentence_around(record, t.start)
         deadline = t.deadline_text or "未写明期限"
-        composer.add(f"{t.indicator}：{t.comparator}{t.value:g}{t.unit}（{deadline}）", cite(record, start, end))
+        composer.add(f"{t.indicator}：{amount_text(t.comparator, t.value, t.unit)}（{deadline}）", cite(record, start, end))
         out.append(TargetAnswer.of(t, record))
     return out
 

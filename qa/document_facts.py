@@ -18,9 +18,10 @@ from qa.compose import overlap
 #: also need a word for the document (方案, 文件, 法 …): 补贴什么时候发的 asks about money.
 FACT_RES = {
     "number": re.compile(r"文号|发文字号|发文号|第几号文"),
-    "issuer": re.compile(r"(哪个|哪些|什么|哪一?级)(部门|单位|机关|机构|政府)[^，。？]{0,4}(印发|发布|发的|下发|制定|出台|发文|起草)"
-                         r"|谁(印发|发布|发的|下发|制定|出台|起草)|(发文|印发|发布|制定)(机关|单位|部门)"),
-    "date": re.compile(r"(什么时候|何时|哪天|哪一天|哪年|几月|啥时候|什么时间)[^，。？]{0,6}(印发|发布|出台|公布|下发|成文|制定|发的)"
+    # not 制定 (具体办法由谁制定 asks who makes a rule) nor a bare 发的 (补贴什么时候发的)
+    "issuer": re.compile(r"(哪个|哪些|什么|哪一?级)(部门|单位|机关|机构|政府)[^，。？]{0,4}(印发|发布|下发|出台|发文|起草)"
+                         r"|谁(印发|发布|下发|出台|起草)|(发文|印发|发布)(机关|单位|部门)"),
+    "date": re.compile(r"(什么时候|何时|哪天|哪一天|哪年|几月|啥时候|什么时间)[^，。？]{0,6}(印发|发布|出台|公布|下发|成文)"
                        r"|(印发|发布|出台|公布|成文|发文)(的)?(日期|时间)|哪年的(文件|方案)"),
     "period": re.compile(r"(有效期|实施期限?|执行期限?|时间跨度|覆盖哪几年|管到哪年|到哪年为止)"),
 }
@@ -63,6 +64,7 @@ def named_by_number(question: str, documents: Sequence[DocumentFacts]) -> tuple[
     return None
 
 
+
 def asked_facts(question: str) -> list[str]:
     """The document facts ``question`` asks for (``number``, ``issuer``, ``date``, ``period``)."""
     asked = [name for name, rx in FACT_RES.items() if rx.search(question)]
@@ -102,6 +104,34 @@ def which_document(question: str, documents: Sequence[DocumentFacts], hit_doc_id
     return next((by_id[d] for d in hit_doc_ids if d in by_id), None)
 
 
+def _forms(doc: DocumentFacts, fact: str) -> list[str]:
+    """How a clause would write a fact: each issuing body; a date as 2022年4月15日."""
+    if fact == "issuer":
+        return [i for i in doc.issuer if i]
+    value = _value(doc, fact)
+    if fact == "date" and (ymd := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value)):
+        return [value, f"{ymd.group(1)}年{int(ymd.group(2))}月{int(ymd.group(3))}日"]
+    return [value] if value else []
+
+
+def stating_sentences(question: str, documents: Sequence[DocumentFacts], hits) -> list:
+    """(record, sentence) of the best clauses that state a document fact the question asks for
+    — the plan's 前言 says 省发展改革委 drafted it and the years it covers: cited, not told."""
+    asked = asked_facts(question)
+    doc = which_document(question, documents, [h.record.doc_id for h in hits]) if asked else None
+    if doc is None:
+        return []
+    forms = [f for fact in asked for f in _forms(doc, fact)]
+    found = []
+    for hit in hits[:3]:
+        if hit.record.doc_id != doc.doc_id:
+            continue
+        for sentence in hit.record.sentences:
+            if any(f in sentence.text for f in forms) and (hit.record, sentence) not in found:
+                found.append((hit.record, sentence))
+    return found
+
+
 def document_facts_text(question: str, documents: Sequence[DocumentFacts], hit_doc_ids: Sequence[str]) -> str:
     """The answer to a question about a document's 文号, issuer, date or period, from its manifest
     ("" when the question asks for none of them or names no document the library holds)."""
@@ -117,3 +147,50 @@ def document_facts_text(question: str, documents: Sequence[DocumentFacts], hit_d
     if unknown:
         parts.append(f"文件信息中没有记录《{doc.title}》的{'、'.join(unknown)}。")
     return "".join(parts)
+
+
+#: Province-level regions, by short name, and the one-character abbreviations document numbers
+#: start with (甘政办发 → 甘肃).
+PROVINCES = ("北京", "天津", "上海", "重庆", "河北", "山西", "辽宁", "吉林", "黑龙江", "江苏", "浙江", "安徽", "福建",
+             "江西", "山东", "河南", "湖北", "湖南", "广东", "海南", "四川", "贵州", "云南", "陕西", "甘肃", "青海",
+             "内蒙古", "广西", "西藏", "宁夏", "新疆")
+NUMBER_PREFIXES = {"京": "北京", "津": "天津", "沪": "上海", "渝": "重庆", "冀": "河北", "晋": "山西", "辽": "辽宁",
+                   "吉": "吉林", "黑": "黑龙江", "苏": "江苏", "浙": "浙江", "皖": "安徽", "闽": "福建", "赣": "江西",
+                   "鲁": "山东", "豫": "河南", "鄂": "湖北", "湘": "湖南", "粤": "广东", "琼": "海南", "川": "四川",
+                   "黔": "贵州", "云": "云南", "陕": "陕西", "甘": "甘肃", "青": "青海", "蒙": "内蒙古", "桂": "广西",
+                   "藏": "西藏", "宁": "宁夏", "新": "新疆"}
+#: Cities a question may name instead of their province (capitals and the largest others).
+CITIES = {"深圳": "广东", "广州": "广东", "杭州": "浙江", "宁波": "浙江", "南京": "江苏", "苏州": "江苏", "成都": "四川",
+          "武汉": "湖北", "长沙": "湖南", "郑州": "河南", "济南": "山东", "青岛": "山东", "西安": "陕西", "合肥": "安徽",
+          "福州": "福建", "厦门": "福建", "南昌": "江西", "石家庄": "河北", "太原": "山西", "沈阳": "辽宁", "大连": "辽宁",
+          "长春": "吉林", "哈尔滨": "黑龙江", "海口": "海南", "贵阳": "贵州", "昆明": "云南", "西宁": "青海",
+          "呼和浩特": "内蒙古", "南宁": "广西", "拉萨": "西藏", "银川": "宁夏", "乌鲁木齐": "新疆"}
+PLACE_RE = re.compile("|".join(sorted([*PROVINCES, *CITIES], key=len, reverse=True)))
+
+
+def jurisdiction(doc: DocumentFacts) -> str | None:
+    """The province a document applies to, by its issuer, title or number; None for a national
+    document (a law of the 中华人民共和国) or one that names no province."""
+    text = "".join(doc.issuer) + doc.title
+    if text.startswith("中华人民共和国") or doc.title.startswith("中华人民共和国"):
+        return None
+    named = [p for p in PROVINCES if p in text]
+    if named:
+        return named[0]
+    return NUMBER_PREFIXES.get(doc.number[:1]) if doc.number else None
+
+
+def other_region(question: str, documents: Sequence[DocumentFacts], mentioned) -> tuple[str, list[str]] | None:
+    """(the place asked about, the provinces the documents cover) when every document held is a
+    province's own, the question names another province or one of its cities, and no record
+    mentions that place (``mentioned(place)``): 北京市的公积金提取政策 on a library of Gansu's plans.
+    A national law answers anywhere, so a library holding one is never "another region"."""
+    regions = [jurisdiction(d) for d in documents]
+    if not documents or any(r is None for r in regions):
+        return None
+    for found in PLACE_RE.finditer(question):
+        place = found.group()
+        province = CITIES.get(place, place)
+        if province not in regions and not mentioned(place):
+            return place, sorted(set(regions))
+    return None

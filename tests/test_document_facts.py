@@ -25,6 +25,7 @@ LAW = DocumentInfo("体育法-2022-06-24", "中华人民共和国体育法", Fal
     # the same words about money or a task, not about a document
     ("补贴什么时候发的？", []),
     ("哪个部门负责养老服务？", []),
+    ("部队里执行计划生育的具体办法由谁制定？", []),
     ("到2025年托位数要达到多少", []),
 ])
 def test_which_document_facts_a_question_asks_for(question, facts):
@@ -59,3 +60,32 @@ def test_asking_the_plans_number_is_answered_from_its_manifest_with_no_clause_ci
     support = core.ask(AskRequest("甘政办发〔2022〕46号对家政服务有什么税收减免"))
     assert not support.abstained and support.citations
     assert all(c.doc_id == "gansu-2022-46" for c in support.citations)
+
+
+def test_a_question_about_another_province_is_declined_only_when_every_document_is_a_provinces_own():
+    from qa.document_facts import jurisdiction, other_region
+
+    assert jurisdiction(PLAN) == "甘肃" and jurisdiction(LAW) is None
+    never_mentioned = lambda place: False
+    assert other_region("北京市的公积金提取政策是怎样的？", [PLAN], never_mentioned) == ("北京", ["甘肃"])
+    assert other_region("深圳市的人才补贴有多少？", [PLAN], never_mentioned) == ("深圳", ["甘肃"])
+    # the documents' own province and its cities are theirs
+    assert other_region("甘肃省托育服务的目标是多少", [PLAN], never_mentioned) is None
+    # a place the documents mention (the plan's 与上海、福建…对接) is something they say
+    assert other_region("方案里和上海对接什么", [PLAN], lambda place: place == "上海") is None
+    # a national law answers anywhere
+    assert other_region("北京的老年人能享受哪些优待", [PLAN, LAW], never_mentioned) is None
+
+
+def test_asking_the_plan_alone_about_beijing_says_what_it_covers(index_settings, plan_index):
+    answer = Assistant(index_settings, index=plan_index).ask(AskRequest("北京市的公积金提取政策是怎样的？"))
+    assert answer.abstained and not answer.citations
+    assert "甘肃" in answer.answer and "北京" in answer.answer
+
+
+def test_a_target_amount_reads_as_the_plan_writes_it():
+    from corpus.targets import amount_text
+
+    assert amount_text("以上", 60, "%") == "60%以上"
+    assert amount_text("达到", 4.5, "个") == "达到4.5个"
+    assert amount_text("比2020年增加以上", 10, "%") == "比2020年增加10%以上"
