@@ -261,8 +261,9 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     not_held = documents_not_held(query, index)
     if not not_held and (region := other_region(query.text, documents, lambda place: in_documents(index, place))):
         place, held = region
-        text = OTHER_REGION_TEXT.format("、".join(f"{p}" for p in held), place)
-        return Answer(query.shown, intent, text, True, hits=tuple(hits), notice=notice)
+        # no clause is "related" to another province's policy, nor to the document's own 文号
+        text = OTHER_REGION_TEXT.format("、".join(held), place)
+        return Answer(query.shown, intent, text, True, notice=notice)
     stated = [] if not_held else stating_sentences(query.text, documents, hits)
     for record, sentence in stated:
         composer.add(f"{label(record)}：{sentence.text}", cite(record, sentence.start, sentence.end))
@@ -272,7 +273,7 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     about_document = "" if not_held else document_facts_text(query.text, documents, [h.record.doc_id for h in hits])
     if about_document:
         # no clause states a 文号 or a signature date: the manifest says it, and no clause is cited
-        return Answer(query.shown, intent, about_document, True, hits=tuple(hits), notice=notice)
+        return Answer(query.shown, intent, about_document, True, notice=notice)
     outside = not not_held and is_off_domain(query, retrieval, settings, index)
     if not_held or outside:
         pass  # a document the library does not hold, or no policy question at all: say so below

@@ -54,7 +54,7 @@ def test_a_number_in_a_question_names_its_document_however_the_brackets_are_type
 def test_asking_the_plans_number_is_answered_from_its_manifest_with_no_clause_cited(index_settings, plan_index):
     core = Assistant(index_settings, index=plan_index)
     answer = core.ask(AskRequest("方案的文号是什么？"))
-    assert answer.abstained and not answer.citations
+    assert answer.abstained and not answer.citations and not answer.hits  # no clause is "related"
     assert "甘政办发〔2022〕46号" in answer.answer, answer.answer
     # the number names the document; the rest of the question is searched within it
     support = core.ask(AskRequest("甘政办发〔2022〕46号对家政服务有什么税收减免"))
@@ -79,7 +79,7 @@ def test_a_question_about_another_province_is_declined_only_when_every_document_
 
 def test_asking_the_plan_alone_about_beijing_says_what_it_covers(index_settings, plan_index):
     answer = Assistant(index_settings, index=plan_index).ask(AskRequest("北京市的公积金提取政策是怎样的？"))
-    assert answer.abstained and not answer.citations
+    assert answer.abstained and not answer.citations and not answer.hits
     assert "甘肃" in answer.answer and "北京" in answer.answer
 
 
