@@ -51,7 +51,7 @@ from eval.measures_gold import (
 from eval.measures_report import SPLITS, TARGETS, _fmt, headline, write_report
 
 REPORT_DIR = REPO_ROOT / "eval" / "report-measures"
-#: Its own home: the gold's five further documents would change the library benchmark's.
+#: Its own home: the gold's further documents would change the library benchmark's.
 DEFAULT_HOME = REPO_ROOT / ".policyqa" / "measures"
 PLAN = "gansu-2022-46"
 
@@ -194,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.build and not (args.home / "corpus").exists():
         print(f"eval.measures: no corpus in {args.home} — run `python -m eval.measures --build` once (it builds "
-              "the plan, the twelve library laws and the gold's five further laws there)", file=sys.stderr)
+              "the plan, the twelve library laws and the gold's further laws there)", file=sys.stderr)
         return 2
     try:
         records = load_library_records(args.home, args.build)

@@ -158,7 +158,7 @@ EXTRA_DOCUMENTS = GOLD_DIR / "documents.txt"
 
 
 def library_documents(settings: Settings) -> list[Path]:
-    """The library's twelve laws and the five further documents of the gold (the plan is shipped)."""
+    """The library's twelve laws and the further documents of the gold (the plan is shipped)."""
     from eval.library import DOCUMENTS, lawrefbook_dir, read_documents
 
     root = lawrefbook_dir(settings)

@@ -94,6 +94,18 @@ def test_condition_and_instrument_quote_the_record_verbatim():
     ("国家有计划地举办各级各类特殊教育师范院校、专业，在普通师范院校附设特殊教育班，培养、培训特殊教育师资。",
      "training", None),
     ("国家对经济困难的老年人给予基本生活、医疗、居住或者其他救助。", "social_assistance", None),
+    # classes found on the seventh round's dev material (the sixth round's held-out half)
+    ("鼓励和支持社会各方面为农村青年提供教育培训、创业指导等服务。", "training", None),
+    ("省级人民政府可以依法发行政府债券，用于乡村道路和供水设施建设。", "public_investment", None),
+    ("国家支持设立文化产业发展基金，重点支持小微文化企业。", "fiscal_subsidy", None),
+    ("县级以上地方人民政府应当落实相关财税支持政策，惠及小微企业。", "fiscal_subsidy", None),
+    ("社会福利机构应当优先接收老年退役军人。", "social_assistance", None),
+    ("符合条件的军官退出现役时，其配偶可以随调随迁。", "social_assistance", None),
+    ("现役军人服役期间保留学籍，退役后允许入学或者复学。", "social_assistance", None),
+    ("随调配偶无工作单位的，安置地人民政府应当提供就业指导，协助实现就业。", "job_stabilization", None),
+    ("退役的义务兵入伍前是事业单位人员的，退役后可以选择复职复工。", "job_stabilization", None),
+    ("退役军人服现役经历视为基层工作经历。", "talent_titles", None),
+    ("退役军人接受学历教育时，按照规定享受学费和助学金资助。", "prices_fees", None),
 ])
 def test_measures_phrased_without_subsidy_words(text, kind, instrument):
     r = record(text)
@@ -123,6 +135,8 @@ def test_land_case_condition_and_beneficiaries():
     "违反本法规定，骗取税收优惠的，由税务机关责令改正，并处罚款。",         # a penalty clause
     "鼓励家政服务企业加大社区服务网点建设力度。",                           # encouragement only
     "依法足额按时划拨、代收和保障工会经费。",                               # 划拨 that is no land
+    "国家构建以绿色发展为导向的新型农业补贴政策体系。",                     # a system being built
+    "县级以上地方人民政府应当鼓励创新投融资方式，吸引社会资本投向乡村。",   # financing as a goal
 ])
 def test_sentences_that_are_not_measures(text):
     assert extract_measures(record(text)) == []
@@ -175,6 +189,13 @@ def test_sentences_that_are_not_measures(text):
     ("到2025年培育100个左右家政服务品牌。", "goal_counts"),
     ("地方人民政府应当将公共文化设施的建设纳入国土空间规划。", "own_work"),
     ("地方人民政府通过发展经济、加强职业培训、提供就业援助等措施，创造就业条件。", "own_work"),
+    # seventh round
+    ("地方各级人民政府应当推进农村土地整理，加强农田水利建设。", "own_work"),
+    ("国家鼓励和引导社会资金支持小微企业发展。", "private_giving"),
+    ("国家建设公共服务平台，为个体工商户提供法律政策、金融支持等信息服务。", "information_sharing"),
+    ("优抚资金主要由中央财政负担。", "payer"),
+    ("国有企业接收退役军人的，应当与其签订劳动合同。", "employer_duty"),
+    ("经职业技能鉴定机构鉴定合格的，可以发给职业资格证书。", "standards"),
 ])
 def test_classes_of_sentences_that_grant_nothing(text, veto):
     assert extract_measures(record(text)) == []
@@ -217,6 +238,9 @@ def test_classes_of_sentences_that_grant_nothing(text, veto):
     ("支持家政企业接入省级信用信息平台，按规定给予一次性补助。", "fiscal_subsidy"),
     ("企业可以按照规定开展职业培训，并按规定享受职业培训补贴。", "training"),
     ("通过税收减免、财政补贴等措施，促进家政服务业发展。", "tax_relief"),
+    # seventh round: a premium subsidy is insurance cover; money named as the instrument is a grant
+    ("县级以上人民政府应当采取保费补贴等措施，扩大农业保险覆盖面。", "guarantees_insurance"),
+    ("地方人民政府应当为个体工商户在贷款融资、技能培训等方面提供资金支持。", "fiscal_subsidy"),
 ])
 def test_kind_classes(text, kind):
     assert only(text).kind == kind
@@ -453,11 +477,13 @@ def test_gold_is_complete_and_quotes_the_corpus(library_records):
     assert all(set(p.expected) <= plan_keys for p in profiles)
 
 
-#: The issue's targets, asserted on the held-out split — since round six, half of five laws the
-#: lexicon was not written for (eval/measures/README.md). There sentence recall (0.560), precision
-#: (0.757) and beneficiary F1 (0.825) came out below their targets; they are held to those levels
-#: so a regression fails, and reported as missed. Kind accuracy and matching are held to the targets.
-HELD_OUT_FLOORS = {**mr.TARGETS, "sentence_recall": 0.55, "sentence_precision": 0.75, "beneficiary_f1": 0.82}
+#: The issue's targets, asserted on the held-out split — since round seven, five laws labelled blind
+#: that the lexicon was not written for (eval/measures/README.md). There sentence recall (0.750),
+#: precision (0.766), kind accuracy (0.833) and beneficiary F1 (0.800) came out below their targets;
+#: they are held to those levels so a regression fails, and reported as missed. Matching is held to
+#: the targets.
+HELD_OUT_FLOORS = {**mr.TARGETS, "sentence_recall": 0.74, "sentence_precision": 0.76, "kind_accuracy": 0.83,
+                   "beneficiary_f1": 0.79}
 
 
 @pytest.mark.parametrize("metric", sorted(mr.TARGETS))
