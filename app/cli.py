@@ -88,9 +88,9 @@ def search(query, k, mode, doc, dept, role, domain, section, batch, as_json, hom
 
 # ---------------------------------------------------------------- answers
 def _print_answer(result: dict) -> None:
-    click.echo(result["answer"])
-    if result["notice"]:
+    if result["notice"]:  # read first: the question was cut, or the department leads nothing
         click.echo(f"（{result['notice']}）")
+    click.echo(result["answer"])
     for number, c in enumerate(result["citations"], 1):
         click.echo(f"〔{number}〕《{c['doc_title']}》{c['path']} {c['title']}：“{c['quote']}”")
 

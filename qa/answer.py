@@ -233,6 +233,10 @@ def documents_not_held(query: Query, index: HybridIndex) -> list[str]:
     return missing
 
 
+#: A department-tasks question that asks what the department *leads* (牵头, 主抓, 负总责).
+LEAD_ASKED_RE = re.compile(r"牵头|主抓|主责|负总责|挑大梁")
+
+
 def answer(question: str | Query, index: HybridIndex, filters: Filters | None = None,
            settings: Settings | None = None, measures: list | None = None,
            documents: Sequence[DocumentFacts] = ()) -> Answer:
@@ -279,6 +283,11 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
         pass  # a document the library does not hold, or no policy question at all: say so below
     elif intent == "dept_tasks" and query.departments:
         departments = answer_dept_tasks(index, query.departments, composer, filters)
+        leads_nothing = [d for d in query.departments if d not in departments.lead]
+        if composer.lines and LEAD_ASKED_RE.search(query.text) and leads_nothing:
+            # "省商务厅牵头干什么": it leads no clause — say so before the clauses it shares
+            notice = "；".join(filter(None, [notice, f"{'、'.join(leads_nothing)}在已收录的文件中没有牵头的条款，"
+                                                        "以下是其协同负责或具体落实的条款。"]))
     elif intent == "lookup" and any(h.lookup for h in hits):
         answer_lookup(index, hits, composer)
     elif not is_weak(query, retrieval, settings, gap):

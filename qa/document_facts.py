@@ -141,12 +141,13 @@ def document_facts_text(question: str, documents: Sequence[DocumentFacts], hit_d
         return ""
     known = [(LABELS[f], _value(doc, f)) for f in asked if _value(doc, f)]
     unknown = [LABELS[f] for f in asked if not _value(doc, f)]
-    parts = [f"条款正文不写{'、'.join(LABELS[f] for f in asked)}；"]
+    # one sentence: the web page shows an abstention's first sentence as its headline
+    parts = [f"条款正文不写{'、'.join(LABELS[f] for f in asked)}"]
     if known:
-        parts.append(f"据文件信息，《{doc.title}》的" + "，".join(f"{label}为{value}" for label, value in known) + "。")
+        parts.append(f"据文件信息，《{doc.title}》的" + "，".join(f"{label}为{value}" for label, value in known))
     if unknown:
-        parts.append(f"文件信息中没有记录《{doc.title}》的{'、'.join(unknown)}。")
-    return "".join(parts)
+        parts.append(f"文件信息中没有记录《{doc.title}》的{'、'.join(unknown)}")
+    return "；".join(parts) + "。"
 
 
 #: Province-level regions, by short name, and the one-character abbreviations document numbers

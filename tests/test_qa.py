@@ -374,3 +374,13 @@ def test_a_support_question_no_measure_answers_gets_no_sentence_that_only_shares
     sure = replace(hit, score=min(1.0, FALLBACK_PROBABILITY * 2))
     answer_support_fallback("分布式光伏并网有补贴吗", [sure], composer, ["光伏"])
     assert len(composer.lines) == 1 and composer.citations[0].record_id == hit.record.id
+
+
+def test_asking_what_a_department_leads_says_so_when_it_leads_nothing(plan_index):
+    """省商务厅 leads no clause of the plan: its shared clauses are listed under a notice saying so,
+    not as if they answered "牵头干什么"; a department that leads one gets no such notice."""
+    shared_only = qa.answer("省商务厅在这个方案里牵头干什么？", plan_index)
+    assert shared_only.intent == "dept_tasks" and shared_only.citations
+    assert "省商务厅" in shared_only.notice and "没有牵头" in shared_only.notice
+    leads = qa.answer("民政厅牵头负责哪一块工作", plan_index)
+    assert "省民政厅" in leads.departments.lead and leads.notice == ""
