@@ -286,8 +286,8 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
         leads_nothing = [d for d in query.departments if d not in departments.lead]
         if composer.lines and LEAD_ASKED_RE.search(query.text) and leads_nothing:
             # "省商务厅牵头干什么": it leads no clause — say so before the clauses it shares
-            notice = "；".join(filter(None, [notice, f"{'、'.join(leads_nothing)}在已收录的文件中没有牵头的条款，"
-                                                        "以下是其协同负责或具体落实的条款。"]))
+            leads_none = f"{'、'.join(leads_nothing)}在已收录的文件中没有牵头的条款，以下是其协同负责或具体落实的条款。"
+            notice = "；".join(filter(None, [notice, leads_none]))
     elif intent == "lookup" and any(h.lookup for h in hits):
         answer_lookup(index, hits, composer)
     elif not is_weak(query, retrieval, settings, gap):
