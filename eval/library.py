@@ -185,7 +185,9 @@ def main(argv: Sequence[str] | None = None, stdout: Any = None, stderr: Any = No
         from corpus import load_measures
         from corpus.sources import discover
 
-        manifests = [d.manifest for d in discover(settings.docs_dir, settings.user_docs_dir)]
+        held = {r.doc_id for r in index.records}  # as the core does: documents the index holds
+        manifests = [d.manifest for d in discover(settings.docs_dir, settings.user_docs_dir)
+                     if d.manifest.doc_id in held]
         answer_fn = None if args.no_answers else qa_answer_fn(index, settings, measures=load_measures(settings),
                                                               documents=manifests)
         info = {"documents": [str(p.relative_to(root)) for p in documents],

@@ -246,6 +246,7 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     manifests: title, 文号, issuer, date) answer questions about a document itself."""
     settings = settings or get_settings()
     query = question if isinstance(question, Query) else make_query(question, settings)
+    asked = query.text  # as written: a 文号 in it names the document a question about facts means
     by_number = named_by_number(query.text, documents)
     if by_number and re.search(r"\w", by_number[1]) and not (filters and filters.doc):
         # "甘政办发〔2022〕46号里对家政企业有什么税收优惠": the number says which document, not what
@@ -268,13 +269,13 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
         # no clause is "related" to another province's policy, nor to the document's own 文号
         text = OTHER_REGION_TEXT.format("、".join(held), place)
         return Answer(query.shown, intent, text, True, notice=notice)
-    stated = [] if not_held else stating_sentences(query.text, documents, hits)
+    stated = [] if not_held else stating_sentences(asked, documents, hits)
     for record, sentence in stated:
         composer.add(f"{label(record)}：{sentence.text}", cite(record, sentence.start, sentence.end))
     if stated:
         return Answer(query.shown, intent, composer.text(), False, tuple(composer.citations), hits=tuple(hits),
                       notice=notice)
-    about_document = "" if not_held else document_facts_text(query.text, documents, [h.record.doc_id for h in hits])
+    about_document = "" if not_held else document_facts_text(asked, documents, [h.record.doc_id for h in hits])
     if about_document:
         # no clause states a 文号 or a signature date: the manifest says it, and no clause is cited
         return Answer(query.shown, intent, about_document, True, notice=notice)
@@ -283,10 +284,12 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
         pass  # a document the library does not hold, or no policy question at all: say so below
     elif intent == "dept_tasks" and query.departments:
         departments = answer_dept_tasks(index, query.departments, composer, filters)
-        leads_nothing = [d for d in query.departments if d not in departments.lead]
-        if composer.lines and LEAD_ASKED_RE.search(query.text) and leads_nothing:
-            # "省商务厅牵头干什么": it leads no clause — say so before the clauses it shares
-            leads_none = f"{'、'.join(leads_nothing)}在已收录的文件中没有牵头的条款，以下是其协同负责或具体落实的条款。"
+        # "省商务厅牵头干什么": it leads no clause — say so before the clauses it shares
+        leads_nothing = [d for d in query.departments if d not in departments.lead
+                         and (d in departments.co or d in departments.implementers)]
+        if LEAD_ASKED_RE.search(query.text) and leads_nothing:
+            where = "在所选范围内" if filters else "在已收录的文件中"
+            leads_none = f"{'、'.join(leads_nothing)}{where}没有牵头的条款，以下是其协同负责或具体落实的条款。"
             notice = "；".join(filter(None, [notice, leads_none]))
     elif intent == "lookup" and any(h.lookup for h in hits):
         answer_lookup(index, hits, composer)
@@ -298,7 +301,8 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
         elif intent == "support" and measures:
             answer_support_measures(query.text, hits, measures, composer)
             if not composer.lines:
-                answer_support_fallback(query.text, hits, composer, support_topic(query.text, index))
+                answer_support_fallback(query.text, hits, composer, support_topic(query.text, index),
+                                        scored=settings.rerank)
             no_measure = not composer.lines
         elif intent == "support":
             answer_support(query.text, hits, composer)

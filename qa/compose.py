@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 
@@ -279,7 +280,9 @@ SUPPORT_QUESTION_WORDS = frozenset(
      "哪些", "什么", "有没有", "可以", "能", "申请", "规定", "措施", "帮助", "帮扶", "鼓励", "国家", "政府", "省里",
      "优惠政策", "扶持政策", "支持政策", "补贴政策",
      # how the asker describes the asking or the size of the firm, not what the question is about
-     "怎么办", "怎么样", "干什么", "什么样", "小型", "微型", "大型", "中型", "拿到", "得到", "领到", "拿到手"])
+     "怎么办", "怎么样", "干什么", "什么样", "小型", "微型", "大型", "中型", "拿到", "得到", "领到", "拿到手",
+     # general verbs and nouns that any measure may contain (方面 of 土地方面, 解决 of 用地怎么解决)
+     "方面", "扩大", "组织", "解决", "参与", "运营", "开展", "相关", "有关"])
 
 
 #: A number or demonstrative with its measure word (一家, 这个, 几种): says how many, not what about.
@@ -292,9 +295,17 @@ COUNTED_RE = re.compile(r"[一两二三几这那每各某哪][个家些种类项
 CONTENT_TAG_RE = re.compile(r"n|vn|i|l|j|eng")
 
 def _content_spans(question: str) -> list[str]:
+    return [p.word for p in _pos_tokenizer().cut(question) if CONTENT_TAG_RE.match(p.flag)]
+
+
+@functools.cache
+def _pos_tokenizer():
+    """jieba's part-of-speech tagger over the project's tokenizer (its policy terms: 稳岗返还, 适老化)."""
     import jieba.posseg
 
-    return [p.word for p in jieba.posseg.cut(question) if CONTENT_TAG_RE.match(p.flag)]
+    from corpus.tokenize import tokenizer
+
+    return jieba.posseg.POSTokenizer(tokenizer())
 
 
 def topic_words(question: str, index: HybridIndex | None = None) -> list[str]:
@@ -323,14 +334,16 @@ def _residual_topic(words: list[str], question: str) -> list[str]:
 
 #: Generic words for money, credit or relief: a topic word with one of them names a kind of support
 #: (税收减免, 融资) rather than a particular measure (以旧换新, 一照多址).
-GENERIC_KIND_RE = re.compile(r"税|费|贷|融资|担保|保险|补贴|补助|减免|优惠|奖励|资金|资助")
+GENERIC_KIND_RE = re.compile(r"税|费|贷|融资|担保|保险|补贴|补助|减免|优惠|奖励|资金|资助|用地|场地|房租|租金|培训")
+#: Names of social-insurance schemes: what a question is about, not a kind of support asked for.
+INSURANCE_SCHEME_RE = re.compile(r"(养老|医疗|失业|工伤|生育|社会)保险")
 
 
 def _kinds_named(word: str) -> set[str]:
     """The kinds of measure a generic support word names (税收减免 → tax relief); none for others."""
     from corpus.measures import lexicon
 
-    if not GENERIC_KIND_RE.search(word):
+    if not GENERIC_KIND_RE.search(word) or INSURANCE_SCHEME_RE.search(word):
         return set()
     return ({kind for kind, rx in lexicon().triggers if rx.search(word)}
             | {kind for kind, words in KIND_WORDS if re.search(words, word)})
@@ -368,8 +381,14 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
         # or — when the question is about nothing else — apply to that sector or entity
         sentence = m.measure.quote + m.measure.condition.get("text", "")
         if topic:
-            # a generic word for a kind of support (税收减免, 贷款) is stated by any measure of that kind
-            if not any(w in sentence or m.measure.kind in _kinds_named(w) for w in topic):
+            # a generic word for a kind of support (税收减免, 贷款) is stated by any measure of that
+            # kind — when the question names nothing more specific, or the second stage is fairly
+            # sure of the clause: 企业上市有奖励吗 is not answered by any grant
+            specific = [w for w in topic if not _kinds_named(w)]
+            sure = in_hits is not None and hits[in_hits].score >= FALLBACK_PROBABILITY
+            stated = any(w in sentence for w in topic)
+            by_kind = any(m.measure.kind in _kinds_named(w) for w in topic) and (not specific or sure)
+            if not (stated or by_kind):
                 continue
         elif (named_profile or kinds) and not (named or m.measure.kind in kinds):
             continue  # "有哪些支持政策" names nothing: any measure of the clauses found answers it
@@ -392,16 +411,17 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
 FALLBACK_PROBABILITY = 0.4
 
 
-def answer_support_fallback(question: str, hits, composer, topic: list[str]) -> None:
+def answer_support_fallback(question: str, hits, composer, topic: list[str], scored: bool = True) -> None:
     """A support question no measure record answers (失业金期间的医保, 一照多址 for a chain):
     the best sentences of the clauses the second stage is fairly sure of; below that, only a
     sentence stating one of the question's topic words — not the sentences of clauses that
-    merely share 补贴 (耕地地力保护补贴, 光伏)."""
+    merely share 补贴 (耕地地力保护补贴, 光伏). Without the second stage (``scored`` False) a hit's
+    score is no probability, and only the topic words decide."""
     for hit in hits[:3]:
         if not hit.evidence:
             continue
         s = max(quotable(hit.record, hit.evidence), key=lambda e: overlap(question, e.text))
-        if hit.score >= FALLBACK_PROBABILITY or any(w in s.text for w in topic):
+        if (scored and hit.score >= FALLBACK_PROBABILITY) or any(w in s.text for w in topic):
             composer.add(f"{label(hit.record)}：{s.text}", cite(hit.record, s.start, s.end))
 
 

@@ -25,8 +25,10 @@ FACT_RES = {
                        r"|(印发|发布|出台|公布|成文|发文)(的)?(日期|时间)|哪年的(文件|方案)"),
     "period": re.compile(r"(有效期|实施期限?|执行期限?|时间跨度|覆盖哪几年|管到哪年|到哪年为止)"),
 }
-#: A word for a document, needed beside the issuer, date and period words.
-DOCUMENT_WORD_RE = re.compile(r"方案|文件|政策|规划|意见|通知|办法|条例|规定|法|《")
+#: A reference to a held document, needed beside the issuer, date and period words: the document
+#: itself (方案, 文件, 本方案, 这份文件), a 《title》 or a document number — not 补贴政策, 实施办法 or
+#: 申报通知, which are what a document is about (配套政策何时出台 asks about a policy to come).
+DOCUMENT_REF_RE = re.compile(r"(?<![补贴政策配套实施申报])(方案|文件)|《[^》]+》|[〔\[［(（]\d{4}[〕\]］)）]\s*\d+\s*号")
 #: The years a plan covers, as its title writes them: （2022—2025年）.
 PERIOD_RE = re.compile(r"[（(](\d{4})\s*[—–\-~至到]\s*(\d{4})\s*年[）)]")
 
@@ -45,13 +47,13 @@ _BRACKETS = "〔〕[]［］()（）【】"
 
 
 def number_pattern(number: str) -> re.Pattern | None:
-    """A document number as users type it: 甘政办发〔2022〕46号 also as 甘政办发[2022]46号 or
-    甘政办发(2022)46号, and without 号."""
+    """A document number as users type it: 甘政办发〔2022〕46号 also as 甘政办发[2022]46号,
+    甘政办发 (2022) 46号 or without 号 — but not as the start of 甘政办发〔2022〕461号."""
     core = number.strip().removesuffix("号")
     if len(core) < 4:
         return None
-    parts = [f"[{re.escape(_BRACKETS)}]" if ch in _BRACKETS else re.escape(ch) for ch in core]
-    return re.compile("".join(parts) + "号?")
+    parts = [rf"\s*[{re.escape(_BRACKETS)}]\s*" if ch in _BRACKETS else re.escape(ch) for ch in core]
+    return re.compile("".join(parts) + r"(?!\d)号?")
 
 
 def named_by_number(question: str, documents: Sequence[DocumentFacts]) -> tuple[DocumentFacts, str] | None:
@@ -68,7 +70,7 @@ def named_by_number(question: str, documents: Sequence[DocumentFacts]) -> tuple[
 def asked_facts(question: str) -> list[str]:
     """The document facts ``question`` asks for (``number``, ``issuer``, ``date``, ``period``)."""
     asked = [name for name, rx in FACT_RES.items() if rx.search(question)]
-    if asked and asked != ["number"] and not DOCUMENT_WORD_RE.search(question):
+    if asked and asked != ["number"] and not DOCUMENT_REF_RE.search(question):
         asked = [name for name in asked if name == "number"]
     return asked
 
@@ -89,6 +91,9 @@ def which_document(question: str, documents: Sequence[DocumentFacts], hit_doc_id
     title), the only one, the only 方案 when it says 方案, else the document of the best hit."""
     if not documents:
         return None
+    by_number = named_by_number(question, documents)
+    if by_number:
+        return by_number[0]
     named = re.findall(r"《([^》]{2,80})》", question)
     for name in named:
         for doc in documents:
@@ -158,40 +163,53 @@ PROVINCES = ("北京", "天津", "上海", "重庆", "河北", "山西", "辽宁
 NUMBER_PREFIXES = {"京": "北京", "津": "天津", "沪": "上海", "渝": "重庆", "冀": "河北", "晋": "山西", "辽": "辽宁",
                    "吉": "吉林", "黑": "黑龙江", "苏": "江苏", "浙": "浙江", "皖": "安徽", "闽": "福建", "赣": "江西",
                    "鲁": "山东", "豫": "河南", "鄂": "湖北", "湘": "湖南", "粤": "广东", "琼": "海南", "川": "四川",
-                   "黔": "贵州", "云": "云南", "陕": "陕西", "甘": "甘肃", "青": "青海", "蒙": "内蒙古", "桂": "广西",
-                   "藏": "西藏", "宁": "宁夏", "新": "新疆"}
+                   "黔": "贵州", "云": "云南", "陕": "陕西", "甘": "甘肃", "蒙": "内蒙古", "桂": "广西",
+                   "藏": "西藏", "新": "新疆"}  # not 宁 or 青: 宁政发 is Nanjing's, 青政发 Qingdao's
 #: Cities a question may name instead of their province (capitals and the largest others).
 CITIES = {"深圳": "广东", "广州": "广东", "杭州": "浙江", "宁波": "浙江", "南京": "江苏", "苏州": "江苏", "成都": "四川",
           "武汉": "湖北", "长沙": "湖南", "郑州": "河南", "济南": "山东", "青岛": "山东", "西安": "陕西", "合肥": "安徽",
           "福州": "福建", "厦门": "福建", "南昌": "江西", "石家庄": "河北", "太原": "山西", "沈阳": "辽宁", "大连": "辽宁",
           "长春": "吉林", "哈尔滨": "黑龙江", "海口": "海南", "贵阳": "贵州", "昆明": "云南", "西宁": "青海",
           "呼和浩特": "内蒙古", "南宁": "广西", "拉萨": "西藏", "银川": "宁夏", "乌鲁木齐": "新疆"}
-PLACE_RE = re.compile("|".join(sorted([*PROVINCES, *CITIES], key=len, reverse=True)))
+PLACE_SUFFIX_RE = re.compile(r"(省|市|自治区|壮族自治区|回族自治区|维吾尔自治区|特别行政区)$")
 
 
 def jurisdiction(doc: DocumentFacts) -> str | None:
     """The province a document applies to, by its issuer, title or number; None for a national
-    document (a law of the 中华人民共和国) or one that names no province."""
-    text = "".join(doc.issuer) + doc.title
-    if text.startswith("中华人民共和国") or doc.title.startswith("中华人民共和国"):
+    document (a law — its title ends in 法 — or one of the 中华人民共和国) or one naming no province."""
+    title = doc.title.strip()
+    if title.startswith("中华人民共和国") or re.search(r"法(（[^）]*）)?$", title):
         return None
-    named = [p for p in PROVINCES if p in text]
+    text = "".join(doc.issuer) + title
+    named = sorted((text.find(p), p) for p in PROVINCES if p in text)
     if named:
-        return named[0]
+        return named[0][1]
     return NUMBER_PREFIXES.get(doc.number[:1]) if doc.number else None
+
+
+def places(question: str) -> list[str]:
+    """The provinces and large cities a question names, as whole words (大连 is no place in
+    扩大连锁经营, nor 合肥 in 复合肥料)."""
+    from corpus.tokenize import tokenize
+
+    found = []
+    for word in tokenize(question):
+        name = PLACE_SUFFIX_RE.sub("", word) if len(word) > 2 else word
+        if name in PROVINCES or name in CITIES:
+            found.append(name)
+    return list(dict.fromkeys(found))
 
 
 def other_region(question: str, documents: Sequence[DocumentFacts], mentioned) -> tuple[str, list[str]] | None:
     """(the place asked about, the provinces the documents cover) when every document held is a
-    province's own, the question names another province or one of its cities, and no record
-    mentions that place (``mentioned(place)``): 北京市的公积金提取政策 on a library of Gansu's plans.
-    A national law answers anywhere, so a library holding one is never "another region"."""
+    province's own, the question names another province or one of its large cities, names none of
+    the covered ones, and no record mentions that place (``mentioned(place)``): 北京市的公积金提取政策
+    on a library of Gansu's plans — but not 我在北京打工，回甘肃返乡创业…, nor a question in a library
+    holding a national law, which answers anywhere."""
     regions = [jurisdiction(d) for d in documents]
     if not documents or any(r is None for r in regions):
         return None
-    for found in PLACE_RE.finditer(question):
-        place = found.group()
-        province = CITIES.get(place, place)
-        if province not in regions and not mentioned(place):
-            return place, sorted(set(regions))
-    return None
+    named = places(question)
+    if any(CITIES.get(p, p) in regions or mentioned(p) for p in named):
+        return None
+    return (named[0], sorted(set(regions))) if named else None

@@ -27,6 +27,13 @@ LAW = DocumentInfo("体育法-2022-06-24", "中华人民共和国体育法", Fal
     ("哪个部门负责养老服务？", []),
     ("部队里执行计划生育的具体办法由谁制定？", []),
     ("到2025年托位数要达到多少", []),
+    # a policy, a subsidy or a notice is what a document is about, not the document held
+    ("家政企业的税收优惠政策有效期到什么时候？", []),
+    ("配套政策何时出台", []),
+    ("项目申报通知由哪个部门下发？", []),
+    ("申请方法什么时候发布", []),
+    # a number names the document
+    ("甘政办发〔2022〕46号是哪个部门印发的？", ["issuer"]),
 ])
 def test_which_document_facts_a_question_asks_for(question, facts):
     assert asked_facts(question) == facts
@@ -49,6 +56,8 @@ def test_a_number_in_a_question_names_its_document_however_the_brackets_are_type
         doc, rest = named_by_number(written, [LAW, PLAN])
         assert doc.doc_id == "gansu-2022-46" and rest == "里有什么税收优惠"
     assert named_by_number("甘政办发〔2023〕46号里有什么", [PLAN]) is None
+    assert named_by_number("甘政办发〔2022〕461号里有什么", [PLAN]) is None  # another, longer number
+    assert named_by_number("甘政办发 [2022] 46号里有什么", [PLAN])[1] == "里有什么"
 
 
 def test_asking_the_plans_number_is_answered_from_its_manifest_with_no_clause_cited(index_settings, plan_index):
@@ -75,6 +84,13 @@ def test_a_question_about_another_province_is_declined_only_when_every_document_
     assert other_region("方案里和上海对接什么", [PLAN], lambda place: place == "上海") is None
     # a national law answers anywhere
     assert other_region("北京的老年人能享受哪些优待", [PLAN, LAW], never_mentioned) is None
+    # places are whole words: 大连 is none in 扩大连锁, 合肥 none in 复合肥料, 长春 none in 延长春节
+    for question in ("扩大连锁经营有什么支持政策", "复合肥料有补贴吗", "延长春节营业时间有补贴吗"):
+        assert other_region(question, [PLAN], never_mentioned) is None, question
+    # naming the covered province too is asking about it
+    assert other_region("我在北京打工，回甘肃返乡创业有什么补贴？", [PLAN], never_mentioned) is None
+    # a law (a title ending in 法) is national even when it names a province
+    assert jurisdiction(DocumentInfo("hn", "海南自由贸易港法", False, 1)) is None
 
 
 def test_asking_the_plan_alone_about_beijing_says_what_it_covers(index_settings, plan_index):

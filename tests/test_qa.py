@@ -384,3 +384,21 @@ def test_asking_what_a_department_leads_says_so_when_it_leads_nothing(plan_index
     assert "省商务厅" in shared_only.notice and "没有牵头" in shared_only.notice
     leads = qa.answer("民政厅牵头负责哪一块工作", plan_index)
     assert "省民政厅" in leads.departments.lead and leads.notice == ""
+
+
+def test_a_generic_kind_word_does_not_stand_in_for_a_specific_topic():
+    """企业上市有奖励吗: 奖励 names a kind (grants) but 上市 is what is asked about — a grant for
+    something else does not answer it unless the second stage is sure of its clause; the name of
+    an insurance scheme (养老保险) is a topic, not the insurance kind of support."""
+    from qa.compose import _kinds_named
+
+    assert "fiscal_subsidy" in _kinds_named("奖励")
+    assert _kinds_named("养老保险") == set() and _kinds_named("用地")
+
+
+def test_an_enterprise_asking_about_listing_rewards_gets_no_unrelated_grant(plan_index, plan_measures):
+    from qa.compose import Composer, answer_support_measures
+
+    composer = Composer(plan_index)
+    answer_support_measures("企业上市有奖励吗", [], plan_measures, composer)
+    assert all("上市" in c.quote for c in composer.citations), composer.text()
