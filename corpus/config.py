@@ -236,6 +236,11 @@ class Settings:
     #: questions of every topic, not only the loaded documents', so a document added later keeps
     #: its questions; chosen on dev (eval/report-domain.md); 1.01 = off.
     abstain_off_domain: float = field(default_factory=env_float("ABSTAIN_OFF_DOMAIN", 0.85, high=1.01))
+    #: A support question no measure record answers takes the best sentences of clauses the second
+    #: stage gives at least this probability (others only when a sentence states a topic word of
+    #: the question): the largest value with library dev false abstention ≤ 3 % (0.5 gave 3.3 %).
+    #: The same probability makes a generic kind word (奖励, 贷款) stand in for a measure's topic.
+    support_fallback_p: float = field(default_factory=env_float("SUPPORT_FALLBACK_P", 0.4, high=1.01))
     #: Without the second stage: abstain when the best clause's dense similarity is below this …
     abstain_dense: float = field(default_factory=env_float("ABSTAIN_DENSE", 0.878))
     #: … and less than this share of the question's words occur in the best clauses.

@@ -299,10 +299,11 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
         elif intent == "target":
             targets = answer_target(query.text, hits, composer)
         elif intent == "support" and measures:
-            answer_support_measures(query.text, hits, measures, composer)
+            # the second stage's probability, when it ran, says which clauses it is fairly sure of
+            sure_p = settings.support_fallback_p if settings.rerank else None
+            answer_support_measures(query.text, hits, measures, composer, sure_p)
             if not composer.lines:
-                answer_support_fallback(query.text, hits, composer, support_topic(query.text, index),
-                                        scored=settings.rerank)
+                answer_support_fallback(query.text, hits, composer, support_topic(query.text, index), sure_p)
             no_measure = not composer.lines
         elif intent == "support":
             answer_support(query.text, hits, composer)

@@ -355,7 +355,8 @@ def support_topic(question: str, index: HybridIndex) -> list[str]:
     return _residual_topic(topic_words(question, index), question)
 
 
-def answer_support_measures(question: str, hits: list[Hit], measures: list, composer: Composer) -> None:
+def answer_support_measures(question: str, hits: list[Hit], measures: list, composer: Composer,
+                            sure_p: float | None = None) -> None:
     """Support answered from measure records: those that apply to the sector and entity the
     question names (measures for other sectors left out unless open to everyone), the kinds it
     asks for and the clauses the search found first; each line quotes the measure's sentence,
@@ -385,7 +386,7 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
             # kind — when the question names nothing more specific, or the second stage is fairly
             # sure of the clause: 企业上市有奖励吗 is not answered by any grant
             specific = [w for w in topic if not _kinds_named(w)]
-            sure = in_hits is not None and hits[in_hits].score >= FALLBACK_PROBABILITY
+            sure = sure_p is not None and in_hits is not None and hits[in_hits].score >= sure_p
             stated = any(w in sentence for w in topic)
             by_kind = any(m.measure.kind in _kinds_named(w) for w in topic) and (not specific or sure)
             if not (stated or by_kind):
@@ -406,22 +407,17 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
             composer.add(f"{label(record)}（{label_kind}）：{m.quote}", cite(record, m.start, m.end))
 
 
-#: The second stage's probability a clause must have for its best sentence to answer a support
-#: question no measure record answers (a clause that only shares 补贴 with it scores 0.2–0.3).
-FALLBACK_PROBABILITY = 0.4
-
-
-def answer_support_fallback(question: str, hits, composer, topic: list[str], scored: bool = True) -> None:
+def answer_support_fallback(question: str, hits, composer, topic: list[str], sure_p: float | None) -> None:
     """A support question no measure record answers (失业金期间的医保, 一照多址 for a chain):
-    the best sentences of the clauses the second stage is fairly sure of; below that, only a
-    sentence stating one of the question's topic words — not the sentences of clauses that
-    merely share 补贴 (耕地地力保护补贴, 光伏). Without the second stage (``scored`` False) a hit's
+    the best sentences of the clauses the second stage gives at least ``sure_p``; below that,
+    only a sentence stating one of the question's topic words — not the sentences of clauses that
+    merely share 补贴 (耕地地力保护补贴, 光伏). Without the second stage (``sure_p`` None) a hit's
     score is no probability, and only the topic words decide."""
     for hit in hits[:3]:
         if not hit.evidence:
             continue
         s = max(quotable(hit.record, hit.evidence), key=lambda e: overlap(question, e.text))
-        if (scored and hit.score >= FALLBACK_PROBABILITY) or any(w in s.text for w in topic):
+        if (sure_p is not None and hit.score >= sure_p) or any(w in s.text for w in topic):
             composer.add(f"{label(hit.record)}：{s.text}", cite(hit.record, s.start, s.end))
 
 

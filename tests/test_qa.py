@@ -364,16 +364,22 @@ def test_a_support_question_no_measure_answers_gets_no_sentence_that_only_shares
     topic word of the question; one it is fairly sure of may answer in its best sentence."""
     from dataclasses import replace
 
-    from qa.compose import FALLBACK_PROBABILITY, Composer, answer_support_fallback
+    from corpus.config import get_settings
+    from qa.compose import Composer, answer_support_fallback
 
+    sure_p = get_settings().support_fallback_p
     hit = next(h for h in plan_index.search("社区服务设施用地", k=3) if h.evidence)
-    doubted = replace(hit, score=FALLBACK_PROBABILITY / 2)
+    doubted = replace(hit, score=sure_p / 2)
     composer = Composer(plan_index)
-    answer_support_fallback("分布式光伏并网有补贴吗", [doubted], composer, ["光伏"])
+    answer_support_fallback("分布式光伏并网有补贴吗", [doubted], composer, ["光伏"], sure_p)
     assert composer.lines == []
-    sure = replace(hit, score=min(1.0, FALLBACK_PROBABILITY * 2))
-    answer_support_fallback("分布式光伏并网有补贴吗", [sure], composer, ["光伏"])
+    sure = replace(hit, score=min(1.0, sure_p * 2))
+    answer_support_fallback("分布式光伏并网有补贴吗", [sure], composer, ["光伏"], sure_p)
     assert len(composer.lines) == 1 and composer.citations[0].record_id == hit.record.id
+    # without the second stage a score is no probability: only the topic words decide
+    unscored = Composer(plan_index)
+    answer_support_fallback("分布式光伏并网有补贴吗", [sure], unscored, ["光伏"], None)
+    assert unscored.lines == []
 
 
 def test_asking_what_a_department_leads_says_so_when_it_leads_nothing(plan_index):
