@@ -46,8 +46,10 @@ from qa.document_facts import (
     named_by_number,
     other_region,
     stating_sentences,
+    which_document,
 )
 from qa.intent import classify
+from qa.outline import WHOLE_ASKED_RE, outline, part_asked, title_sentence
 from qa.shapes import (
     ABSTAIN_TEXT,
     NO_MEASURE_TEXT,
@@ -233,6 +235,32 @@ def documents_not_held(query: Query, index: HybridIndex) -> list[str]:
     return missing
 
 
+def structure_lines(question: str, index: HybridIndex, filters: Filters | None,
+                    documents: Sequence[DocumentFacts], hits: list[Hit]) -> list[tuple[str, object, object]]:
+    """(statement, record, title sentence) for a question about a document's structure: the
+    clauses of the part it names (重点任务有哪些), or the parts of the document it asks about
+    (这个方案主要讲了什么: each top-level heading with its first clause); [] for any other."""
+    allowed = index.allowed_rows(filters)
+    records = index.records if allowed is None else [index.records[row] for row in allowed]
+    lines = []
+    for r in part_asked(question, records):
+        if (s := title_sentence(r)) is not None:
+            # a clause with a title is named by it; a paragraph (二¶1) or a law article (第八条,
+            # a number, no title) by its first sentence
+            named = r.title and r.level != "article"
+            lines.append((label(r) if named else f"{label(r)}：{s.text}", r, s))
+    if lines or not WHOLE_ASKED_RE.search(question):
+        return lines
+    doc = which_document(question, documents, [h.record.doc_id for h in hits])
+    doc_id = doc.doc_id if doc else (hits[0].record.doc_id if hits else None)
+    for heading, clauses in outline([r for r in records if r.doc_id == doc_id]):
+        first = clauses[0]
+        if (s := title_sentence(first)) is not None:
+            more = f" 等 {len(clauses)} 条" if len(clauses) > 1 else ""
+            lines.append((f"{heading}：{label(first)}{more}", first, s))
+    return lines
+
+
 #: A department-tasks question that asks what the department *leads* (牵头, 主抓, 负总责).
 LEAD_ASKED_RE = re.compile(r"牵头|主抓|主责|负总责|挑大梁")
 
@@ -273,6 +301,12 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     for record, sentence in stated:
         composer.add(f"{label(record)}：{sentence.text}", cite(record, sentence.start, sentence.end))
     if stated:
+        return Answer(query.shown, intent, composer.text(), False, tuple(composer.citations), hits=tuple(hits),
+                      notice=notice)
+    structure = [] if not_held else structure_lines(asked, index, filters, documents, hits)
+    for statement, record, sentence in structure:
+        composer.add(statement, cite(record, sentence.start, sentence.end))
+    if structure:
         return Answer(query.shown, intent, composer.text(), False, tuple(composer.citations), hits=tuple(hits),
                       notice=notice)
     about_document = "" if not_held else document_facts_text(asked, documents, [h.record.doc_id for h in hits])

@@ -1,0 +1,96 @@
+"""Questions about a document's structure — what its parts are (这个方案主要讲了什么, 有哪几部分)
+or what one part holds (重点任务有哪些, 保障措施包括哪些, 中小企业促进法的财税支持有哪些) — answered by
+listing the clauses under it, in the document's order, each citing the sentence that states
+its title (the plan's clauses open with it: ``强化基本公共服务保障。…``).
+
+Before this, ``保障措施有哪些`` got 四(四), 三(七)4 and 三(一)2 — whatever shared the words —
+instead of the four clauses of 四、强化保障措施.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from corpus.records import Record, Sentence
+
+#: A question asking for the list of what a part holds.
+LIST_ASKED_RE = re.compile(r"有哪些|包括哪些|包含哪些|有什么|包括什么|哪几|几项|几个方面|主要内容|分为几|由哪几")
+#: … or what it is, when the question writes the part's whole name (行动目标是什么).
+WHAT_ASKED_RE = re.compile(r"是什么|是啥|讲了?什么")
+#: A question asking what a whole document consists of.
+WHOLE_ASKED_RE = re.compile(
+    r"(方案|文件)[^，。？]{0,6}(有哪几|有几|分为几|由哪几|包括哪几|包括哪些|包含哪些)个?(部分|方面|块|章)"
+    r"|(方案|文件)[^，。？]{0,4}(主要)?(讲了?些?什么|讲的是什么|主要内容|框架|结构)")
+#: 第二章 财税支持 → 财税支持: the chapter number is no name a question uses.
+CHAPTER_NUMBER_RE = re.compile(r"^第[一二三四五六七八九十百零]+[编章节]\s*")
+#: Shortest part of a heading a question must write (保障措施 of 强化保障措施).
+MIN_NAME_CHARS = 4
+#: A part with more clauses than this is no list to answer with (总则 of a law).
+MAX_LINES = 25
+
+
+def _name(heading: str) -> str:
+    return CHAPTER_NUMBER_RE.sub("", heading).strip()
+
+
+#: What may stand between a part's name and the asking words: 组织实施方面有哪些要求,
+#: 社会保障一章有哪些规定, 营商环境优化行动包括哪些内容.
+ASKED_AFTER = (r"(这一章|一章|这部分|部分|方面)?的?(主要)?(内容|规定|要求|措施|任务)?都?"
+               r"(有哪些|包括哪些|包含哪些|有什么|包括什么|有哪几|分为几|几项|几个方面|是什么|是啥|讲了?什么)"
+               r"(?!区别|不同|差别|关系|联系|影响|用)")  # 慈善募捐有什么区别 compares, lists nothing
+
+
+def _named_in(name: str, question: str) -> int:
+    """How many characters of the heading ``name`` the question writes as its ending (保障措施
+    of 强化保障措施) right before the words asking for its contents; 0 when fewer than
+    :data:`MIN_NAME_CHARS` — a name inside a longer phrase is none (健康促进 of 健康促进法,
+    政策支持 at the end of 小微企业贷款有哪些政策支持)."""
+    for k in range(len(name), MIN_NAME_CHARS - 1, -1):
+        if re.search(re.escape(name[-k:]) + ASKED_AFTER, question):
+            return k
+    return 0
+
+
+def title_sentence(record: Record) -> Sentence | None:
+    """A clause's first sentence: its title where it opens with one (强化基本公共服务保障。)."""
+    return record.sentences[0] if record.sentences else None
+
+
+def part_asked(question: str, records: Sequence[Record]) -> list[Record]:
+    """The clauses of the one part of one document the question names and asks the contents of
+    ([] when it names none, several documents have it, or it holds more than :data:`MAX_LINES`)."""
+    listing, what = LIST_ASKED_RE.search(question), WHAT_ASKED_RE.search(question)
+    if not (listing or what):
+        return []
+    groups: dict[tuple[str, tuple[str, ...]], list[Record]] = {}
+    best = 0
+    for r in records:
+        for depth in range(len(r.headings)):
+            name = _name(r.headings[depth])
+            matched = _named_in(name, question)
+            if not listing and matched < len(name):
+                matched = 0  # "是什么" asks about a part only when it writes the whole name
+            if matched and matched >= best:
+                if matched > best:
+                    groups, best = {}, matched
+                groups.setdefault((r.doc_id, tuple(r.headings[: depth + 1])), []).append(r)
+    docs = {doc for doc, _ in groups}
+    if len(docs) > 1:  # 《残疾人保障法》的社会保障: the document the question names
+        titles = {r.doc_id: r.doc_title.removeprefix("中华人民共和国") for r in records if r.doc_id in docs}
+        named = {doc for doc, title in titles.items() if title and title in question}
+        groups = {key: clauses for key, clauses in groups.items() if key[0] in named}
+    if len({doc for doc, _ in groups}) != 1:
+        return []
+    # the deepest part named (营商环境优化行动 within 重点任务)
+    clauses = groups[max(groups, key=lambda key: len(key[1]))]
+    return clauses if len(clauses) <= MAX_LINES else []
+
+
+def outline(document: Sequence[Record]) -> list[tuple[str, list[Record]]]:
+    """A document's top-level parts in order: (heading, its clauses); the preamble has none."""
+    parts: dict[str, list[Record]] = {}
+    for r in document:
+        if r.headings:
+            parts.setdefault(r.headings[0], []).append(r)
+    return list(parts.items())
