@@ -265,6 +265,31 @@ def structure_lines(question: str, index: HybridIndex, filters: Filters | None,
 LEAD_ASKED_RE = re.compile(r"牵头|主抓|主责|负总责|挑大梁")
 
 
+def about_the_documents(asked: str, query: Query, index: HybridIndex, filters: Filters | None,
+                        documents: Sequence[DocumentFacts], hits: list[Hit], notice: str) -> Answer | None:
+    """The answer to a question about the documents rather than their content, if it is one:
+    another province than the documents cover; a document fact a best clause states (cited) or
+    only the manifest does (said, no clause cited); the parts of a document or of one part."""
+    intent = query.intent
+    if region := other_region(query.text, documents, lambda place: in_documents(index, place)):
+        place, held = region
+        # no clause is "related" to another province's policy, nor to the document's own 文号
+        return Answer(query.shown, intent, OTHER_REGION_TEXT.format("、".join(held), place), True, notice=notice)
+    composer = Composer(index)
+    for record, sentence in stating_sentences(asked, documents, hits):
+        composer.add(f"{label(record)}：{sentence.text}", cite(record, sentence.start, sentence.end))
+    if not composer.lines:
+        for statement, record, sentence in structure_lines(asked, index, filters, documents, hits):
+            composer.add(statement, cite(record, sentence.start, sentence.end))
+    if composer.lines:
+        return Answer(query.shown, intent, composer.text(), False, tuple(composer.citations), hits=tuple(hits),
+                      notice=notice)
+    if about_document := document_facts_text(asked, documents, [h.record.doc_id for h in hits]):
+        # no clause states a 文号 or a signature date: the manifest says it, and no clause is cited
+        return Answer(query.shown, intent, about_document, True, notice=notice)
+    return None
+
+
 def answer(question: str | Query, index: HybridIndex, filters: Filters | None = None,
            settings: Settings | None = None, measures: list | None = None,
            documents: Sequence[DocumentFacts] = ()) -> Answer:
@@ -292,27 +317,8 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     no_measure = False  # a support question no measure (nor support sentence) answers
     gap = unstated_answer(query, hits)
     not_held = documents_not_held(query, index)
-    if not not_held and (region := other_region(query.text, documents, lambda place: in_documents(index, place))):
-        place, held = region
-        # no clause is "related" to another province's policy, nor to the document's own 文号
-        text = OTHER_REGION_TEXT.format("、".join(held), place)
-        return Answer(query.shown, intent, text, True, notice=notice)
-    stated = [] if not_held else stating_sentences(asked, documents, hits)
-    for record, sentence in stated:
-        composer.add(f"{label(record)}：{sentence.text}", cite(record, sentence.start, sentence.end))
-    if stated:
-        return Answer(query.shown, intent, composer.text(), False, tuple(composer.citations), hits=tuple(hits),
-                      notice=notice)
-    structure = [] if not_held else structure_lines(asked, index, filters, documents, hits)
-    for statement, record, sentence in structure:
-        composer.add(statement, cite(record, sentence.start, sentence.end))
-    if structure:
-        return Answer(query.shown, intent, composer.text(), False, tuple(composer.citations), hits=tuple(hits),
-                      notice=notice)
-    about_document = "" if not_held else document_facts_text(asked, documents, [h.record.doc_id for h in hits])
-    if about_document:
-        # no clause states a 文号 or a signature date: the manifest says it, and no clause is cited
-        return Answer(query.shown, intent, about_document, True, notice=notice)
+    if not not_held and (about := about_the_documents(asked, query, index, filters, documents, hits, notice)):
+        return about
     outside = not not_held and is_off_domain(query, retrieval, settings, index)
     if not_held or outside:
         pass  # a document the library does not hold, or no policy question at all: say so below
