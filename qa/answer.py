@@ -49,7 +49,7 @@ from qa.document_facts import (
     which_document,
 )
 from qa.intent import classify
-from qa.outline import WHOLE_ASKED_RE, outline, part_asked, title_sentence
+from qa.outline import WHOLE_ASKED_RE, outline, part_asked, parts, title_sentence
 from qa.shapes import (
     ABSTAIN_TEXT,
     NO_MEASURE_TEXT,
@@ -235,15 +235,21 @@ def documents_not_held(query: Query, index: HybridIndex) -> list[str]:
     return missing
 
 
+_PARTS: weakref.WeakKeyDictionary[HybridIndex, dict] = weakref.WeakKeyDictionary()
+
+
 def structure_lines(question: str, index: HybridIndex, filters: Filters | None,
                     documents: Sequence[DocumentFacts], hits: list[Hit]) -> list[tuple[str, object, object]]:
     """(statement, record, title sentence) for a question about a document's structure: the
     clauses of the part it names (重点任务有哪些), or the parts of the document it asks about
     (这个方案主要讲了什么: each top-level heading with its first clause); [] for any other."""
-    allowed = index.allowed_rows(filters)
-    records = index.records if allowed is None else [index.records[row] for row in allowed]
+    all_parts = _PARTS.get(index)
+    if all_parts is None:
+        all_parts = _PARTS[index] = parts(index.records)
+    rows = index.allowed_rows(filters)
+    allowed = None if rows is None else {index.records[row].id for row in rows}
     lines = []
-    for r in part_asked(question, records):
+    for r in part_asked(question, all_parts, allowed):
         if (s := title_sentence(r)) is not None:
             # a clause with a title is named by it; a paragraph (二¶1) or a law article (第八条,
             # a number, no title) by its first sentence
@@ -253,7 +259,8 @@ def structure_lines(question: str, index: HybridIndex, filters: Filters | None,
         return lines
     doc = which_document(question, documents, [h.record.doc_id for h in hits])
     doc_id = doc.doc_id if doc else (hits[0].record.doc_id if hits else None)
-    for heading, clauses in outline([r for r in records if r.doc_id == doc_id]):
+    document = [r for r in index.records if r.doc_id == doc_id and (allowed is None or r.id in allowed)]
+    for heading, clauses in outline(document):
         first = clauses[0]
         if (s := title_sentence(first)) is not None:
             more = f" 等 {len(clauses)} 条" if len(clauses) > 1 else ""

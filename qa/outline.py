@@ -57,34 +57,48 @@ def title_sentence(record: Record) -> Sentence | None:
     return record.sentences[0] if record.sentences else None
 
 
-def part_asked(question: str, records: Sequence[Record]) -> list[Record]:
+def parts(records: Sequence[Record]) -> dict[tuple[str, tuple[str, ...]], list[Record]]:
+    """Every part of every document: (doc_id, heading path) → its clauses in order. Built once
+    per index by the caller (qa.answer keeps it per index): a question then scans the distinct
+    headings, not the records."""
+    found: dict[tuple[str, tuple[str, ...]], list[Record]] = {}
+    for r in records:
+        for depth in range(len(r.headings)):
+            found.setdefault((r.doc_id, tuple(r.headings[: depth + 1])), []).append(r)
+    return found
+
+
+def part_asked(question: str, all_parts: dict[tuple[str, tuple[str, ...]], list[Record]],
+               allowed: set[str] | None = None) -> list[Record]:
     """The clauses of the one part of one document the question names and asks the contents of
-    ([] when it names none, several documents have it, or it holds more than :data:`MAX_LINES`)."""
+    ([] when it names none, several documents have it, or it holds more than :data:`MAX_LINES`).
+    ``all_parts`` is :func:`parts` of the index; ``allowed`` the ids a search may return (filters),
+    None for all."""
     listing, what = LIST_ASKED_RE.search(question), WHAT_ASKED_RE.search(question)
     if not (listing or what):
         return []
-    groups: dict[tuple[str, tuple[str, ...]], list[Record]] = {}
+    named_parts: list[tuple[str, tuple[str, ...]]] = []
     best = 0
-    for r in records:
-        for depth in range(len(r.headings)):
-            name = _name(r.headings[depth])
-            matched = _named_in(name, question)
-            if not listing and matched < len(name):
-                matched = 0  # "是什么" asks about a part only when it writes the whole name
-            if matched and matched >= best:
-                if matched > best:
-                    groups, best = {}, matched
-                groups.setdefault((r.doc_id, tuple(r.headings[: depth + 1])), []).append(r)
-    docs = {doc for doc, _ in groups}
-    if len(docs) > 1:  # 《残疾人保障法》的社会保障: the document the question names
-        titles = {r.doc_id: r.doc_title.removeprefix("中华人民共和国") for r in records if r.doc_id in docs}
-        named = {doc for doc, title in titles.items() if title and title in question}
-        groups = {key: clauses for key, clauses in groups.items() if key[0] in named}
-    if len({doc for doc, _ in groups}) != 1:
+    for key in all_parts:
+        name = _name(key[1][-1])
+        if len(name) < MIN_NAME_CHARS or name[-MIN_NAME_CHARS:] not in question:
+            continue  # the cheap test first: a name the question writes ends in these characters
+        matched = _named_in(name, question)
+        if not listing and matched < len(name):
+            matched = 0  # "是什么" asks about a part only when it writes the whole name
+        if matched and matched >= best:
+            if matched > best:
+                named_parts, best = [], matched
+            named_parts.append(key)
+    if len({doc for doc, _ in named_parts}) > 1:  # 《残疾人保障法》的社会保障: the document it names
+        named_parts = [key for key in named_parts
+                       if all_parts[key][0].doc_title.removeprefix("中华人民共和国") in question]
+    if not named_parts or len({doc for doc, _ in named_parts}) != 1:
         return []
-    # the deepest part named (营商环境优化行动 within 重点任务)
-    clauses = groups[max(groups, key=lambda key: len(key[1]))]
-    return clauses if len(clauses) <= MAX_LINES else []
+    # the deepest part named (营商环境优化行动 within 重点任务), with the clauses a search may return
+    clauses = [r for r in all_parts[max(named_parts, key=lambda k: len(k[1]))]
+               if allowed is None or r.id in allowed]
+    return clauses if 0 < len(clauses) <= MAX_LINES else []
 
 
 def outline(document: Sequence[Record]) -> list[tuple[str, list[Record]]]:
