@@ -41,14 +41,25 @@ ASKED_AFTER = (r"(这一章|一章|这部分|部分|方面)?的?(主要)?(内容
                r"(?!区别|不同|差别|关系|联系|影响|用)")  # 慈善募捐有什么区别 compares, lists nothing
 
 
-def _named_in(name: str, question: str) -> int:
+#: What may stand before a part's name: the document (方案的, 本方案中, 《残疾人保障法》的) and
+#: politeness — not a topic (养老服务方面的重点任务 asks for the tasks about 养老, not all 22).
+BEFORE_NAME_RE = re.compile(r"^(请问|请|我想问一下|想问一下|一下)?(这个|这份|本|该|此|整个)?(行动)?(方案|文件)?"
+                            r"(中|里|里面|当中)?的?(主要)?$")
+
+
+def _named_in(name: str, question: str, doc_title: str = "") -> int:
     """How many characters of the heading ``name`` the question writes as its ending (保障措施
-    of 强化保障措施) right before the words asking for its contents; 0 when fewer than
-    :data:`MIN_NAME_CHARS` — a name inside a longer phrase is none (健康促进 of 健康促进法,
-    政策支持 at the end of 小微企业贷款有哪些政策支持)."""
+    of 强化保障措施) right before the words asking for its contents, with nothing but the
+    document before it; 0 when fewer than :data:`MIN_NAME_CHARS` — a name inside a longer phrase
+    is none (健康促进 of 健康促进法, 政策支持 at the end of 小微企业贷款有哪些政策支持)."""
+    short = doc_title.removeprefix("中华人民共和国")
     for k in range(len(name), MIN_NAME_CHARS - 1, -1):
-        if re.search(re.escape(name[-k:]) + ASKED_AFTER, question):
-            return k
+        found = re.search(re.escape(name[-k:]) + ASKED_AFTER, question)
+        if found:
+            before = re.sub(r"《[^》]*》", "", question[: found.start()])
+            if short:
+                before = before.replace(short, "")
+            return k if BEFORE_NAME_RE.match(before.strip()) else 0
     return 0
 
 
@@ -83,7 +94,7 @@ def part_asked(question: str, all_parts: dict[tuple[str, tuple[str, ...]], list[
         name = _name(key[1][-1])
         if len(name) < MIN_NAME_CHARS or name[-MIN_NAME_CHARS:] not in question:
             continue  # the cheap test first: a name the question writes ends in these characters
-        matched = _named_in(name, question)
+        matched = _named_in(name, question, all_parts[key][0].doc_title)
         if not listing and matched < len(name):
             matched = 0  # "是什么" asks about a part only when it writes the whole name
         if matched and matched >= best:

@@ -34,6 +34,7 @@ def test_parts_named_as_people_ask(plan_index, question, first, count):
     "有哪些支持措施",                      # support, not 强化保障措施
     "网络个人求助和慈善募捐有什么区别",     # compares
     "谁牵头推动社区基础服务设施达标？",
+    "养老服务方面的重点任务有哪些",       # the tasks about 养老, not all 22
 ])
 def test_questions_that_only_contain_a_parts_words_are_no_structure_question(plan_index, question):
     assert part_asked(question, parts(plan_index.records)) == []
