@@ -32,13 +32,9 @@ from qa.compose import (
     answer_dept_tasks,
     answer_general,
     answer_lookup,
-    answer_support,
-    answer_support_fallback,
-    answer_support_measures,
     answer_target,
     label,
     overlap,
-    support_topic,
 )
 from qa.document_facts import (
     DocumentFacts,
@@ -58,6 +54,12 @@ from qa.shapes import (
     OTHER_REGION_TEXT,
     UNSTATED_TEXT,
     Answer,
+)
+from qa.support import (
+    answer_support,
+    answer_support_fallback,
+    answer_support_measures,
+    support_topic,
 )
 
 __all__ = ["abstains", "answer", "coverage", "is_off_domain", "is_weak", "make_query", "off_domain",

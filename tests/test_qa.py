@@ -252,7 +252,8 @@ def test_asking_for_subsidies_finds_every_kind_of_measure_for_the_sector_even_ou
                                                                                               plan_measures):
     """In a library the search may rank law articles first; the sector's measures still answer
     "哪些补贴" — tax relief and training count, not grants alone — and a quantifier (一家) is no topic."""
-    from qa.compose import Composer, answer_support_measures, topic_words
+    from qa.compose import Composer
+    from qa.support import answer_support_measures, topic_words
 
     composer = Composer(plan_index)
     answer_support_measures("开家政公司能享受哪些补贴", [], plan_measures, composer)
@@ -264,7 +265,8 @@ def test_asking_for_subsidies_finds_every_kind_of_measure_for_the_sector_even_ou
 
 def test_asking_for_subsidies_lists_money_before_training_and_a_named_topic_keeps_to_its_measures(plan_index,
                                                                                                 plan_measures):
-    from qa.compose import MONEY_KINDS, Composer, answer_support_measures
+    from qa.compose import Composer
+    from qa.support import MONEY_KINDS, answer_support_measures
 
     def kinds_in_order(question: str) -> list[str]:
         composer = Composer(plan_index)
@@ -282,13 +284,8 @@ def test_asking_for_subsidies_lists_money_before_training_and_a_named_topic_keep
 def test_words_inside_the_askers_own_description_are_no_topic(plan_index, plan_measures):
     """员工 (of 员工制企业) and 高校/毕业生 (of 高校毕业生) describe who asks: the question is still
     "what support is there for us", answered with the sector's measures, money first."""
-    from qa.compose import (
-        MONEY_KINDS,
-        Composer,
-        _residual_topic,
-        answer_support_measures,
-        topic_words,
-    )
+    from qa.compose import Composer
+    from qa.support import MONEY_KINDS, _residual_topic, answer_support_measures, topic_words
 
     question = "我们是一家员工制家政企业，招了高校毕业生，有什么补贴？"
     assert _residual_topic(topic_words(question), question) == []
@@ -341,7 +338,7 @@ def test_a_document_named_loosely_is_still_the_one_held(plan_index):
 def test_the_askers_phrasing_is_no_topic_of_a_support_question(plan_index):
     """我开 (of 我开了), 拿到 and 小型 say how the question is put: with them as topic words no
     measure matched "我开了一家小型养老院，能拿到哪些补贴？" and sentences sharing 补贴 answered."""
-    from qa.compose import support_topic
+    from qa.support import support_topic
 
     assert support_topic("我开了一家小型养老院，能拿到哪些补贴？", plan_index) == []
     # a noun no record contains is still what the question is about
@@ -351,7 +348,7 @@ def test_the_askers_phrasing_is_no_topic_of_a_support_question(plan_index):
 def test_a_generic_support_word_is_stated_by_any_measure_of_its_kind(plan_index, plan_measures):
     """税收减免 is no phrase a measure must repeat: the plan's tax relief says 实行税收减免 for some
     sectors and 免征增值税 for bookshops; a particular measure's own words (以旧换新) are not generic."""
-    from qa.compose import _kinds_named
+    from qa.support import _kinds_named
 
     assert "tax_relief" in _kinds_named("税收减免")
     assert _kinds_named("以旧换新") == set()
@@ -365,7 +362,8 @@ def test_a_support_question_no_measure_answers_gets_no_sentence_that_only_shares
     from dataclasses import replace
 
     from corpus.config import get_settings
-    from qa.compose import Composer, answer_support_fallback
+    from qa.compose import Composer
+    from qa.support import answer_support_fallback
 
     sure_p = get_settings().support_fallback_p
     hit = next(h for h in plan_index.search("社区服务设施用地", k=3) if h.evidence)
@@ -396,14 +394,15 @@ def test_a_generic_kind_word_does_not_stand_in_for_a_specific_topic():
     """企业上市有奖励吗: 奖励 names a kind (grants) but 上市 is what is asked about — a grant for
     something else does not answer it unless the second stage is sure of its clause; the name of
     an insurance scheme (养老保险) is a topic, not the insurance kind of support."""
-    from qa.compose import _kinds_named
+    from qa.support import _kinds_named
 
     assert "fiscal_subsidy" in _kinds_named("奖励")
     assert _kinds_named("养老保险") == set() and _kinds_named("用地")
 
 
 def test_an_enterprise_asking_about_listing_rewards_gets_no_unrelated_grant(plan_index, plan_measures):
-    from qa.compose import Composer, answer_support_measures
+    from qa.compose import Composer
+    from qa.support import answer_support_measures
 
     composer = Composer(plan_index)
     answer_support_measures("企业上市有奖励吗", [], plan_measures, composer)

@@ -1,0 +1,208 @@
+"""Support answers (:func:`qa.answer.answer` for the ``support`` intent): from the measure
+records that fit the sector, entity and people a question names and what it asks about
+(:func:`answer_support_measures`); when none does, from the best sentences of clauses the
+second stage is sure of or that state the question's topic (:func:`answer_support_fallback`);
+without measure records, from support sentences of the best clauses (:func:`answer_support`).
+A sentence that merely shares 补贴 with the question is never the answer."""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from index.hybrid import Hit, HybridIndex
+from qa.citations import cite
+from qa.compose import Composer, is_heading, label, overlap, quotable
+
+SUPPORT_SENTENCE_RE = re.compile(
+    r"补贴|补助|减免|免征|先征后退|贷款|信贷|优惠|给予|奖励|激励|专项债|返还|支持|鼓励|允许|放宽|简化|降低|"
+    r"绿色通道|纾困|免费|低收费|划拨|出让|租赁|优先|税"
+)
+
+
+def answer_support(question, hits, composer) -> None:
+    candidates = []
+    for rank, hit in enumerate(hits[:3]):
+        for s in hit.record.sentences:
+            if is_heading(hit.record, s):
+                continue  # the clause's own heading states no measure
+            if SUPPORT_SENTENCE_RE.search(s.text):
+                candidates.append((overlap(question, s.text) + (0.15 if s in hit.evidence else 0) - 0.1 * rank, hit.record, s))
+    candidates.sort(key=lambda x: -x[0])
+    floor = candidates[0][0] * 0.5 if candidates else 0.0
+    for score, record, s in candidates[:5]:
+        if score < floor:
+            break
+        composer.add(f"{label(record)}：{s.text}", cite(record, s.start, s.end))
+
+
+#: Everyday words for the kinds of support a question asks about (besides the taxonomy's triggers).
+KIND_WORDS = (("tax_relief", "税"), ("loans_credit", "贷款|融资|借钱|信贷"), ("land_premises", "用地|场地|房租|租金|门面|网点"),
+              ("training", "培训"), ("social_insurance_subsidy", "社保"), ("job_stabilization", "稳岗|就业补贴|招人|招工"),
+              ("guarantees_insurance", "担保|保险"), ("streamlined_approval", "审批|办证|手续|注册|执照"),
+              ("consumption", "消费券|以旧换新"), ("prices_fees", "收费|价格"), ("fiscal_subsidy", "补贴|补助|奖励|资金"))
+
+
+#: Kinds of measure that are money to the enterprise: what "补贴" means first.
+MONEY_KINDS = frozenset(["fiscal_subsidy", "tax_relief", "social_insurance_subsidy", "job_stabilization",
+                         "loans_credit", "guarantees_insurance", "prices_fees", "emergency_relief"])
+
+
+def _question_profile(text: str) -> tuple[dict, set[str]]:
+    """The sectors and entity kinds a support question names, and the kinds of support it asks for."""
+    from corpus.measures import lexicon
+
+    lex = lexicon()
+    profile = {key: [name for name, rx in lex.terms[key] if rx.search(text)] for key in ("sectors", "entities")}
+    people = {name for name, rx in lex.terms["people"] if rx.search(text)}
+    profile["traits"] = [trait for trait, spec in lex.traits.items() if people & set(spec.get("people", ()))]
+    kinds = {kind for kind, rx in lex.triggers if rx.search(text)}
+    kinds |= {kind for kind, words in KIND_WORDS if re.search(words, text)}
+    return profile, kinds
+
+
+#: Words of a support question that say it is about support, not what about.
+SUPPORT_QUESTION_WORDS = frozenset(
+    ["政策", "支持", "扶持", "补贴", "补助", "优惠", "享受", "提供", "服务", "企业", "公司", "单位", "机构", "我们",
+     "哪些", "什么", "有没有", "可以", "能", "申请", "规定", "措施", "帮助", "帮扶", "鼓励", "国家", "政府", "省里",
+     "优惠政策", "扶持政策", "支持政策", "补贴政策",
+     # how the asker describes the asking or the size of the firm, not what the question is about
+     "怎么办", "怎么样", "干什么", "什么样", "小型", "微型", "大型", "中型", "拿到", "得到", "领到", "拿到手",
+     # general verbs and nouns that any measure may contain (方面 of 土地方面, 解决 of 用地怎么解决)
+     "方面", "扩大", "组织", "解决", "参与", "运营", "开展", "相关", "有关"])
+
+
+#: A number or demonstrative with its measure word (一家, 这个, 几种): says how many, not what about.
+COUNTED_RE = re.compile(r"[一两二三几这那每各某哪][个家些种类项名所条]")
+
+#: jieba part-of-speech tags of words that can name what a question is about when no record
+#: contains them (生二胎, 公交): nouns of every kind, verbal nouns, idioms and fixed phrases,
+#: abbreviations, foreign words. A verb or pronoun the corpus never uses (拿到, the 我开 of 我开了)
+#: is the asker's phrasing, not a topic.
+CONTENT_TAG_RE = re.compile(r"n|vn|i|l|j|eng")
+
+def _content_spans(question: str) -> list[str]:
+    return [p.word for p in _pos_tokenizer().cut(question) if CONTENT_TAG_RE.match(p.flag)]
+
+
+@functools.cache
+def _pos_tokenizer():
+    """jieba's part-of-speech tagger over the project's tokenizer (its policy terms: 稳岗返还, 适老化)."""
+    import jieba.posseg
+
+    from corpus.tokenize import tokenizer
+
+    return jieba.posseg.POSTokenizer(tokenizer())
+
+
+def topic_words(question: str, index: HybridIndex | None = None) -> list[str]:
+    """The words of a support question that say what it is about (老年人, 助餐, 家政 …): with
+    ``index``, a word no record contains counts only when it is a noun or phrase of the question."""
+    from corpus.tokenize import tokenize_for_search
+    from index.rerank_features import in_vocabulary
+
+    spans = _content_spans(question) if index is not None else []
+    return [w for w in dict.fromkeys(tokenize_for_search(question))
+            if len(w) > 1 and w not in SUPPORT_QUESTION_WORDS and re.search(r"[\u4e00-\u9fff]", w)
+            and not COUNTED_RE.fullmatch(w)
+            and (index is None or in_vocabulary(index, w) or any(w in span for span in spans))]
+
+
+def _residual_topic(words: list[str], question: str) -> list[str]:
+    """``words`` that do not merely name a sector, an entity kind or a group of people (家政公司,
+    小微企业, 老年人), nor lie inside such a name in ``question`` (员工 of 员工制企业, 高校 of
+    高校毕业生): what the question is about beyond who asks (助餐, 贷款)."""
+    from corpus.measures import lexicon
+
+    terms = [rx for key in ("sectors", "entities", "people") for _, rx in lexicon().terms[key]]
+    named = [m.group() for rx in terms for m in rx.finditer(question)]
+    return [w for w in words if not any(rx.search(w) for rx in terms) and not any(w in n for n in named)]
+
+
+#: Generic words for money, credit or relief: a topic word with one of them names a kind of support
+#: (税收减免, 融资) rather than a particular measure (以旧换新, 一照多址).
+GENERIC_KIND_RE = re.compile(r"税|费|贷|融资|担保|保险|补贴|补助|减免|优惠|奖励|资金|资助|用地|场地|房租|租金|培训")
+#: Names of social-insurance schemes: what a question is about, not a kind of support asked for.
+INSURANCE_SCHEME_RE = re.compile(r"(养老|医疗|失业|工伤|生育|社会)保险")
+
+
+def _kinds_named(word: str) -> set[str]:
+    """The kinds of measure a generic support word names (税收减免 → tax relief); none for others."""
+    from corpus.measures import lexicon
+
+    if not GENERIC_KIND_RE.search(word) or INSURANCE_SCHEME_RE.search(word):
+        return set()
+    return ({kind for kind, rx in lexicon().triggers if rx.search(word)}
+            | {kind for kind, words in KIND_WORDS if re.search(words, word)})
+
+
+def support_topic(question: str, index: HybridIndex) -> list[str]:
+    """What a support question is about beyond who asks and which kind of support (助餐 in
+    给老年人提供助餐服务有什么政策; nothing in 开家政公司能享受哪些补贴)."""
+    return _residual_topic(topic_words(question, index), question)
+
+
+def answer_support_measures(question: str, hits: list[Hit], measures: list, composer: Composer,
+                            sure_p: float | None = None) -> None:
+    """Support answered from measure records: those that apply to the sector and entity the
+    question names (measures for other sectors left out unless open to everyone), the kinds it
+    asks for and the clauses the search found first; each line quotes the measure's sentence,
+    its condition included."""
+    from qa.match import match
+
+    profile, kinds = _question_profile(question)
+    rank = {h.record.id: i for i, h in enumerate(hits)}
+    named_profile = any(profile.values())
+    topic = support_topic(question, composer.index)
+    # "家政公司有哪些补贴" asks what support there is, not for grants alone: when the question names
+    # no instrument beyond the bare money word and nothing else it is about, every kind of measure
+    # for the named sector or entity is eligible (grants first: they match the kind asked for)
+    any_kind = kinds <= {"fiscal_subsidy"} and not topic
+    scored = []
+    for m in match(measures, profile):
+        in_hits = rank.get(m.measure.record_id)
+        if in_hits is None and not (named_profile and m.group == "named" and (m.measure.kind in kinds or any_kind)):
+            continue
+        named = named_profile and m.group == "named"
+        # a measure that only shares the word 补贴 with the question does not answer it: it must
+        # name what the question is about beyond its sector and entity (老年人 in 给老年人提供助餐…),
+        # or — when the question is about nothing else — apply to that sector or entity
+        sentence = m.measure.quote + m.measure.condition.get("text", "")
+        if topic:
+            # a generic word for a kind of support (税收减免, 贷款) is stated by any measure of that
+            # kind — when the question names nothing more specific, or the second stage is fairly
+            # sure of the clause: 企业上市有奖励吗 is not answered by any grant
+            specific = [w for w in topic if not _kinds_named(w)]
+            sure = sure_p is not None and in_hits is not None and hits[in_hits].score >= sure_p
+            stated = any(w in sentence for w in topic)
+            by_kind = any(m.measure.kind in _kinds_named(w) for w in topic) and (not specific or sure)
+            if not (stated or by_kind):
+                continue
+        elif (named_profile or kinds) and not (named or m.measure.kind in kinds):
+            continue  # "有哪些支持政策" names nothing: any measure of the clauses found answers it
+        # the more of the profile a measure names (sector, entity, people), the more specific it is
+        score = (2.0 + 0.5 * m.score if named else 0.0) + (1.5 if m.measure.kind in kinds else 0.0)
+        if any_kind and "fiscal_subsidy" in kinds and m.measure.kind in MONEY_KINDS:
+            score += 0.75  # asked for 补贴: a benefit in money (tax, fees, credit) before training or promotion
+        score += 1.0 / (1 + in_hits) if in_hits is not None else 0.0
+        scored.append((score, m.measure))
+    scored.sort(key=lambda x: -x[0])
+    for _, m in scored[:4]:
+        record = composer.index.record(m.record_id)
+        if record is not None:
+            label_kind = m.kind_label if hasattr(m, "kind_label") else m.kind
+            composer.add(f"{label(record)}（{label_kind}）：{m.quote}", cite(record, m.start, m.end))
+
+
+def answer_support_fallback(question: str, hits, composer, topic: list[str], sure_p: float | None) -> None:
+    """A support question no measure record answers (失业金期间的医保, 一照多址 for a chain):
+    the best sentences of the clauses the second stage gives at least ``sure_p``; below that,
+    only a sentence stating one of the question's topic words — not the sentences of clauses that
+    merely share 补贴 (耕地地力保护补贴, 光伏). Without the second stage (``sure_p`` None) a hit's
+    score is no probability, and only the topic words decide."""
+    for hit in hits[:3]:
+        if not hit.evidence:
+            continue
+        s = max(quotable(hit.record, hit.evidence), key=lambda e: overlap(question, e.text))
+        if (sure_p is not None and hit.score >= sure_p) or any(w in s.text for w in topic):
+            composer.add(f"{label(hit.record)}：{s.text}", cite(hit.record, s.start, s.end))
