@@ -37,6 +37,7 @@ from qa.compose import (
     overlap,
 )
 from qa.document_facts import (
+    PROVINCES,
     DocumentFacts,
     document_facts_text,
     named_by_number,
@@ -45,7 +46,7 @@ from qa.document_facts import (
     which_document,
 )
 from qa.intent import classify
-from qa.outline import WHOLE_ASKED_RE, outline, part_asked, parts, title_sentence
+from qa.outline import WHOLE_ASKED_RE, asks_contents, outline, part_asked, parts, title_sentence
 from qa.shapes import (
     ABSTAIN_TEXT,
     NO_MEASURE_TEXT,
@@ -214,8 +215,7 @@ def _short(title: str) -> str:
 #: The province must carry 省/市/自治区 (河南岸 is no 河南), and the span up to the document word may
 #: hold no question word or talk of people (…在兰州养老有什么办法 names no document).
 PLACE_DOCUMENT_RE = re.compile(
-    r"(?P<place>北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|"
-    r"四川|贵州|云南|陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆)(?P<suffix>省|市|自治区)"
+    rf"(?P<place>{'|'.join(PROVINCES)})(?P<suffix>省|市|自治区)"
     r"(?:有没有|有无|是否有)?(?:类似|同样)?的?"  # 陕西省有没有类似的…行动方案 asks for Shaanxi's own
     r"(?P<title>(?:(?!什么|怎么|怎样|如何|哪|吗|有没有|能不能|可以|户口|人|在|来|去)[^，。？！；,?!;]){0,30}?"
     r"(?:实施方案|行动方案|方案|条例|实施办法|规划|实施意见|工作报告))")
@@ -245,6 +245,8 @@ def structure_lines(question: str, index: HybridIndex, filters: Filters | None,
     """(statement, record, title sentence) for a question about a document's structure: the
     clauses of the part it names (重点任务有哪些), or the parts of the document it asks about
     (这个方案主要讲了什么: each top-level heading with its first clause); [] for any other."""
+    if not (asks_contents(question) or WHOLE_ASKED_RE.search(question)):
+        return []  # most questions: no part to list, nothing built or scanned
     all_parts = _PARTS.get(index)
     if all_parts is None:
         all_parts = _PARTS[index] = parts(index.records)

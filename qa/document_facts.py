@@ -8,6 +8,7 @@ document information, and flagged as an abstention: no clause is cited for it. W
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Protocol
@@ -46,6 +47,7 @@ class DocumentFacts(Protocol):
 _BRACKETS = "〔〕[]［］()（）【】"
 
 
+@functools.lru_cache(maxsize=4096)
 def number_pattern(number: str) -> re.Pattern | None:
     """A document number as users type it: 甘政办发〔2022〕46号 also as 甘政办发[2022]46号,
     甘政办发 (2022) 46号 or without 号 — but not as the start of 甘政办发〔2022〕461号."""
@@ -206,8 +208,13 @@ def other_region(question: str, documents: Sequence[DocumentFacts], mentioned) -
     the covered ones, and no record mentions that place (``mentioned(place)``): 北京市的公积金提取政策
     on a library of Gansu's plans — but not 我在北京打工，回甘肃返乡创业…, nor a question in a library
     holding a national law, which answers anywhere."""
-    regions = [jurisdiction(d) for d in documents]
-    if not documents or any(r is None for r in regions):
+    regions = []
+    for doc in documents:  # stops at the first national document: most libraries hold a law
+        region = jurisdiction(doc)
+        if region is None:
+            return None
+        regions.append(region)
+    if not regions:
         return None
     named = places(question)
     if any(CITIES.get(p, p) in regions or mentioned(p) for p in named):

@@ -68,6 +68,11 @@ def title_sentence(record: Record) -> Sentence | None:
     return record.sentences[0] if record.sentences else None
 
 
+def asks_contents(question: str) -> bool:
+    """Whether the question asks what something holds or is (有哪些, 包括什么, 是什么)."""
+    return bool(LIST_ASKED_RE.search(question) or WHAT_ASKED_RE.search(question))
+
+
 def parts(records: Sequence[Record]) -> dict[tuple[str, tuple[str, ...]], list[Record]]:
     """Every part of every document: (doc_id, heading path) → its clauses in order. Built once
     per index by the caller (qa.answer keeps it per index): a question then scans the distinct
@@ -85,8 +90,8 @@ def part_asked(question: str, all_parts: dict[tuple[str, tuple[str, ...]], list[
     ([] when it names none, several documents have it, or it holds more than :data:`MAX_LINES`).
     ``all_parts`` is :func:`parts` of the index; ``allowed`` the ids a search may return (filters),
     None for all."""
-    listing, what = LIST_ASKED_RE.search(question), WHAT_ASKED_RE.search(question)
-    if not (listing or what):
+    listing = LIST_ASKED_RE.search(question)
+    if not asks_contents(question):
         return []
     named_parts: list[tuple[str, tuple[str, ...]]] = []
     best = 0
