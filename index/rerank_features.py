@@ -174,11 +174,6 @@ def _tables(index: HybridIndex) -> _IndexTables:
     return tables
 
 
-def idf(index: HybridIndex, word: str) -> float:
-    """BM25's IDF of ``word`` in ``index`` (the largest for a word no record contains)."""
-    return _tables(index).idf(word)
-
-
 def in_vocabulary(index: HybridIndex, word: str) -> bool:
     """Whether some record of ``index`` contains the token ``word``."""
     return word in _tables(index).vocab

@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
+from index.query import named_documents
 from qa.compose import overlap
 
 #: The facts a question can ask for, each by the words that ask for it. The issuer and the date
@@ -96,8 +97,7 @@ def which_document(question: str, documents: Sequence[DocumentFacts], hit_doc_id
     by_number = named_by_number(question, documents)
     if by_number:
         return by_number[0]
-    named = re.findall(r"《([^》]{2,80})》", question)
-    for name in named:
+    for name in named_documents(question):
         for doc in documents:
             if name in doc.title or doc.title in name or overlap(name, doc.title) >= 0.6:
                 return doc
