@@ -195,6 +195,9 @@ class Settings:
     fusion: Fusion = field(default_factory=env_choice("FUSION", DEFAULT_FUSION, FUSIONS))  # type: ignore[assignment]
     #: Weight of the dense side in fusion (0 = BM25 only, 1 = dense only).
     dense_weight: float = field(default_factory=env_float("DENSE_WEIGHT", DEFAULT_DENSE_WEIGHT))
+    #: The first stage's BM25 also searches the policy words of the everyday words a question
+    #: uses (爸妈 → 老年人; corpus/data/everyday.tsv, index/expansion.py).
+    expand_queries: bool = field(default_factory=env_bool("EXPAND_QUERIES", True))
     #: Add CJK character bigrams to the BM25 tokens.
     bm25_bigrams: bool = field(default_factory=env_bool("BM25_BIGRAMS", True))
     #: Embed each sentence as well as each whole clause (evidence and recall; costs time).
@@ -215,9 +218,9 @@ class Settings:
     #: question-word coverage < ``abstain_doubt_coverage`` (1.01 = no condition). Chosen on the dev
     #: split of the library and of the plan alone, each dev question scored by the fold model
     #: that did not see it: eval/report-abstention.md.
-    abstain_below: float = field(default_factory=env_float("ABSTAIN_BELOW", 0.05))
-    abstain_doubt_below: float = field(default_factory=env_float("ABSTAIN_DOUBT_BELOW", 1.01, high=1.01))
-    abstain_doubt_dense: float = field(default_factory=env_float("ABSTAIN_DOUBT_DENSE", 0.86))
+    abstain_below: float = field(default_factory=env_float("ABSTAIN_BELOW", 0.0625))
+    abstain_doubt_below: float = field(default_factory=env_float("ABSTAIN_DOUBT_BELOW", 0.3, high=1.01))
+    abstain_doubt_dense: float = field(default_factory=env_float("ABSTAIN_DOUBT_DENSE", 0.87))
     abstain_doubt_coverage: float = field(default_factory=env_float("ABSTAIN_DOUBT_COVERAGE", 1.01, high=1.01))
     #: Also abstain when the question asks for an amount, a rate, a date, a clock time, a count,
     #: a telephone number, a form or a procedure that the best clause does not state
@@ -228,8 +231,8 @@ class Settings:
     #: sure (p < ``abstain_scope_guard``): a question on a document the model never saw is then
     #: still answered when a clause clearly answers it. Chosen with the rule above
     #: (eval/report-abstention.md); 1.01 = off.
-    abstain_scope_above: float = field(default_factory=env_float("ABSTAIN_SCOPE_ABOVE", 0.4, high=1.01))
-    abstain_scope_guard: float = field(default_factory=env_float("ABSTAIN_SCOPE_GUARD", 0.3, high=1.01))
+    abstain_scope_above: float = field(default_factory=env_float("ABSTAIN_SCOPE_ABOVE", 0.8, high=1.01))
+    abstain_scope_guard: float = field(default_factory=env_float("ABSTAIN_SCOPE_GUARD", 0.7, high=1.01))
     #: Before any of that, the domain gate (index/data/domain.json, ``python -m eval.train_domain``):
     #: a question that is no policy question at all (weather, chit-chat, recipes) — P ≥ this — is
     #: declined as such, whatever clause shares a word with it. The gate is trained on policy

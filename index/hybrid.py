@@ -264,7 +264,7 @@ class HybridIndex:
         dense_by_row: dict[int, float] = {}
         query_vector = None
         if mode in ("bm25", "hybrid"):
-            bm25_all = self.sparse.scores(query.text, query.tokens)
+            bm25_all = self.sparse.scores(query.text, query.search_tokens)
             pool = bm25_all if allowed is None else _masked(bm25_all, allowed)
             bm25_rows = top_rows(pool, candidates)
             bm25_rows = bm25_rows[pool[bm25_rows] > 0]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from corpus.errors import PolicyError
 from corpus.normalize import normalize_text
 from corpus.tokenize import tokenize_for_search
+from index.expansion import expansion
 
 CN = "一二三四五六七八九十"
 PLAN_PATH_RE = re.compile(rf"([{CN}]+)\(([{CN}]+)\)(\d+)?")
@@ -105,18 +106,26 @@ class Query:
     truncated: bool = False
     #: The normalized question as written (markup included), for display; "" = ``text``.
     written: str = ""
+    #: Policy words the first stage's BM25 also searches (老年人 for 爸妈; index/expansion.py).
+    expansion: tuple[str, ...] = ()
 
     @property
     def shown(self) -> str:
         return self.written or self.text
 
     @property
+    def search_tokens(self) -> tuple[str, ...]:
+        """What the first stage's BM25 searches: ``tokens`` and the expansion's tokens."""
+        return self.tokens + tuple(t for word in self.expansion for t in tokenize_for_search(word))
+
+    @property
     def names_clause(self) -> bool:
         return bool(self.refs or self.articles)
 
     @classmethod
-    def parse(cls, raw: str, max_chars: int | None = None) -> Query:
-        """Normalize once; an empty or word-less text is a :class:`PolicyError`."""
+    def parse(cls, raw: str, max_chars: int | None = None, expand: bool = True) -> Query:
+        """Normalize once; an empty or word-less text is a :class:`PolicyError`. ``expand``:
+        look up the everyday words' policy words (:mod:`index.expansion`)."""
         text = normalize_text(raw if isinstance(raw, str) else "")
         if not re.search(r"\w", text):
             raise PolicyError("empty_question", "问题为空或没有文字",
@@ -128,5 +137,6 @@ class Query:
         if MARKUP_RE.search(text) and re.search(r"\w", MARKUP_RE.sub(" ", text)):
             text = re.sub(r"\s+", " ", MARKUP_RE.sub(" ", text)).strip()
         refs, articles = clause_refs(text)
-        return cls(text, tuple(tokenize_for_search(text)), refs, articles, truncated=truncated,
-                   written=written if written != text else "")
+        tokens = tuple(tokenize_for_search(text))
+        return cls(text, tokens, refs, articles, truncated=truncated, written=written if written != text else "",
+                   expansion=expansion(text, tokens) if expand else ())

@@ -46,6 +46,7 @@ from corpus.departments import load_dictionary
 from corpus.normalize import normalize_text
 from corpus.tokenize import tokenize_for_search
 from index.answer_types import asked_types
+from index.expansion import matched_rules
 from index.hybrid import Hit, HybridIndex
 from index.query import named_documents
 
@@ -82,6 +83,8 @@ BASE_FEATURES: tuple[str, ...] = (
     "lookup",              # the clause was named by number in the question
     "log_chars",           # log(clause length in characters)
     "is_article",          # a law article (vs a plan item/section/paragraph)
+    "everyday_asked",      # the question uses everyday words of corpus/data/everyday.tsv (爸妈, 年卡)
+    "everyday_clause",     # share of those words whose policy words the clause writes (老年人, 预付消费)
 )
 #: Base features that also enter once per intent (the intent's prior and slopes differ:
 #: a colloquial "general" question matches by meaning, a target question by its words).
@@ -281,6 +284,8 @@ def features(index: HybridIndex, question, hits: list[Hit], intent: str = "gener
     want_number = intent == "target"
     want_note = intent in ("department", "dept_tasks")
     want_support = intent == "support"
+    everyday = matched_rules(query, tokenize_for_search(query))
+    col["everyday_asked"][:] = float(bool(everyday))
     for i, row in enumerate(rows):
         t = tables.texts(index, int(row))
         if total > 0:
@@ -308,6 +313,8 @@ def features(index: HybridIndex, question, hits: list[Hit], intent: str = "gener
         col["lookup"][i] = float(hits[i].lookup and not any(b not in t.doc_title and t.doc_title not in b
                                                              for b in books))
         col["log_chars"][i] = t.log_chars
+        if everyday:
+            col["everyday_clause"][i] = sum(any(w in t.clause for w in policy) for policy in everyday) / len(everyday)
         col["is_article"][i] = t.is_article
     col[f"intent={intent}"][:] = 1.0
     for f in BY_INTENT:

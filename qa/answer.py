@@ -78,7 +78,7 @@ def make_query(question: str, settings: Settings | None = None) -> Query:
     """The question parsed once: normalized, cut to the length limit, tokens, clause
     references, the departments it names and its intent."""
     settings = settings or get_settings()
-    query = Query.parse(question, settings.max_question_chars)
+    query = Query.parse(question, settings.max_question_chars, settings.expand_queries)
     parsed = classify(query.text)
     intent = "lookup" if query.names_clause else parsed.intent
     return replace(query, intent=intent, departments=tuple(parsed.departments))
