@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 
 from corpus.config import DATA_DIR
 from corpus.errors import PolicyError
@@ -27,7 +28,7 @@ Rule = tuple[tuple[str, ...], tuple[str, ...]]
 def load_rules(path: str = str(LEXICON_PATH)) -> tuple[Rule, ...]:
     """The lexicon's rules: (everyday words, policy words) per line; ``#`` lines are comments."""
     rules = []
-    for number, line in enumerate(open(path, encoding="utf-8").read().splitlines(), 1):
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         everyday, sep, policy = line.partition("\t")
