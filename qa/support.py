@@ -136,6 +136,27 @@ def _kinds_named(word: str) -> set[str]:
             | {kind for kind, words in KIND_WORDS if re.search(words, word)})
 
 
+def topic_forms(word: str, index: HybridIndex | None = None) -> tuple[str, ...]:
+    """``word``, and when no record of ``index`` writes it, the policy words the documents use
+    for it (生二胎 → 生育; corpus/data/everyday.tsv): a sentence states a topic word when it
+    writes any of them. A word the documents do use (老人) keeps its own meaning — its rule's
+    broader words (老年人, 养老) would let every measure for the elderly state it. The rule's
+    everyday word must be the word or inside it (生二胎 in 生二胎的) — not around it: 育儿 is
+    not 育儿嫂."""
+    from index.expansion import load_rules
+    from index.rerank_features import in_vocabulary
+
+    if index is not None and in_vocabulary(index, word):
+        return (word,)
+    return (word, *dict.fromkeys(p for everyday, policy in load_rules() for p in policy
+                                 if any(e == word or (len(e) > 1 and e in word) for e in everyday)))
+
+
+def states_topic(text: str, topic: list[str], index: HybridIndex | None = None) -> bool:
+    """``text`` writes one of ``topic``'s words or, for a word no record writes, its policy words."""
+    return any(form in text for word in topic for form in topic_forms(word, index))
+
+
 def support_topic(question: str, index: HybridIndex) -> list[str]:
     """What a support question is about beyond who asks and which kind of support (助餐 in
     给老年人提供助餐服务有什么政策; nothing in 开家政公司能享受哪些补贴)."""
@@ -174,7 +195,7 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
             # sure of the clause: 企业上市有奖励吗 is not answered by any grant
             specific = [w for w in topic if not _kinds_named(w)]
             sure = sure_p is not None and in_hits is not None and hits[in_hits].score >= sure_p
-            stated = any(w in sentence for w in topic)
+            stated = states_topic(sentence, topic, composer.index)
             by_kind = any(m.measure.kind in _kinds_named(w) for w in topic) and (not specific or sure)
             if not (stated or by_kind):
                 continue
@@ -204,5 +225,5 @@ def answer_support_fallback(question: str, hits, composer, topic: list[str], sur
         if not hit.evidence:
             continue
         s = max(quotable(hit.record, hit.evidence), key=lambda e: overlap(question, e.text))
-        if (sure_p is not None and hit.score >= sure_p) or any(w in s.text for w in topic):
+        if (sure_p is not None and hit.score >= sure_p) or states_topic(s.text, topic, composer.index):
             composer.add(f"{label(hit.record)}：{s.text}", cite(hit.record, s.start, s.end))

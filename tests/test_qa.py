@@ -407,3 +407,31 @@ def test_an_enterprise_asking_about_listing_rewards_gets_no_unrelated_grant(plan
     composer = Composer(plan_index)
     answer_support_measures("企业上市有奖励吗", [], plan_measures, composer)
     assert all("上市" in c.quote for c in composer.citations), composer.text()
+
+
+def test_a_topic_word_no_record_writes_is_stated_by_its_policy_words(plan_index):
+    """生二胎 is in no document; the documents write 生育 (corpus/data/everyday.tsv). A word they
+    do write keeps its own meaning, and a rule's everyday word must lie inside the topic word
+    (育儿 is not 育儿嫂, whose rule says 家政服务)."""
+    from qa.support import states_topic, topic_forms
+
+    assert "生育" in topic_forms("生二胎", plan_index)
+    assert topic_forms("老年人", plan_index) == ("老年人",)
+    assert topic_forms("育儿") == ("育儿",)
+    assert states_topic("符合法律、法规规定生育子女的夫妻，可以获得延长生育假的奖励", ["生二胎"], plan_index)
+    assert not states_topic("城镇居民基本医疗保险实行个人缴费和政府补贴相结合。", ["生二胎"], plan_index)
+
+
+def test_a_support_question_in_everyday_words_is_answered_by_the_law_that_uses_the_policy_word(
+        indexed_home, encoder):
+    """生二胎有补贴吗 on the plan + 人口与计划生育法: the law's 生育 article answers, not a sentence
+    of another document that only shares 补贴."""
+    import corpus
+    from index.hybrid import HybridIndex
+    from tests.conftest import ELDERLY_LAW, POPULATION_LAW
+
+    settings = indexed_home("laws-sentences", [ELDERLY_LAW, POPULATION_LAW])
+    index = HybridIndex.load(settings.index_dir, encoder)
+    answer = qa.answer("生二胎有补贴吗", index, measures=corpus.load_measures(settings))
+    assert not answer.abstained and answer.citations, answer.answer
+    assert all(c.record_id.startswith("人口与计划生育法") and "生育" in c.quote for c in answer.citations), answer.answer
