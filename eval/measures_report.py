@@ -43,7 +43,7 @@ def render_report(result: Result, show_test_errors: bool = False) -> str:
     split = (f"Split: dev {c['by_split']['dev']['measures']} measures / {c['by_split']['dev']['profiles']} profiles "
              f"(the lexicon and matching were tuned on these), held-out test {c['by_split']['test']['measures']} "
              f"measures / {c['by_split']['test']['profiles']} profiles (not tuned on; since round seven the measures' "
-             "test split is the articles of five laws added in that round, labelled blind: documents the lexicon "
+             "test split is the articles of five laws added in the latest round, labelled blind: documents the lexicon "
              "was not written for; see the README for what was seen of it).")
     regenerate = ("Regenerate: `.venv/bin/python -m eval.measures --build --report eval/report-measures` "
                   "(labels, method and caveats: `eval/measures/README.md`).")

@@ -106,6 +106,17 @@ def test_condition_and_instrument_quote_the_record_verbatim():
     ("退役的义务兵入伍前是事业单位人员的，退役后可以选择复职复工。", "job_stabilization", None),
     ("退役军人服现役经历视为基层工作经历。", "talent_titles", None),
     ("退役军人接受学历教育时，按照规定享受学费和助学金资助。", "prices_fees", None),
+    # classes found on the eighth round's dev material (the seventh round's held-out split)
+    ("县级以上人民政府应当将中医药事业发展经费纳入本级财政预算。", "public_investment", None),
+    ("各级人民政府应当利用财政性经费或者国有资产等举办或者支持举办公办幼儿园。", "public_investment", None),
+    ("国务院和省级人民政府统筹安排学前教育资金，重点扶持农村地区发展学前教育。", "public_investment", None),
+    ("举办中医诊所的，将诊所的名称、地址等报所在地县级人民政府中医药主管部门备案后即可开展执业活动。",
+     "streamlined_approval", None),
+    ("彩票公益金应当根据国家有关规定用于全民健身事业。", "fiscal_subsidy", None),
+    ("地方各级人民政府应当多方面筹集资金，组织和扶持农村残疾人从事种植业、养殖业。", "fiscal_subsidy", None),
+    ("非营利性民办幼儿园可以向县级人民政府教育行政部门申请认定为普惠性民办幼儿园。", "talent_titles", None),
+    ("有关部门应当制定幼儿园教师培训规划，建立培训支持服务体系，开展多种形式的专业培训。", "training", None),
+    ("县级以上地方人民政府发展社区服务事业，应当优先考虑残疾人就业。", "job_stabilization", None),
 ])
 def test_measures_phrased_without_subsidy_words(text, kind, instrument):
     r = record(text)
@@ -196,6 +207,19 @@ def test_sentences_that_are_not_measures(text):
     ("优抚资金主要由中央财政负担。", "payer"),
     ("国有企业接收退役军人的，应当与其签订劳动合同。", "employer_duty"),
     ("经职业技能鉴定机构鉴定合格的，可以发给职业资格证书。", "standards"),
+    # eighth round: equal treatment, the duty to obtain approval, disclosure, budget accounting and
+    # transfers, policy-making, duties of publicly funded bodies and of operators
+    ("幼儿园教师在职称评定、岗位聘任等方面享有与中小学教师同等的待遇。", "rights"),
+    ("举办中医医疗机构应当按照国家有关规定办理审批手续。", "approval_authority"),
+    ("教育行政部门应当定期向社会公布政府学前教育财政投入等方面信息。", "oversight"),
+    ("学前教育财政补助经费按照中央与地方财政事权和支出责任划分原则，分别列入中央和地方各级预算。",
+     "budget_accounting"),
+    ("中央财政通过转移支付对地方统筹给予支持。", "budget_accounting"),
+    ("地方各级人民政府应当统筹制定财政补助和收费政策，合理确定分担比例。", "delegated_rules"),
+    ("利用财政资金设立的电视台应当在播出电视节目时配备同步字幕。", "funded_duty"),
+    ("公共交通运输工具的运营单位应当为残疾人、老年人设置绿色通道和优先坐席。", "employer_duty"),
+    ("行业标准由国务院有关部门制定，并在其网站上公布，供公众免费查阅。", None),   # an administrative service
+    ("国家鼓励生活购物、金融服务、学习教育等领域的网站逐步符合无障碍设计标准。", None),  # 金融服务 as a field
 ])
 def test_classes_of_sentences_that_grant_nothing(text, veto):
     assert extract_measures(record(text)) == []
@@ -241,6 +265,13 @@ def test_classes_of_sentences_that_grant_nothing(text, veto):
     # seventh round: a premium subsidy is insurance cover; money named as the instrument is a grant
     ("县级以上人民政府应当采取保费补贴等措施，扩大农业保险覆盖面。", "guarantees_insurance"),
     ("地方人民政府应当为个体工商户在贷款融资、技能培训等方面提供资金支持。", "fiscal_subsidy"),
+    # eighth round: free training; aid to poor families; the first of a list of means or fields
+    ("县级以上地方人民政府体育主管部门应当免费为其提供相关知识和技能培训。", "training"),
+    ("国家建立学前教育资助制度，为家庭经济困难的适龄儿童接受普惠性学前教育提供资助。", "social_assistance"),
+    ("对符合条件的残疾人、老年人家庭应当给予适当补贴。", "social_assistance"),
+    ("国家通过经费支持、政府采购、税收优惠等方式，促进无障碍技术的研发和应用。", "fiscal_subsidy"),
+    ("有关部门应当在生产服务、技术指导、农用物资供应和信贷等方面给予帮助。", "other"),
+    ("金融机构应当为小微企业提供金融服务。", "loans_credit"),
 ])
 def test_kind_classes(text, kind):
     assert only(text).kind == kind
@@ -477,13 +508,13 @@ def test_gold_is_complete_and_quotes_the_corpus(library_records):
     assert all(set(p.expected) <= plan_keys for p in profiles)
 
 
-#: The issue's targets, asserted on the held-out split — since round seven, five laws labelled blind
-#: that the lexicon was not written for (eval/measures/README.md). There sentence recall (0.750),
-#: precision (0.766), kind accuracy (0.833) and beneficiary F1 (0.800) came out below their targets;
-#: they are held to those levels so a regression fails, and reported as missed. Matching is held to
-#: the targets.
-HELD_OUT_FLOORS = {**mr.TARGETS, "sentence_recall": 0.74, "sentence_precision": 0.76, "kind_accuracy": 0.83,
-                   "beneficiary_f1": 0.79}
+#: The issue's targets, asserted on the held-out split — since round eight, five more laws labelled
+#: blind that the lexicon was not written for (eval/measures/README.md). There sentence recall
+#: (0.660), precision (0.524) and beneficiary F1 (0.742) came out below their targets, kind accuracy
+#: (0.909) above; they are held to those levels so a regression fails, and reported as missed.
+#: Matching is held to the targets.
+HELD_OUT_FLOORS = {**mr.TARGETS, "sentence_recall": 0.65, "sentence_precision": 0.52, "kind_accuracy": 0.90,
+                   "beneficiary_f1": 0.74}
 
 
 @pytest.mark.parametrize("metric", sorted(mr.TARGETS))
