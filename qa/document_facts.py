@@ -172,7 +172,11 @@ CITIES = {"深圳": "广东", "广州": "广东", "杭州": "浙江", "宁波": 
           "武汉": "湖北", "长沙": "湖南", "郑州": "河南", "济南": "山东", "青岛": "山东", "西安": "陕西", "合肥": "安徽",
           "福州": "福建", "厦门": "福建", "南昌": "江西", "石家庄": "河北", "太原": "山西", "沈阳": "辽宁", "大连": "辽宁",
           "长春": "吉林", "哈尔滨": "黑龙江", "海口": "海南", "贵阳": "贵州", "昆明": "云南", "西宁": "青海",
-          "呼和浩特": "内蒙古", "南宁": "广西", "拉萨": "西藏", "银川": "宁夏", "乌鲁木齐": "新疆"}
+          "呼和浩特": "内蒙古", "南宁": "广西", "拉萨": "西藏", "银川": "宁夏", "乌鲁木齐": "新疆",
+          # the shipped plan's province, city by city: a question from 天水 is from inside it
+          "兰州": "甘肃", "兰州新区": "甘肃", "嘉峪关": "甘肃", "金昌": "甘肃", "天水": "甘肃", "武威": "甘肃",
+          "张掖": "甘肃", "平凉": "甘肃", "酒泉": "甘肃", "庆阳": "甘肃", "定西": "甘肃", "陇南": "甘肃",
+          "临夏": "甘肃", "甘南": "甘肃"}
 PLACE_SUFFIX_RE = re.compile(r"(省|市|自治区|壮族自治区|回族自治区|维吾尔自治区|特别行政区)$")
 
 
@@ -189,6 +193,12 @@ def jurisdiction(doc: DocumentFacts) -> str | None:
     return NUMBER_PREFIXES.get(doc.number[:1]) if doc.number else None
 
 
+def is_place(word: str) -> bool:
+    """``word`` names a province or a city of :data:`CITIES`, with or without 省/市 (兰州市, 甘肃省)."""
+    name = PLACE_SUFFIX_RE.sub("", word) if len(word) > 2 else word
+    return name in PROVINCES or name in CITIES
+
+
 def places(question: str) -> list[str]:
     """The provinces and large cities a question names, as whole words (大连 is no place in
     扩大连锁经营, nor 合肥 in 复合肥料)."""
@@ -196,9 +206,8 @@ def places(question: str) -> list[str]:
 
     found = []
     for word in tokenize(question):
-        name = PLACE_SUFFIX_RE.sub("", word) if len(word) > 2 else word
-        if name in PROVINCES or name in CITIES:
-            found.append(name)
+        if is_place(word):
+            found.append(PLACE_SUFFIX_RE.sub("", word) if len(word) > 2 else word)
     return list(dict.fromkeys(found))
 
 

@@ -75,6 +75,9 @@ SUPPORT_QUESTION_WORDS = frozenset(
 #: A number or demonstrative with its measure word (一家, 这个, 几种): says how many, not what about.
 COUNTED_RE = re.compile(r"[一两二三几这那每各某哪][个家些种类项名所条]")
 
+#: A verb with an aspect particle (开了个, 办过): how the asker tells it, when no record writes it.
+ASPECT_RE = re.compile(r"了|过")
+
 #: jieba part-of-speech tags of words that can name what a question is about when no record
 #: contains them (生二胎, 公交): nouns of every kind, verbal nouns, idioms and fixed phrases,
 #: abbreviations, foreign words. A verb or pronoun the corpus never uses (拿到, the 我开 of 我开了)
@@ -100,12 +103,15 @@ def topic_words(question: str, index: HybridIndex | None = None) -> list[str]:
     ``index``, a word no record contains counts only when it is a noun or phrase of the question."""
     from corpus.tokenize import tokenize_for_search
     from index.rerank_features import in_vocabulary
+    from qa.document_facts import is_place
 
     spans = _content_spans(question) if index is not None else []
+    known = (lambda w: True) if index is None else (lambda w: in_vocabulary(index, w))
     return [w for w in dict.fromkeys(tokenize_for_search(question))
             if len(w) > 1 and w not in SUPPORT_QUESTION_WORDS and re.search(r"[\u4e00-\u9fff]", w)
-            and not COUNTED_RE.fullmatch(w)
-            and (index is None or in_vocabulary(index, w) or any(w in span for span in spans))]
+            and not COUNTED_RE.fullmatch(w) and not is_place(w)
+            and not (ASPECT_RE.search(w) and not known(w))
+            and (index is None or known(w) or any(w in span for span in spans))]
 
 
 def _residual_topic(words: list[str], question: str) -> list[str]:

@@ -435,3 +435,15 @@ def test_a_support_question_in_everyday_words_is_answered_by_the_law_that_uses_t
     answer = qa.answer("生二胎有补贴吗", index, measures=corpus.load_measures(settings))
     assert not answer.abstained and answer.citations, answer.answer
     assert all(c.record_id.startswith("人口与计划生育法") and "生育" in c.quote for c in answer.citations), answer.answer
+
+
+def test_where_the_asker_is_and_how_they_tell_it_are_no_topic(plan_index, plan_measures):
+    """我在兰州开了个托育园，政府给补贴吗: 兰州 says where the asker is and 开了个 how they tell it;
+    as topic words no measure stated them, and the plan's measures for 托育 went unanswered."""
+    from qa.document_facts import is_place
+    from qa.support import support_topic
+
+    assert is_place("兰州") and is_place("天水市") and is_place("甘肃省") and not is_place("拉面")
+    assert support_topic("我在兰州开了个托育园，政府给补贴吗", plan_index) == []
+    answer = qa.answer("我在兰州开了个托育园，政府给补贴吗", plan_index, measures=plan_measures)
+    assert not answer.abstained and any("托育" in c.quote or "保教" in c.quote for c in answer.citations), answer.answer
