@@ -209,12 +209,13 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
             continue  # "有哪些支持政策" names nothing: any measure of the clauses found answers it
         # the more of the profile a measure names (sector, entity, people), the more specific it is
         score = (2.0 + 0.5 * m.score if named else 0.0) + (1.5 if m.measure.kind in kinds else 0.0)
-        if any_kind and "fiscal_subsidy" in kinds and m.measure.kind in MONEY_KINDS:
-            score += 0.75  # asked for 补贴: a benefit in money (tax, fees, credit) before training or promotion
         score += 1.0 / (1 + in_hits) if in_hits is not None else 0.0
-        scored.append((score, m.measure))
-    scored.sort(key=lambda x: -x[0])
-    for _, m in scored[:4]:
+        # asked for 补贴 and nothing narrower: every benefit in money (tax, fees, credit) comes before
+        # training or promotion, however specific the promotion is to the sector (托育服务品牌)
+        money = any_kind and "fiscal_subsidy" in kinds and m.measure.kind in MONEY_KINDS
+        scored.append((money, score, m.measure))
+    scored.sort(key=lambda x: (not x[0], -x[1]))
+    for _, _, m in scored[:4]:
         record = composer.index.record(m.record_id)
         if record is not None:
             label_kind = m.kind_label if hasattr(m, "kind_label") else m.kind

@@ -447,3 +447,18 @@ def test_where_the_asker_is_and_how_they_tell_it_are_no_topic(plan_index, plan_m
     assert support_topic("我在兰州开了个托育园，政府给补贴吗", plan_index) == []
     answer = qa.answer("我在兰州开了个托育园，政府给补贴吗", plan_index, measures=plan_measures)
     assert not answer.abstained and any("托育" in c.quote or "保教" in c.quote for c in answer.citations), answer.answer
+
+
+def test_asked_for_subsidy_money_comes_before_promotion_whatever_the_search_ranked_first(plan_index, plan_measures):
+    """In a library the search may rank the brand clause 三(三)2 (培育…托育服务品牌) above 四(一):
+    a question asking for 补贴 still gets the tax relief for 保教服务 first."""
+    from qa.compose import Composer
+    from qa.support import answer_support_measures
+
+    order = ("三(三)2", "三(一)2", "三(二)3", "四(一)")
+    hits = [plan_index.search(path, k=1)[0] for path in order]
+    assert tuple(h.record.path for h in hits) == order
+    composer = Composer(plan_index)
+    answer_support_measures("我在兰州开了个托育园，政府给补贴吗", hits, plan_measures, composer)
+    kinds = [line.partition("（")[2].partition("）")[0] for line in composer.lines]
+    assert "品牌与宣传推介" in kinds and kinds[0] == "税费减免", composer.lines
