@@ -117,6 +117,22 @@ def test_condition_and_instrument_quote_the_record_verbatim():
     ("非营利性民办幼儿园可以向县级人民政府教育行政部门申请认定为普惠性民办幼儿园。", "talent_titles", None),
     ("有关部门应当制定幼儿园教师培训规划，建立培训支持服务体系，开展多种形式的专业培训。", "training", None),
     ("县级以上地方人民政府发展社区服务事业，应当优先考虑残疾人就业。", "job_stabilization", None),
+    # classes found on the ninth round's dev material (the eighth round's held-out split)
+    ("对设立后未开展生产经营活动的市场主体，可以按照简易程序办理注销。", "streamlined_approval", None),
+    ("对有债权债务的市场主体，在债权债务依法解决后及时办理注销。", "streamlined_approval", None),
+    ("政府有关部门应当简化企业从申请设立到具备一般性经营条件所需办理的手续。", "streamlined_approval", None),
+    ("除法律另有规定外，企业迁移后其持有的有效许可证件不再重复办理。", "streamlined_approval", None),
+    ("推行区域评估，不再对区域内的市场主体单独提出评估要求。", "streamlined_approval", None),
+    ("国家持续深化商标注册、专利申请便利化改革，提高商标注册、专利申请审查效率。", "streamlined_approval", None),
+    ("实行不动产登记、交易和缴税一窗受理、并行办理，压缩办理时间。", "streamlined_approval", None),
+    ("各地区、各部门之间应当加强证明的互认共享，避免重复索要证明。", "streamlined_approval", None),
+    ("国家大力精简已有行政许可。", "streamlined_approval", None),
+    ("推广以金融机构保函替代现金缴纳涉企保证金。", "guarantees_insurance", None),
+    ("国家鼓励保险机构为农民专业合作社提供多种形式的农业保险服务。", "guarantees_insurance", None),
+    ("中央和地方财政应当分别安排资金，支持农民专业合作社开展信息、培训等服务。", "fiscal_subsidy", None),
+    ("国家支持发展农业和农村经济的建设项目，可以委托和安排有条件的农民专业合作社实施。", "procurement", None),
+    ("有关部门应当为困难妇女提供生活帮扶、就业创业支持等关爱服务。", "social_assistance", None),
+    ("各级人民政府应当为就业困难的妇女提供必要的扶持和援助。", "job_stabilization", None),
 ])
 def test_measures_phrased_without_subsidy_words(text, kind, instrument):
     r = record(text)
@@ -220,6 +236,25 @@ def test_sentences_that_are_not_measures(text):
     ("公共交通运输工具的运营单位应当为残疾人、老年人设置绿色通道和优先坐席。", "employer_duty"),
     ("行业标准由国务院有关部门制定，并在其网站上公布，供公众免费查阅。", None),   # an administrative service
     ("国家鼓励生活购物、金融服务、学习教育等领域的网站逐步符合无障碍设计标准。", None),  # 金融服务 as a field
+    # ninth round: legality rules for what authorities may charge or require, equal treatment,
+    # a cooperative's own governance, accountability, registries, rights, a guardian's duty
+    ("设立涉企行政事业性收费、涉企保证金，应当有法律、行政法规依据或者经国务院批准。", "legality"),
+    ("对涉企行政事业性收费实行目录清单管理，目录清单之外的收费一律不得执行。", "legality"),
+    ("商业银行等金融机构在授信中不得设置不合理条件。", "legality"),
+    ("政府及其有关部门在政府资金安排、土地供应、税费减免等方面，应当依法平等对待各类市场主体。", "legality"),
+    ("证明事项应当有法律、法规或者国务院决定依据。", "legality"),
+    ("国家持续放宽市场准入，并实行全国统一的市场准入负面清单制度。", "legality"),
+    ("农民专业合作社成员大会由全体成员组成，行使下列职权：决定对外投资和担保方案。", "governance"),
+    ("农民专业合作社成员可以用货币出资，也可以用土地经营权等作价出资。", "governance"),
+    ("本社接受国家财政直接补助和他人捐赠形成的财产，按比例分配给本社成员。", "governance"),
+    ("政府和有关部门及其工作人员有下列情形之一的，依法依规追究责任：违法干预市场主体自主决策。", "penalty"),
+    ("国家推动建立统一的动产和权利担保登记公示系统。", "information_sharing"),
+    ("县级以上人民政府有关部门应当依法加强对财政补助资金使用情况的监督。", "oversight"),
+    ("妇女在土地承包经营、宅基地使用等方面，享有与男子平等的权利。", "rights"),
+    ("社会力量举办的康复机构和政府举办的康复机构在准入、财税扶持等方面执行相同的政策。", "rights"),
+    ("国家发展社会保障事业，保障妇女享有社会保险、社会救助和社会福利等权益。", "rights"),
+    ("未成年人的监护人应当保证未成年人及时接受政府免费提供的疾病筛查。", "employer_duty"),
+    ("家庭教育服务机构应当加强自律管理，组织从业人员培训。", "employer_duty"),
 ])
 def test_classes_of_sentences_that_grant_nothing(text, veto):
     assert extract_measures(record(text)) == []
@@ -272,6 +307,11 @@ def test_classes_of_sentences_that_grant_nothing(text, veto):
     ("国家通过经费支持、政府采购、税收优惠等方式，促进无障碍技术的研发和应用。", "fiscal_subsidy"),
     ("有关部门应当在生产服务、技术指导、农用物资供应和信贷等方面给予帮助。", "other"),
     ("金融机构应当为小微企业提供金融服务。", "loans_credit"),
+    # ninth round: money from a bank is credit; a service in the purchase catalogue is bought by
+    # government; the first of 培训进修、表彰奖励 decides
+    ("国家政策性金融机构应当采取多种形式，为农民专业合作社提供多渠道的资金支持。", "loans_credit"),
+    ("将家庭教育指导服务纳入城乡公共服务体系和政府购买服务目录。", "procurement"),
+    ("有关部门应当在培训进修、表彰奖励等方面，对康复工作人员予以倾斜。", "training"),
 ])
 def test_kind_classes(text, kind):
     assert only(text).kind == kind
@@ -508,12 +548,12 @@ def test_gold_is_complete_and_quotes_the_corpus(library_records):
     assert all(set(p.expected) <= plan_keys for p in profiles)
 
 
-#: The issue's targets, asserted on the held-out split — since round eight, five more laws labelled
+#: The issue's targets, asserted on the held-out split — since round nine, five more laws labelled
 #: blind that the lexicon was not written for (eval/measures/README.md). There sentence recall
-#: (0.660), precision (0.524) and beneficiary F1 (0.742) came out below their targets, kind accuracy
-#: (0.909) above; they are held to those levels so a regression fails, and reported as missed.
-#: Matching is held to the targets.
-HELD_OUT_FLOORS = {**mr.TARGETS, "sentence_recall": 0.65, "sentence_precision": 0.52, "kind_accuracy": 0.90,
+#: (0.776), precision (0.613), kind accuracy (0.684) and beneficiary F1 (0.742) came out below their
+#: targets; they are held to those levels so a regression fails, and reported as missed. Matching is
+#: held to the targets.
+HELD_OUT_FLOORS = {**mr.TARGETS, "sentence_recall": 0.77, "sentence_precision": 0.61, "kind_accuracy": 0.68,
                    "beneficiary_f1": 0.74}
 
 
