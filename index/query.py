@@ -94,7 +94,7 @@ class Query:
     #: Normalized (Simplified, full-width punctuation), cut to the length limit, markup removed:
     #: what is searched.
     text: str
-    #: jieba search tokens of ``text`` (what BM25, evidence and coverage use).
+    #: jieba search tokens of ``text`` (what evidence and coverage use; BM25 searches ``search_tokens``).
     tokens: tuple[str, ...]
     #: Plan paths named (``三(二)1``, ``四(一)``); ``articles``: ``第十二条``-style names.
     refs: tuple[str, ...] = ()
@@ -139,4 +139,4 @@ class Query:
         refs, articles = clause_refs(text)
         tokens = tuple(tokenize_for_search(text))
         return cls(text, tokens, refs, articles, truncated=truncated, written=written if written != text else "",
-                   expansion=expansion(text, tokens) if expand else ())
+                   expansion=expansion(text) if expand else ())

@@ -83,8 +83,8 @@ BASE_FEATURES: tuple[str, ...] = (
     "lookup",              # the clause was named by number in the question
     "log_chars",           # log(clause length in characters)
     "is_article",          # a law article (vs a plan item/section/paragraph)
-    "everyday_asked",      # the question uses everyday words of corpus/data/everyday.tsv (爸妈, 年卡)
-    "everyday_clause",     # share of those words whose policy words the clause writes (老年人, 预付消费)
+    "everyday_clause",     # share of the question's everyday words (corpus/data/everyday.tsv: 爸妈, 年卡)
+                           # whose policy words the clause writes (老年人, 预付消费); 0 when it uses none
 )
 #: Base features that also enter once per intent (the intent's prior and slopes differ:
 #: a colloquial "general" question matches by meaning, a target question by its words).
@@ -284,8 +284,7 @@ def features(index: HybridIndex, question, hits: list[Hit], intent: str = "gener
     want_number = intent == "target"
     want_note = intent in ("department", "dept_tasks")
     want_support = intent == "support"
-    everyday = matched_rules(query, tokenize_for_search(query))
-    col["everyday_asked"][:] = float(bool(everyday))
+    everyday = matched_rules(query)
     for i, row in enumerate(rows):
         t = tables.texts(index, int(row))
         if total > 0:

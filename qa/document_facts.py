@@ -177,7 +177,8 @@ CITIES = {"深圳": "广东", "广州": "广东", "杭州": "浙江", "宁波": 
           "兰州": "甘肃", "兰州新区": "甘肃", "嘉峪关": "甘肃", "金昌": "甘肃", "天水": "甘肃", "武威": "甘肃",
           "张掖": "甘肃", "平凉": "甘肃", "酒泉": "甘肃", "庆阳": "甘肃", "定西": "甘肃", "陇南": "甘肃",
           "临夏": "甘肃", "甘南": "甘肃"}
-PLACE_SUFFIX_RE = re.compile(r"(省|市|自治区|壮族自治区|回族自治区|维吾尔自治区|特别行政区)$")
+#: What may follow a place's short name in the same word (甘肃省, 兰州市, 甘南藏族自治州, 临夏州).
+PLACE_SUFFIX_RE = re.compile(r"省|市|自治区|壮族自治区|回族自治区|维吾尔自治区|特别行政区|[\u4e00-\u9fff]{0,3}族自治州|州|县|区")
 
 
 def jurisdiction(doc: DocumentFacts) -> str | None:
@@ -193,10 +194,19 @@ def jurisdiction(doc: DocumentFacts) -> str | None:
     return NUMBER_PREFIXES.get(doc.number[:1]) if doc.number else None
 
 
+def place_name(word: str) -> str | None:
+    """The province or city of :data:`CITIES` a word names, with or without its suffix (兰州市 →
+    兰州, 甘南藏族自治州 → 甘南); None for any other word."""
+    if word in PROVINCES or word in CITIES:
+        return word
+    for n in (2, 3, 4):
+        if (word[:n] in PROVINCES or word[:n] in CITIES) and PLACE_SUFFIX_RE.fullmatch(word[n:]):
+            return word[:n]
+    return None
+
+
 def is_place(word: str) -> bool:
-    """``word`` names a province or a city of :data:`CITIES`, with or without 省/市 (兰州市, 甘肃省)."""
-    name = PLACE_SUFFIX_RE.sub("", word) if len(word) > 2 else word
-    return name in PROVINCES or name in CITIES
+    return place_name(word) is not None
 
 
 def places(question: str) -> list[str]:
@@ -204,11 +214,7 @@ def places(question: str) -> list[str]:
     扩大连锁经营, nor 合肥 in 复合肥料)."""
     from corpus.tokenize import tokenize
 
-    found = []
-    for word in tokenize(question):
-        if is_place(word):
-            found.append(PLACE_SUFFIX_RE.sub("", word) if len(word) > 2 else word)
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(name for name in map(place_name, tokenize(question)) if name))
 
 
 def other_region(question: str, documents: Sequence[DocumentFacts], mentioned) -> tuple[str, list[str]] | None:

@@ -75,8 +75,9 @@ SUPPORT_QUESTION_WORDS = frozenset(
 #: A number or demonstrative with its measure word (一家, 这个, 几种): says how many, not what about.
 COUNTED_RE = re.compile(r"[一两二三几这那每各某哪][个家些种类项名所条]")
 
-#: A verb with an aspect particle (开了个, 办过): how the asker tells it, when no record writes it.
-ASPECT_RE = re.compile(r"了|过")
+#: A verb with an aspect particle (开了个, 办过): how the asker tells it, when no record writes it
+#: — not a word that merely contains 过 (过桥 of 过桥贷款).
+ASPECT_RE = re.compile(r"^\w[了过](?:[个家间些所]|$)")
 
 #: jieba part-of-speech tags of words that can name what a question is about when no record
 #: contains them (生二胎, 公交): nouns of every kind, verbal nouns, idioms and fixed phrases,
@@ -105,12 +106,14 @@ def topic_words(question: str, index: HybridIndex | None = None) -> list[str]:
     from index.rerank_features import in_vocabulary
     from qa.document_facts import is_place
 
-    spans = _content_spans(question) if index is not None else []
+    tagged = list(_pos_tokenizer().cut(question)) if index is not None else []
+    spans = [p.word for p in tagged if CONTENT_TAG_RE.match(p.flag)]
+    places = {p.word for p in tagged if p.flag == "ns"}
     known = (lambda w: True) if index is None else (lambda w: in_vocabulary(index, w))
     return [w for w in dict.fromkeys(tokenize_for_search(question))
             if len(w) > 1 and w not in SUPPORT_QUESTION_WORDS and re.search(r"[\u4e00-\u9fff]", w)
             and not COUNTED_RE.fullmatch(w) and not is_place(w)
-            and not (ASPECT_RE.search(w) and not known(w))
+            and not ((ASPECT_RE.search(w) or w in places) and not known(w))
             and (index is None or known(w) or any(w in span for span in spans))]
 
 
@@ -142,25 +145,35 @@ def _kinds_named(word: str) -> set[str]:
             | {kind for kind, words in KIND_WORDS if re.search(words, word)})
 
 
-def topic_forms(word: str, index: HybridIndex | None = None) -> tuple[str, ...]:
+def topic_forms(word: str, index: HybridIndex | None = None, question: str = "") -> tuple[str, ...]:
     """``word``, and when no record of ``index`` writes it, the policy words the documents use
     for it (生二胎 → 生育; corpus/data/everyday.tsv): a sentence states a topic word when it
     writes any of them. A word the documents do use (老人) keeps its own meaning — its rule's
-    broader words (老年人, 养老) would let every measure for the elderly state it. The rule's
-    everyday word must be the word or inside it (生二胎 in 生二胎的) — not around it: 育儿 is
-    not 育儿嫂."""
-    from index.expansion import load_rules
+    broader words (老年人, 养老) would let every measure for the elderly state it. A rule applies
+    when its everyday word is the word, lies inside it (生二胎 in 生二胎的), or is a whole word of
+    ``question`` the word lies inside (托儿 of 托儿点, which jieba cuts 托儿 + 点) — not merely
+    around it: 育儿 is not 育儿嫂."""
     from index.rerank_features import in_vocabulary
 
     if index is not None and in_vocabulary(index, word):
         return (word,)
+    return _lexicon_forms(word, question)
+
+
+@functools.lru_cache(maxsize=1024)
+def _lexicon_forms(word: str, question: str) -> tuple[str, ...]:
+    from index.expansion import load_rules, uses
+
+    def applies(e: str) -> bool:
+        return e == word or (len(e) > 1 and e in word) or (word in e and bool(question) and uses(question, e))
+
     return (word, *dict.fromkeys(p for everyday, policy in load_rules() for p in policy
-                                 if any(e == word or (len(e) > 1 and e in word) for e in everyday)))
+                                 if any(applies(e) for e in everyday)))
 
 
-def states_topic(text: str, topic: list[str], index: HybridIndex | None = None) -> bool:
+def states_topic(text: str, topic: list[str], index: HybridIndex | None = None, question: str = "") -> bool:
     """``text`` writes one of ``topic``'s words or, for a word no record writes, its policy words."""
-    return any(form in text for word in topic for form in topic_forms(word, index))
+    return any(form in text for word in topic for form in topic_forms(word, index, question))
 
 
 def support_topic(question: str, index: HybridIndex) -> list[str]:
@@ -201,7 +214,7 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
             # sure of the clause: 企业上市有奖励吗 is not answered by any grant
             specific = [w for w in topic if not _kinds_named(w)]
             sure = sure_p is not None and in_hits is not None and hits[in_hits].score >= sure_p
-            stated = states_topic(sentence, topic, composer.index)
+            stated = states_topic(sentence, topic, composer.index, question)
             by_kind = any(m.measure.kind in _kinds_named(w) for w in topic) and (not specific or sure)
             if not (stated or by_kind):
                 continue
@@ -232,5 +245,5 @@ def answer_support_fallback(question: str, hits, composer, topic: list[str], sur
         if not hit.evidence:
             continue
         s = max(quotable(hit.record, hit.evidence), key=lambda e: overlap(question, e.text))
-        if (sure_p is not None and hit.score >= sure_p) or states_topic(s.text, topic, composer.index):
+        if (sure_p is not None and hit.score >= sure_p) or states_topic(s.text, topic, composer.index, question):
             composer.add(f"{label(hit.record)}：{s.text}", cite(hit.record, s.start, s.end))

@@ -25,9 +25,15 @@ def test_a_policy_word_the_question_already_writes_is_not_added_again():
     assert "养老" in Query.parse("老年人和爸妈有什么区别").expansion
 
 
-def test_a_one_character_everyday_word_must_be_a_whole_word():
+def test_an_everyday_word_must_be_whole_words_of_the_question():
     assert "税收优惠" in Query.parse("开店要交多少税").expansion
     assert "税收优惠" not in Query.parse("税务局在哪里").expansion
+    # 运动 inside 运动员, 健身 inside 健身房 and the particle 地 of 有效地 are none of the rules' words
+    assert "全民健身" not in Query.parse("运动员退役后怎么安置").expansion
+    assert "全民健身" not in Query.parse("健身房办的年卡能退吗").expansion
+    assert Query.parse("怎样有效地推进养老服务发展").expansion == ()
+    # a word jieba cuts in two is still used whole (卷 + 钱)
+    assert "预付消费" in Query.parse("老板卷钱跑了").expansion
 
 
 def test_expansion_can_be_switched_off_in_the_settings():
@@ -54,7 +60,16 @@ def test_a_malformed_lexicon_line_is_an_error_naming_the_line(tmp_path):
 def test_rules_read_from_a_file_apply_as_written(tmp_path):
     path = tmp_path / "everyday.tsv"
     path.write_text("喵星人\t猫\n", encoding="utf-8")
-    assert expansion("家里的喵星人", ("家里", "的", "喵星人"), load_rules(str(path))) == ("猫",)
+    assert expansion("家里的喵星人", load_rules(str(path))) == ("猫",)
+
+
+def test_the_lexicon_is_read_like_questions(tmp_path):
+    """A byte-order mark, an indented comment and Traditional script are what an editor may leave."""
+    path = tmp_path / "everyday.tsv"
+    path.write_text("\ufeff保姆\t家政服务\n  # an indented comment\n託兒所\t托育\n", encoding="utf-8")
+    rules = load_rules(str(path))
+    assert rules == ((("保姆",), ("家政服务",)), (("托儿所",), ("托育",)))
+    assert expansion("找个保姆", rules) == ("家政服务",)
 
 
 @pytest.mark.parametrize("question, path", [
