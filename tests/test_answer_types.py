@@ -30,6 +30,8 @@ def names(question: str) -> list[str]:
     ("招用退役军人能减免多少税？", ["money"]),
     ("小微企业最高能贷多少？", ["money"]),
     ("增值税税率是多少？", ["rate"]),                    # a rate, not a sum of tax
+    ("养老院要配几个护理员？", ["count"]),
+    ("12345热线能投诉吗？", ["contact"]),
 ])
 def test_questions_asking_for_a_specific_answer(question, expected):
     assert names(question) == expected
@@ -45,6 +47,13 @@ def test_questions_asking_for_a_specific_answer(question, expected):
     "这项工作归哪几个部门牵头？",  # which departments, not how many
     "我们在好几个小区都有网点，能统一备案吗？",  # 好几个, 了几名, 这几个: several, not how many
     "今年招了几名大学生，有补贴吗？",
+    # a few people described, not counted (library dev, session 8)
+    "我们几个朋友想给山区孩子公开募捐，没有资格该怎么办？",
+    "我儿子在学校被几个同学围着打，学校该怎么处理？",
+    "几户邻居想轮流帮着看孩子，政府支持吗？",
+    "小区活动中心空着，几个老住户想自己管起来，行不行？",
+    # a telephone number named, not asked for
+    "旅行社把我的身份证号、电话泄露给推销的了，算违规吧？",
 ])
 def test_questions_not_asking_for_one(question):
     assert names(question) == []
