@@ -144,6 +144,15 @@ def lexicon() -> Lexicon:
     return load_lexicon()
 
 
+@lru_cache(maxsize=1)
+def lexicon_fingerprint() -> str:
+    """sha256 of the shipped ``measures.json``: a corpus build records it, so measures stored with
+    another lexicon are known for what they are."""
+    import hashlib
+
+    return hashlib.sha256(LEXICON_PATH.read_bytes()).hexdigest()
+
+
 def kinds() -> tuple[str, ...]:
     return lexicon().kinds
 

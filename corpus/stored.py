@@ -83,6 +83,10 @@ def write_manifest(folder: Path, summary: BuildReport) -> None:
         "corpus_hash": summary.corpus_hash,
         "files": files,
     }
+    if MEASURES_FILE in files:
+        from corpus.measures_lexicon import lexicon_fingerprint
+
+        manifest["measures_lexicon"] = lexicon_fingerprint()
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
@@ -237,15 +241,22 @@ def load_measures(settings: Settings | None = None, doc_id: str | None = None) -
     """Support measures of the last good build (optionally one document's), verified first:
     ``measures.jsonl`` against the manifest, like the records (a changed file is a
     :class:`CorruptCorpus`). A build from before the measures (no ``measures.jsonl`` in its
-    manifest) gets them extracted from its verified records, with a warning to rebuild."""
+    manifest), or one whose measures came from another ``corpus/data/measures.json`` (an
+    upgraded policyqa serving an old home), gets them extracted from its verified records
+    with the lexicon in use, with a warning to rebuild."""
+    from corpus.measures_lexicon import lexicon_fingerprint
+
     folder = _current(settings or get_settings())
     manifest = _verify(folder)
     path = folder / MEASURES_FILE
-    if MEASURES_FILE not in manifest.get("files", {}):
+    stored = MEASURES_FILE in manifest.get("files", {})
+    if not stored or manifest.get("measures_lexicon") != lexicon_fingerprint():
         if str(folder) not in _MEASURES_WARNED:
             _MEASURES_WARNED.add(str(folder))
-            log.warning("%s has no %s (built by an older policyqa): measures extracted from the records; "
-                        "run `policyqa corpus build` to store them", folder, MEASURES_FILE)
+            why = ("was extracted with another corpus/data/measures.json" if stored
+                   else "is missing (built by an older policyqa)")
+            log.warning("%s: %s %s: measures extracted from the records again; run `policyqa corpus build` "
+                        "to store them", folder, MEASURES_FILE, why)
         records = read_jsonl(folder / RECORDS_FILE)
         return [m for r in records if doc_id is None or r.doc_id == doc_id for m in extract_measures(r)]
     try:

@@ -451,6 +451,25 @@ def test_a_build_from_before_the_measures_still_loads(own_plan):
     assert corpus.load_measures(own_plan) == [m for r in records for m in extract_measures(r)]
 
 
+
+def test_measures_stored_with_another_lexicon_are_extracted_again(own_plan, monkeypatch, caplog):
+    """An upgraded policyqa (a changed corpus/data/measures.json) serving a home built before it:
+    the stored measures are the old lexicon's, so the records are read with the one in use."""
+    from corpus import stored
+    from corpus.measures_lexicon import lexicon_fingerprint
+
+    folder = own_plan.build_dir.resolve()
+    manifest = json.loads((folder / MANIFEST_FILE).read_text(encoding="utf-8"))
+    assert manifest["measures_lexicon"] == lexicon_fingerprint()
+    kept = corpus.load_measures(own_plan)
+    monkeypatch.setattr(stored, "extract_measures", lambda record: [])  # what the lexicon in use would give
+    assert corpus.load_measures(own_plan) == kept  # same lexicon: the stored file is read
+    manifest["measures_lexicon"] = "0" * 64
+    (folder / MANIFEST_FILE).write_text(json.dumps(manifest), encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        assert corpus.load_measures(own_plan) == []
+    assert "another corpus/data/measures.json" in caplog.text and "policyqa corpus build" in caplog.text
+
 # ---------------------------------------------------------------- profiles
 def test_profile_aliases_and_shapes():
     p = parse_profile({"sectors": ["托儿所", "养老服务"], "entities": "个体户", "traits": {"hires_graduates": True,
