@@ -85,9 +85,6 @@ ASPECT_RE = re.compile(r"^\w[了过](?:[个家间些所]|$)")
 #: is the asker's phrasing, not a topic.
 CONTENT_TAG_RE = re.compile(r"n|vn|i|l|j|eng")
 
-def _content_spans(question: str) -> list[str]:
-    return [p.word for p in _pos_tokenizer().cut(question) if CONTENT_TAG_RE.match(p.flag)]
-
 
 @functools.cache
 def _pos_tokenizer():
