@@ -352,9 +352,10 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
         elif intent == "support" and measures:
             # the second stage's probability, when it ran, says which clauses it is fairly sure of
             sure_p = settings.support_fallback_p if settings.rerank else None
-            answer_support_measures(query.text, hits, measures, composer, sure_p)
+            topic = support_topic(query.text, index)  # jieba's tagger once, for both
+            answer_support_measures(query.text, hits, measures, composer, sure_p, topic)
             if not composer.lines:
-                answer_support_fallback(query.text, hits, composer, support_topic(query.text, index), sure_p)
+                answer_support_fallback(query.text, hits, composer, topic, sure_p)
             no_measure = not composer.lines
         elif intent == "support":
             answer_support(query.text, hits, composer)

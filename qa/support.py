@@ -180,17 +180,18 @@ def support_topic(question: str, index: HybridIndex) -> list[str]:
 
 
 def answer_support_measures(question: str, hits: list[Hit], measures: list, composer: Composer,
-                            sure_p: float | None = None) -> None:
+                            sure_p: float | None = None, topic: list[str] | None = None) -> None:
     """Support answered from measure records: those that apply to the sector and entity the
     question names (measures for other sectors left out unless open to everyone), the kinds it
     asks for and the clauses the search found first; each line quotes the measure's sentence,
-    its condition included."""
+    its condition included. ``topic``: :func:`support_topic` of the question, when the caller
+    already has it (the fallback needs it too)."""
     from qa.match import match
 
     profile, kinds = _question_profile(question)
     rank = {h.record.id: i for i, h in enumerate(hits)}
     named_profile = any(profile.values())
-    topic = support_topic(question, composer.index)
+    topic = support_topic(question, composer.index) if topic is None else topic
     # "家政公司有哪些补贴" asks what support there is, not for grants alone: when the question names
     # no instrument beyond the bare money word and nothing else it is about, every kind of measure
     # for the named sector or entity is eligible (grants first: they match the kind asked for)
