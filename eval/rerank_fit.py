@@ -26,23 +26,55 @@ from index.rerank import FEATURES, Reranker
 
 FOLDS = 5
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+#: Weight of the pairwise rows against the pointwise ones (0 → plain logistic regression).
+PAIR_WEIGHTS = (0.0, 1.0, 2.0)
 
 
-def _fit_lr(x: np.ndarray, y: np.ndarray, c: float) -> Reranker:
+def _pair_differences(z: np.ndarray, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Standardized features of every (answering, non-answering) candidate pair of one question,
+    answering minus non-answering."""
+    diffs = []
+    for g in np.unique(groups):
+        rows = np.flatnonzero(groups == g)
+        pos, neg = rows[y[rows] == 1], rows[y[rows] == 0]
+        diffs.extend(z[p] - z[neg] for p in pos)
+    return np.vstack(diffs) if diffs else np.zeros((0, z.shape[1]))
+
+
+def _fit_lr(x: np.ndarray, y: np.ndarray, c: float, groups: np.ndarray | None = None,
+            pair_weight: float = 0.0) -> Reranker:
+    """Logistic regression of "this candidate answers the question".
+
+    With ``pair_weight`` > 0 (and ``groups``, the question of each row), the same weights also
+    learn from pairs of one question's candidates — the answering one must score above each
+    non-answering one (a linear RankNet: logistic loss on feature differences, no intercept).
+    Pointwise rows keep the probability calibrated for abstention; the pairwise rows spend the
+    weights on telling a question's candidates apart, which is what the ranking needs. All pair
+    rows together weigh ``pair_weight`` times the pointwise rows.
+    """
     from sklearn.linear_model import LogisticRegression
 
     mean = x.mean(axis=0)
     scale = x.std(axis=0)
     scale[scale < 1e-9] = 1.0
-    model = LogisticRegression(C=c, max_iter=5000)
-    model.fit((x - mean) / scale, y)
-    return Reranker(FEATURES, mean, scale, model.coef_[0], float(model.intercept_[0]))
+    z = (x - mean) / scale
+    pairs = _pair_differences(z, y, groups) if pair_weight > 0 and groups is not None else z[:0]
+    if not len(pairs):
+        model = LogisticRegression(C=c, max_iter=5000).fit(z, y)
+        return Reranker(FEATURES, mean, scale, model.coef_[0], float(model.intercept_[0]))
+    # the intercept is an explicit column that is 1 on pointwise rows and 0 on pair rows
+    rows = np.vstack([np.c_[z, np.ones(len(z))], np.c_[pairs, np.zeros(len(pairs))],
+                      np.c_[-pairs, np.zeros(len(pairs))]])
+    labels = np.r_[y, np.ones(len(pairs)), np.zeros(len(pairs))]
+    weights = np.r_[np.ones(len(z)), np.full(2 * len(pairs), pair_weight * len(z) / (2 * len(pairs)))]
+    model = LogisticRegression(C=c, fit_intercept=False, max_iter=5000).fit(rows, labels, sample_weight=weights)
+    return Reranker(FEATURES, mean, scale, model.coef_[0][:-1], float(model.coef_[0][-1]))
 
 
 class _GBM:
     """Histogram gradient boosting (LightGBM's algorithm) — compared in CV only."""
 
-    def __init__(self, x, y, **params):
+    def __init__(self, x, y, groups=None, **params):
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         self.model = HistGradientBoostingClassifier(random_state=0, **params).fit(x, y)
@@ -71,16 +103,22 @@ def _folds(mined: Sequence[Mined], k: int = FOLDS) -> list[int]:
     return [by_text[m.item.text] for m in mined]
 
 
+def training_rows(mined: Sequence[Mined]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features, labels and question number of every mined candidate (questions with candidates)."""
+    train = [m for m in mined if len(m.y)]
+    return (np.vstack([m.x for m in train]), np.concatenate([m.y for m in train]),
+            np.concatenate([np.full(len(m.y), n) for n, m in enumerate(train)]))
+
+
 def cross_validate(mined: Sequence[Mined], fit: Callable, k: int = FOLDS) -> tuple[dict[str, np.ndarray], list]:
-    """Out-of-fold probabilities {key: probs} and the fold models (fold of each question)."""
+    """Out-of-fold probabilities {key: probs} and the fold models (fold of each question).
+
+    ``fit(x, y, groups)`` gets the training folds' features, labels and question numbers."""
     folds = _folds(mined, k)
     oof: dict[str, np.ndarray] = {}
     models = []
     for f in range(k):
-        train = [m for m, g in zip(mined, folds) if g != f and len(m.y)]
-        x = np.vstack([m.x for m in train])
-        y = np.concatenate([m.y for m in train])
-        model = fit(x, y)
+        model = fit(*training_rows([m for m, g in zip(mined, folds) if g != f]))
         models.append(model)
         for m, g in zip(mined, folds):
             if g == f:
@@ -110,7 +148,7 @@ def _auc(pos: Sequence[float], neg: Sequence[float]) -> float:
 
 
 def augmented_alternative(dev_m: list[Mined], plan_dev: list[Mined], test_m: list[Mined],
-                          plan_test: list[Mined], c: float) -> list[str]:
+                          plan_test: list[Mined], c: float, pair_weight: float) -> list[str]:
     """Train on the library and the plan-alone dev lists; report test MRR and abstention."""
     def renamed(m: Mined, prefix: str) -> Mined:
         item = Item(**{**m.item.__dict__, "key": prefix + m.item.key})
@@ -119,12 +157,11 @@ def augmented_alternative(dev_m: list[Mined], plan_dev: list[Mined], test_m: lis
     lib = [renamed(m, "library|") for m in dev_m if len(m.y)]
     plan = [renamed(m, "plan|") for m in plan_dev if len(m.y)]
     both = lib + plan
-    oof, _ = cross_validate(both, lambda x, y: _fit_lr(x, y, c))
+    oof, _ = cross_validate(both, lambda x, y, g: _fit_lr(x, y, c, g, pair_weight))
     thr = min(choose_threshold([float(oof[m.item.key].max()) for m in part if m.item.in_scope])
               for part in (lib, plan))
-    x = np.vstack([m.x for m in both])
-    y = np.concatenate([m.y for m in both])
-    model = _fit_lr(x, y, c)
+    x, y, groups = training_rows(both)
+    model = _fit_lr(x, y, c, groups, pair_weight)
     out = ["| set | MRR@10 (+rerank) | R@5 (+rerank) | abstention precision | recall | false abstention |",
            "|---|---:|---:|---:|---:|---:|"]
     for label, mined in (("library, test", test_m), ("plan alone, test", plan_test)):

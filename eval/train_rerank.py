@@ -11,7 +11,8 @@
    them (a gold record = 1; out-of-scope questions: every candidate 0) and computes the
    features of :func:`index.rerank.features`.
 2. Chooses the model on the **dev** split only (grouped 5-fold cross-validation by
-   question): logistic regression over a grid of ``C``, against a histogram gradient
+   question): logistic regression over a grid of ``C`` and of the weight of pairwise rows
+   (pairs of one question's candidates, :func:`eval.rerank_fit._fit_lr`), against a histogram gradient
    boosting (the LightGBM algorithm, scikit-learn's implementation); fits the chosen one
    on all dev questions and writes ``index/data/rerank.json`` (plain JSON, no pickle).
 3. Chooses the abstention threshold on dev out-of-fold probabilities: the largest
@@ -44,12 +45,14 @@ from eval.adapter_fit import fit_adapter
 from eval.rerank_fit import (
     _GBM,
     C_GRID,
+    PAIR_WEIGHTS,
     _fit_lr,
     _folds,
     augmented_alternative,
     cross_validate,
     fold_of_text,
     summarize,
+    training_rows,
 )
 from eval.rerank_mining import (
     CANDIDATES,
@@ -188,26 +191,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     cv_rows = []
     best = None
     for c in C_GRID:
-        oof, fold_models = cross_validate(dev_m, lambda x, y, c=c: _fit_lr(x, y, c))
-        s = summarize(dev_m, oof)
-        cv_rows.append((f"logistic regression C={c:g}", s))
-        # both jobs at the operating point: ranking, and abstention at ≤3 % false abstention
-        if best is None or s["mrr@10"] + s["abst_recall"] > best[1]["mrr@10"] + best[1]["abst_recall"] + 1e-9:
-            best = (c, s, oof, fold_models)
+        for w in PAIR_WEIGHTS:
+            oof, fold_models = cross_validate(dev_m, lambda x, y, g, c=c, w=w: _fit_lr(x, y, c, g, w))
+            s = summarize(dev_m, oof)
+            cv_rows.append((f"logistic regression C={c:g}, pair weight {w:g}", s))
+            # both jobs at the operating point: ranking, and abstention at ≤3 % false abstention
+            if best is None or s["mrr@10"] + s["abst_recall"] > best[2]["mrr@10"] + best[2]["abst_recall"] + 1e-9:
+                best = (c, w, s, oof, fold_models)
     gbm_rows = []
     for params in ({"max_iter": 200, "learning_rate": 0.05, "max_leaf_nodes": 15, "min_samples_leaf": 20},
                    {"max_iter": 400, "learning_rate": 0.03, "max_leaf_nodes": 7, "min_samples_leaf": 40}):
-        oof_g, _ = cross_validate(dev_m, lambda x, y, p=params: _GBM(x, y, **p))
+        oof_g, _ = cross_validate(dev_m, lambda x, y, g, p=params: _GBM(x, y, **p))
         s = summarize(dev_m, oof_g)
         gbm_rows.append((f"gradient boosting {params}", s))
     cv_rows += gbm_rows
-    c, best_s, oof, fold_models = best
+    c, pair_weight, best_s, oof, fold_models = best
     first_stage_dev = float(np.mean([mrr_at(m.ids, m.item.gold) for m in dev_m if m.item.in_scope]))
-    print(f"chosen C={c}: {best_s}", file=sys.stderr)
+    print(f"chosen C={c}, pair weight {pair_weight}: {best_s}", file=sys.stderr)
 
-    x = np.vstack([m.x for m in dev_m if len(m.y)])
-    y = np.concatenate([m.y for m in dev_m if len(m.y)])
-    reranker = _fit_lr(x, y, c)
+    x, y, groups = training_rows(dev_m)
+    reranker = _fit_lr(x, y, c, groups, pair_weight)
 
     # ---- threshold on dev out-of-fold probabilities (library, and plan alone)
     top_oof = {m.item.key: float(oof[m.item.key].max()) if len(oof[m.item.key]) else 0.0 for m in dev_m}
@@ -242,7 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan_test = [m for m in plan_mined if m.item.split == "test"]
         plan_lines = abstention_lines("plan alone, test", plan_test, reranker, thr)
         plan_retrieval = retrieval_table(plan_test, reranker, lambda m: f"{m.item.file} / {m.item.type}")
-        augmented_lines = augmented_alternative(dev_m, plan_dev, test_m, plan_test, c)
+        augmented_lines = augmented_alternative(dev_m, plan_dev, test_m, plan_test, c, pair_weight)
     reranker.abstain_below = thr
     reranker.adapter = adapters[None]
     # cross_validate's folds are fold_of_text's (the same function over the same questions)
@@ -252,7 +255,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     reranker.meta = {
         "trained_on": f"dev split of {', '.join(files)} over {args.home.name} ({len(index.records)} records)",
         "candidates": {"top": TOP, "first_stage_candidates": CANDIDATES, "dense_weight": DENSE_WEIGHT},
-        "C": c, "dev_questions": len(dev_m), "pairs": len(y), "positives": int(y.sum()),
+        "C": c, "pair_weight": pair_weight, "dev_questions": len(dev_m), "pairs": len(y), "positives": int(y.sum()),
         "abstain_rule": f"abstain when max probability < abstain_below (≤{MAX_FALSE_ABSTENTION:.0%} "
                         "false abstention on dev, library and plan alone)",
         "trained": time.strftime("%Y-%m-%d"),
@@ -288,7 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # ---- report
     report = render_report(
         started=started, home=args.home, n_records=len(index.records), files=files, dev_m=dev_m, test_m=test_m,
-        y=y, first_stage_dev=first_stage_dev, cv_rows=cv_rows, c=c, thr=thr, reranker=reranker,
+        y=y, first_stage_dev=first_stage_dev, cv_rows=cv_rows, c=c, pair_weight=pair_weight, thr=thr, reranker=reranker,
         plan_note=plan_note, plan_lines=plan_lines, augmented_lines=augmented_lines, absurd=absurd,
         plan_retrieval=plan_retrieval, step=step, feats=feats, enc=enc, fs_lines=fs_lines)
     args.report.write_text(report, encoding="utf-8")

@@ -165,7 +165,7 @@ def _p50(values: Sequence[float]) -> float:
 # ---------------------------------------------------------------- report
 def render_report(*, started: float, home: Path, n_records: int, files: Sequence[str], dev_m: Sequence[Mined],
                   test_m: Sequence[Mined], y: np.ndarray, first_stage_dev: float, cv_rows: Sequence,
-                  c: float, thr: float, reranker: Reranker, plan_note: str, plan_lines: Sequence[str],
+                  c: float, pair_weight: float, thr: float, reranker: Reranker, plan_note: str, plan_lines: Sequence[str],
                   augmented_lines: Sequence[str], absurd: Sequence[str], plan_retrieval: Sequence[str],
                   step: Sequence[float], feats: Sequence[float], enc: Sequence[float],
                   fs_lines: Sequence[str]) -> str:
@@ -204,8 +204,8 @@ def render_report(*, started: float, home: Path, n_records: int, files: Sequence
                      f"{s['threshold']:.3f} | {_fmt(s['abst_recall'])} |")
     lines += [
         "",
-        (f"Chosen: logistic regression, C={c:g} (largest out-of-fold MRR@10 + abstention recall at the "
-        f"operating point among the C grid; gradient boosting is not better on either). Weights: "
+        (f"Chosen: logistic regression, C={c:g}, pair weight {pair_weight:g} (largest out-of-fold MRR@10 + "
+        f"abstention recall at the operating point over the grid; gradient boosting is not better on either). Weights: "
         f"`index/data/rerank.json` (feature names, mean/scale, coefficients, intercept, "
         f"`abstain_below` = {thr:.4f})."),
         "",

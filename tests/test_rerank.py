@@ -157,3 +157,57 @@ def test_retrieve_scores_with_a_given_reranker_instead_of_the_shipped_one(plan_i
     given = plan_index.retrieve(question, k=5, rerank=flat)
     assert given.confidence == pytest.approx(0.5)
     assert shipped.confidence != pytest.approx(0.5)
+
+
+def _toy_questions(seed: int, n: int = 80):
+    """Eight candidates per toy question; ``(x, y, groups)``. Feature 0 is higher on the answering
+    candidate (the ranking signal). Feature 1 is mostly a question-level offset — questions with a
+    high one have an answer — and, within a question, slightly lower on the answering candidate:
+    across questions it predicts an answer, inside one it misleads (like a score that is high for
+    every candidate of an easy question)."""
+    rng = np.random.default_rng(seed)
+    x, y, groups = [], [], []
+    for q in range(n):
+        offset = rng.normal()
+        for c in range(8):
+            answers = offset > -0.3 and c == 0
+            x.append([rng.normal(1.0 if answers else 0.0), 2 * offset + rng.normal() - (0.8 if answers else 0.0)])
+            y.append(int(answers))
+            groups.append(q)
+    padded = np.zeros((len(x), len(FEATURES)))  # the model's full feature width, the rest 0
+    padded[:, :2] = x
+    return padded, np.array(y), np.array(groups)
+
+
+def _answer_ranked_first(model, x, y, groups) -> float:
+    p = model.predict(x)
+    firsts = [y[rows][np.argmax(p[rows])] == 1
+              for rows in (np.flatnonzero(groups == g) for g in np.unique(groups)) if y[rows].any()]
+    return float(np.mean(firsts))
+
+
+def test_pair_rows_compare_candidates_of_one_question_only():
+    from eval.rerank_fit import _pair_differences
+
+    x, y, groups = _toy_questions(seed=0)
+    pairs = _pair_differences(x[:, :2], y, groups)
+    expected = sum(int(y[groups == g].sum()) * int((y[groups == g] == 0).sum()) for g in np.unique(groups))
+    assert expected > 0 and pairs.shape == (expected, 2)
+    answering = np.flatnonzero(y == 1)
+    assert np.isclose(pairs[:, 0].mean(), x[answering, 0].mean() - x[(y == 0) & np.isin(groups, groups[answering]), 0].mean())
+
+
+def test_pairwise_rows_learn_the_order_and_keep_the_probability():
+    from eval.rerank_fit import _fit_lr
+
+    x, y, groups = _toy_questions(seed=0)
+    fresh = _toy_questions(seed=1)
+    plain = _fit_lr(x, y, 1.0)
+    paired = _fit_lr(x, y, 1.0, groups, pair_weight=2.0)
+    # the pairs teach that feature 1 does not order one question's candidates
+    assert _answer_ranked_first(paired, *fresh) > _answer_ranked_first(plain, *fresh) + 0.05
+    # the pointwise rows keep the probabilities calibrated (abstention reads them)
+    for model in (plain, paired):
+        assert abs(model.predict(x).mean() - y.mean()) < 0.02
+    # without groups there is nothing to pair: the plain model
+    assert np.allclose(_fit_lr(x, y, 1.0, None, 2.0).coef, plain.coef)
