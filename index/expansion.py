@@ -14,7 +14,7 @@ e5 vectors do not bridge that and BM25 cannot. Three places read the lexicon:
 Coverage, evidence and the quoted sentences read the question as written.
 
 >>> expansion("我爸妈不会用智能手机")
-('老年人', '养老', '智能技术', '数字化')
+('老年人', '养老', '智能化', '数字化')
 """
 
 from __future__ import annotations
