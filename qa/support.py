@@ -125,6 +125,26 @@ def _residual_topic(words: list[str], question: str) -> list[str]:
     return [w for w in words if not any(rx.search(w) for rx in terms) and not any(w in n for n in named)]
 
 
+def describing_words(words: list[str], question: str) -> list[str]:
+    """Of a support question's topic ``words``, those written just before a sector, entity or
+    group it names (社区 of 做社区养老的民营企业, 小吃店 of 开小吃店的个体户): they say what kind of
+    that sector or entity the asker is — Chinese puts the head last —, so a measure for the sector
+    applies without writing them, while a word after the name (用地 of 养老机构用地) is what the
+    question asks about. A generic word for a kind of support (税, 用地) is never one of them."""
+    from corpus.measures import lexicon
+
+    starts = {m.start() for key in ("sectors", "entities", "people") for _, rx in lexicon().terms[key]
+              for m in rx.finditer(question)}
+    out = []
+    for w in words:
+        if _kinds_named(w):
+            continue
+        ends = [m.end() for m in re.finditer(re.escape(w), question)]
+        if any(e in starts or (question[e : e + 1] == "的" and e + 1 in starts) for e in ends):
+            out.append(w)
+    return out
+
+
 #: Generic words for money, credit or relief: a topic word with one of them names a kind of support
 #: (税收减免, 融资) rather than a particular measure (以旧换新, 一照多址).
 GENERIC_KIND_RE = re.compile(r"税|费|贷|融资|担保|保险|补贴|补助|减免|优惠|奖励|资金|资助|用地|场地|房租|租金|培训")
@@ -192,6 +212,10 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
     rank = {h.record.id: i for i, h in enumerate(hits)}
     named_profile = any(profile.values())
     topic = support_topic(question, composer.index) if topic is None else topic
+    # words describing who asks (社区 of 社区养老企业) rank the measures that write them first,
+    # but a measure for the sector need not write them
+    describing = describing_words(topic, question) if named_profile else []
+    topic = [w for w in topic if w not in describing]
     # "家政公司有哪些补贴" asks what support there is, not for grants alone: when the question names
     # no instrument beyond the bare money word and nothing else it is about, every kind of measure
     # for the named sector or entity is eligible (grants first: they match the kind asked for)
@@ -221,6 +245,7 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
         # the more of the profile a measure names (sector, entity, people), the more specific it is
         score = (2.0 + 0.5 * m.score if named else 0.0) + (1.5 if m.measure.kind in kinds else 0.0)
         score += 1.0 / (1 + in_hits) if in_hits is not None else 0.0
+        score += 1.0 if describing and states_topic(sentence, describing, composer.index, question) else 0.0
         # asked for 补贴 and nothing narrower: every benefit in money (tax, fees, credit) comes before
         # training or promotion, however specific the promotion is to the sector (托育服务品牌)
         money = any_kind and "fiscal_subsidy" in kinds and m.measure.kind in MONEY_KINDS

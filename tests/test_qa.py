@@ -296,6 +296,28 @@ def test_words_inside_the_askers_own_description_are_no_topic(plan_index, plan_m
     assert any(m.kind in MONEY_KINDS and "家政" in m.quote for m in cited), composer.text()
 
 
+def test_a_word_describing_the_askers_sector_ranks_measures_but_does_not_exclude_the_sectors(plan_index,
+                                                                                             plan_measures):
+    """社区 of 做社区养老的民营企业 says what kind of elderly-care firm asks (the head comes last in
+    Chinese): the plan's measures for 养老 apply though few write 社区, and those writing it come
+    first. A word after the sector (医养结合, 用地) stays what the question is about."""
+    from qa.compose import Composer
+    from qa.support import answer_support_measures, describing_words, support_topic
+
+    question = "我们是一家做社区养老的民营企业，能拿到哪些扶持？"
+    assert describing_words(support_topic(question, plan_index), question) == ["社区"]
+    assert describing_words(["小吃店"], "开小吃店的个体户有什么优惠") == ["小吃店"]
+    assert describing_words(["用地"], "社区养老机构用地有什么支持") == []
+    assert describing_words(["医养结合"], "我们是小型养老机构，想和医院合作开展医养结合，有政策吗？") == []
+    composer = Composer(plan_index)
+    answer_support_measures(question, [], plan_measures, composer)
+    by_quote = {m.quote: m for m in plan_measures}
+    cited = [by_quote[c.quote] for c in composer.citations if c.quote in by_quote]  # in answer order
+    assert len(cited) >= 2 and all("养老" in m.quote for m in cited), composer.text()
+    assert any("社区" not in m.quote for m in cited)  # the sector's measures, not only 社区's
+    assert "社区" in cited[0].quote, composer.text()
+
+
 def test_a_support_question_no_measure_is_about_gets_the_sentences_closest_to_it(plan_index, plan_measures):
     """No support measure of the plan is about 助餐 (三(五)1's 助餐 sentence is a task, not a
     measure): the answer quotes that sentence instead of the clause's unrelated measures."""
