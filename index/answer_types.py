@@ -96,9 +96,38 @@ def asked_types(question: str) -> tuple[AnswerType, ...]:
     return tuple(kind for kind in ANSWER_TYPES if kind.asks.search(question))
 
 
+#: Words of a procedure question that say it asks for a procedure, not for which one.
+PROCEDURE_WORDS_RE = re.compile(r"办理|申请|手续|流程|程序|步骤|登记|备案|报名|申报|注册|材料|部门|需要|怎么|如何|哪里|哪儿")
+
+
+def _pieces(words: list[str]) -> set[str]:
+    """Every two characters in a row of ``words`` (执照 of 营业执照, 失业 of 失业金)."""
+    return {w[i : i + 2] for w in words for i in range(len(w) - 1)}
+
+
+def procedure_about(question: str, text: str) -> bool:
+    """``text`` states a procedure for what ``question`` asks to get done: a procedure it writes
+    (向…申请, 办理…手续) names part of one of the question's content words (失业 for 失业金) —
+    not a procedure for something else the clause merely mentions (社会保险登记 凭营业执照 for
+    个体户的营业执照怎么办理). A question with no content word beyond how it asks: any procedure."""
+    from index.rerank_features import content_words
+
+    words = [w for w in content_words(question) if not PROCEDURE_WORDS_RE.fullmatch(w)]
+    pieces = {p for p in _pieces(words) if not PROCEDURE_WORDS_RE.search(p)}
+    procedure = next(kind for kind in ANSWER_TYPES if kind.name == "procedure")
+    # each procedure with the rest of its clause: the object follows the verb (申请办理营业执照)
+    spans = [text[m.start() : m.end()] + re.split(r"[，。；]", text[m.end() :], maxsplit=1)[0]
+             for m in procedure.states.finditer(text)]
+    return bool(spans) and (not pieces or any(p in span for span in spans for p in pieces))
+
+
 def unstated(question: str, texts: list[str]) -> AnswerType | None:
-    """The first kind of answer ``question`` asks for that none of ``texts`` states, if any."""
+    """The first kind of answer ``question`` asks for that none of ``texts`` states, if any;
+    a procedure counts only when it is for what the question names (:func:`procedure_about`)."""
     for kind in asked_types(question):
-        if not any(kind.stated_in(t) for t in texts):
+        if kind.name == "procedure":
+            if not any(procedure_about(question, t) for t in texts):
+                return kind
+        elif not any(kind.stated_in(t) for t in texts):
             return kind
     return None

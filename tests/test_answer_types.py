@@ -88,6 +88,19 @@ def test_a_procedure_is_stated_by_where_to_apply_not_by_a_promise_to_simplify():
     assert not procedure.stated_in("简化普惠性生活服务企业审批程序，推广实施“一照多址”注册登记")
 
 
+def test_a_procedure_must_be_for_what_the_question_asks_to_get_done():
+    """社会保险法 §57 says where to register for social insurance, bringing a business licence:
+    no procedure for getting the licence (the library issue's 个体户的营业执照怎么办理)."""
+    licence = "个体户的营业执照怎么办理"
+    article_57 = "用人单位应当自成立之日起三十日内凭营业执照、登记证书或者单位印章，向当地社会保险经办机构申请办理社会保险登记。"
+    assert unstated(licence, [article_57]).name == "procedure"
+    assert unstated(licence, ["个体工商户向登记机关申请办理营业执照，提交经营场所证明"]) is None
+    # a part of the question's word is enough (失业 of 失业金)
+    assert unstated("想领失业金，得先去哪儿办手续？", ["失业人员应当及时到指定的公共就业服务机构办理失业登记。"]) is None
+    # a question naming nothing but the asking: any procedure answers it
+    assert unstated("怎么办理？", ["向民政部门申请登记"]) is None
+
+
 def test_unstated_is_the_first_kind_no_text_states():
     question = "敦煌莫高窟门票多少钱，要提前几天预约？"
     assert unstated(question, ["门票价格为每人120元"]).name == "date"
