@@ -231,8 +231,8 @@ class Settings:
     #: sure (p < ``abstain_scope_guard``): a question on a document the model never saw is then
     #: still answered when a clause clearly answers it. Chosen with the rule above
     #: (eval/report-abstention.md); 1.01 = off.
-    abstain_scope_above: float = field(default_factory=env_float("ABSTAIN_SCOPE_ABOVE", 0.7, high=1.01))
-    abstain_scope_guard: float = field(default_factory=env_float("ABSTAIN_SCOPE_GUARD", 0.3, high=1.01))
+    abstain_scope_above: float = field(default_factory=env_float("ABSTAIN_SCOPE_ABOVE", 0.8, high=1.01))
+    abstain_scope_guard: float = field(default_factory=env_float("ABSTAIN_SCOPE_GUARD", 0.5, high=1.01))
     #: Before any of that, the domain gate (index/data/domain.json, ``python -m eval.train_domain``):
     #: a question that is no policy question at all (weather, chit-chat, recipes) — P ≥ this — is
     #: declined as such, whatever clause shares a word with it. The gate is trained on policy

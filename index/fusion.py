@@ -13,6 +13,10 @@ scores for the union of candidates, higher is better.
   Min-max crowns whatever ranks first on each side, however weak, so in a library of
   many documents a barely related article scored like a real match; fixed scales keep
   a weak dense side weak (eval/report-rerank.md, "First-stage variants").
+
+For ``scaled`` and ``weighted``, ``HybridIndex.retrieve`` passes the union of both sides'
+candidates with both scores (the exact cosine of a record the dense top N cut, the BM25 of
+one BM25's top N cut): a side's cut is not a score of 0.
 """
 
 from __future__ import annotations

@@ -287,8 +287,16 @@ class HybridIndex:
             fused = {int(r): float(s) for r, s in zip(bm25_rows, bm25_top)}
         elif mode == "dense":
             fused = {int(r): float(s) for r, s in zip(dense_rows, dense_top)}
-        else:
+        elif fusion == "rrf":
             fused = fuse(bm25_rows, bm25_top, dense_rows, dense_top, fusion, dense_weight)
+        else:
+            # each side's candidates with both of their scores: a record BM25 ranks first but
+            # the dense search's top N missed (健身房年卡卷钱跑了 → 三(七)4's 预付消费“跑路”) keeps
+            # its cosine, and a dense candidate its BM25 — instead of 0 for the side that cut it
+            union = np.union1d(bm25_rows, dense_rows).astype(np.int64)
+            self._complete_dense(dense_by_row, query_vector, union)
+            fused = fuse(union, bm25_all[union], union,
+                         np.array([dense_by_row[int(r)] for r in union], np.float32), fusion, dense_weight)
         named = self.lookup(query, allowed)
         top_score = max(fused.values(), default=0.0)
         order = named + [r for r, _ in sorted(fused.items(), key=lambda kv: -kv[1]) if r not in named]
@@ -316,6 +324,23 @@ class HybridIndex:
         hits = [replace(h, rank=rank, score=by_row[h.record.id]) for rank, h in enumerate(ranked[:k], 1)]
         unnamed = [by_row[h.record.id] for h in ranked if not h.lookup]
         return Retrieval(hits, best_dense, query_vector, max(unnamed, default=0.0))
+
+    def _complete_dense(self, dense_by_row: dict[int, float], query_vector: np.ndarray, rows: np.ndarray) -> None:
+        """Add to ``dense_by_row`` the best cosine (clause or one of its sentences) of each of
+        ``rows`` it lacks — exact, from the stored vectors."""
+        missing = np.array([r for r in rows.tolist() if r not in dense_by_row], np.int64)
+        if not len(missing):
+            return
+        best = self.clauses.vectors[missing] @ query_vector
+        if self.sentences is not None:
+            starts, ends = self._sentence_start[missing], self._sentence_start[missing + 1]
+            has = ends > starts
+            if has.any():
+                spans = [np.arange(a, b) for a, b in zip(starts[has], ends[has])]
+                sims = self.sentences.vectors[np.concatenate(spans)] @ query_vector
+                offsets = np.cumsum([0] + [len(x) for x in spans[:-1]])
+                best[has] = np.maximum(best[has], np.maximum.reduceat(sims, offsets))
+        dense_by_row.update(zip(missing.tolist(), best.astype(float).tolist()))
 
     def evidence(self, row: int, query: Query, query_vector: np.ndarray | None, limit: int = 2) -> list[Sentence]:
         """The record's sentences that best support ``query``, in text order."""

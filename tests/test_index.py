@@ -144,6 +144,36 @@ def test_each_mode_fills_the_scores_it_computes(plan_index, mode):
         assert d["bm25"] == (None if hit.bm25 is None else pytest.approx(hit.bm25, abs=1e-5))
 
 
+def test_hybrid_fusion_scores_every_candidate_on_both_sides(plan_index):
+    """With few candidates per side, BM25's best record is missing from the dense top N: it keeps
+    its exact cosine (best of clause and sentences) instead of 0, and fusion ranks it on both."""
+    import numpy as np
+
+    from index.fusion import DENSE_FLOOR
+    from index.query import Query
+
+    query = Query.parse("养老托育 首贷户")
+    bm25 = plan_index.sparse.scores(query.text, query.search_tokens)
+    best_bm25 = int(np.argmax(bm25))
+    vector = plan_index.encode_query(query.text)
+
+    def cosine(row: int) -> float:
+        start, end = plan_index._sentence_start[row], plan_index._sentence_start[row + 1]
+        sentences = plan_index.sentences.vectors[start:end] @ vector if end > start else [-1.0]
+        return max(float(plan_index.clauses.vectors[row] @ vector), float(max(sentences)))
+
+    dense_order = sorted(range(len(plan_index.records)), key=cosine, reverse=True)
+    assert best_bm25 not in dense_order[:2]  # the case: the dense side alone would cut it
+    hits = plan_index.search(query, k=4, candidates=2, dense_weight=0.8)
+    row_of = {h.record.id: plan_index._by_id[h.record.id] for h in hits}
+    assert plan_index.records[best_bm25].id in row_of
+    for hit in hits:
+        row = row_of[hit.record.id]
+        assert hit.dense == pytest.approx(cosine(row), abs=1e-5)
+        expected = 0.2 * bm25[row] / bm25.max() + 0.8 * min(max((cosine(row) - DENSE_FLOOR) / (1 - DENSE_FLOOR), 0), 1)
+        assert hit.score == pytest.approx(expected, abs=1e-5)
+
+
 def test_unknown_mode_is_an_error_naming_the_valid_modes(plan_index):
     with pytest.raises(PolicyError) as info:
         plan_index.search("养老", mode="sparse")
