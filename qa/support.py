@@ -258,9 +258,27 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
             composer.add(f"{label(record)}（{label_kind}）：{m.quote}", cite(record, m.start, m.end))
 
 
+#: A support question asking for money: a clause sharing only that word is the classic wrong answer.
+MONEY_ASKED_RE = re.compile(r"补贴|补助|奖励|奖金|优惠|减免|资助|给钱|钱")
+
+
+def shares_what_is_asked(question: str, text: str) -> bool:
+    """``text`` writes one of the words a support question is about beyond asking for support —
+    its content words other than 政府, 补贴, 有什么 …, or the policy words of its everyday words
+    (我妈 → 老年人). A clause writing none shares only the asking, however sure the second stage is:
+    在兰州新区买房落户，有什么购房补贴 is not answered by the plan's sentences on public services."""
+    from index.expansion import expansion
+    from index.rerank_features import content_words
+
+    about = [w for w in content_words(question) if w not in SUPPORT_QUESTION_WORDS
+             and not SUPPORT_SENTENCE_RE.search(w)]
+    return any(w in text for w in [*about, *expansion(question)])
+
+
 def answer_support_fallback(question: str, hits, composer, topic: list[str], sure_p: float | None) -> None:
     """A support question no measure record answers (失业金期间的医保, 一照多址 for a chain):
-    the best sentences of the clauses the second stage gives at least ``sure_p``; below that,
+    the best sentences of the clauses the second stage gives at least ``sure_p`` (for a question
+    asking for money, only those sharing what it is about: :func:`shares_what_is_asked`); otherwise
     only a sentence stating one of the question's topic words — not the sentences of clauses that
     merely share 补贴 (耕地地力保护补贴, 光伏). Without the second stage (``sure_p`` None) a hit's
     score is no probability, and only the topic words decide."""
@@ -268,5 +286,7 @@ def answer_support_fallback(question: str, hits, composer, topic: list[str], sur
         if not hit.evidence:
             continue
         s = max(quotable(hit.record, hit.evidence), key=lambda e: overlap(question, e.text))
-        if (sure_p is not None and hit.score >= sure_p) or states_topic(s.text, topic, composer.index, question):
+        sure = sure_p is not None and hit.score >= sure_p and (
+            not MONEY_ASKED_RE.search(question) or shares_what_is_asked(question, hit.record.text))
+        if sure or states_topic(s.text, topic, composer.index, question):
             composer.add(f"{label(hit.record)}：{s.text}", cite(hit.record, s.start, s.end))

@@ -380,7 +380,7 @@ def test_a_generic_support_word_is_stated_by_any_measure_of_its_kind(plan_index,
 
 def test_a_support_question_no_measure_answers_gets_no_sentence_that_only_shares_subsidy(plan_index):
     """The fallback when no measure record answers: a clause the second stage doubts must state a
-    topic word of the question; one it is fairly sure of may answer in its best sentence."""
+    topic word of the question; one it is fairly sure of answers in its best sentence when it writes what the question is about."""
     from dataclasses import replace
 
     from corpus.config import get_settings
@@ -394,7 +394,11 @@ def test_a_support_question_no_measure_answers_gets_no_sentence_that_only_shares
     answer_support_fallback("分布式光伏并网有补贴吗", [doubted], composer, ["光伏"], sure_p)
     assert composer.lines == []
     sure = replace(hit, score=min(1.0, sure_p * 2))
+    # sure, but the clause shares nothing the question is about (光伏, 并网): still no answer
     answer_support_fallback("分布式光伏并网有补贴吗", [sure], composer, ["光伏"], sure_p)
+    assert composer.lines == []
+    # sure, and the clause writes what is asked about (社区, 设施): its best sentence answers
+    answer_support_fallback("社区服务设施有什么补贴", [sure], composer, ["光伏"], sure_p)
     assert len(composer.lines) == 1 and composer.citations[0].record_id == hit.record.id
     # without the second stage a score is no probability: only the topic words decide
     unscored = Composer(plan_index)
@@ -484,3 +488,16 @@ def test_asked_for_subsidy_money_comes_before_promotion_whatever_the_search_rank
     answer_support_measures("我在兰州开了个托育园，政府给补贴吗", hits, plan_measures, composer)
     kinds = [line.partition("（")[2].partition("）")[0] for line in composer.lines]
     assert "品牌与宣传推介" in kinds and kinds[0] == "税费减免", composer.lines
+
+
+def test_a_sure_clause_must_share_what_a_support_question_is_about():
+    """The support fallback trusts the second stage only for a clause that writes something the
+    question is about besides 政府/补贴/有什么 — or the policy words of its everyday words."""
+    from qa.support import shares_what_is_asked
+
+    assert not shares_what_is_asked("在兰州新区买房落户，有什么购房补贴？",
+                                    "结合经济社会发展情况，兼顾财政承受能力，适时对基本公共服务实施标准进行动态调整。")
+    # 我妈 is an everyday word for 老年人
+    assert shares_what_is_asked("想把我妈从老家接来跟我们一块儿住，国家有啥支持没？",
+                                "国家建立健全家庭养老支持政策，鼓励家庭成员与老年人共同生活或者就近居住")
+    assert shares_what_is_asked("盲人坐地铁要买票吗", "盲人持有效证件免费乘坐市内公共汽车、电车、地铁")
