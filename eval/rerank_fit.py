@@ -26,6 +26,8 @@ from index.rerank import FEATURES, Reranker
 
 FOLDS = 5
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+#: Value of the intercept column of the pairwise fit (see :func:`_fit_lr`).
+INTERCEPT_COLUMN = 100.0
 #: Weight of the pairwise rows against the pointwise ones (0 → plain logistic regression).
 PAIR_WEIGHTS = (0.0, 1.0, 2.0)
 
@@ -62,13 +64,15 @@ def _fit_lr(x: np.ndarray, y: np.ndarray, c: float, groups: np.ndarray | None = 
     if not len(pairs):
         model = LogisticRegression(C=c, max_iter=5000).fit(z, y)
         return Reranker(FEATURES, mean, scale, model.coef_[0], float(model.intercept_[0]))
-    # the intercept is an explicit column that is 1 on pointwise rows and 0 on pair rows
-    rows = np.vstack([np.c_[z, np.ones(len(z))], np.c_[pairs, np.zeros(len(pairs))],
+    # the intercept is an explicit column, INTERCEPT_COLUMN on pointwise rows and 0 on pair rows;
+    # that large a value leaves its coefficient small, so the L2 penalty barely touches it (as
+    # with fit_intercept, which does not penalize the intercept)
+    rows = np.vstack([np.c_[z, np.full(len(z), INTERCEPT_COLUMN)], np.c_[pairs, np.zeros(len(pairs))],
                       np.c_[-pairs, np.zeros(len(pairs))]])
     labels = np.r_[y, np.ones(len(pairs)), np.zeros(len(pairs))]
     weights = np.r_[np.ones(len(z)), np.full(2 * len(pairs), pair_weight * len(z) / (2 * len(pairs)))]
     model = LogisticRegression(C=c, fit_intercept=False, max_iter=5000).fit(rows, labels, sample_weight=weights)
-    return Reranker(FEATURES, mean, scale, model.coef_[0][:-1], float(model.coef_[0][-1]))
+    return Reranker(FEATURES, mean, scale, model.coef_[0][:-1], float(model.coef_[0][-1]) * INTERCEPT_COLUMN)
 
 
 class _GBM:

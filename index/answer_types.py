@@ -115,9 +115,10 @@ def procedure_about(question: str, text: str) -> bool:
     words = [w for w in content_words(question) if not PROCEDURE_WORDS_RE.fullmatch(w)]
     pieces = {p for p in _pieces(words) if not PROCEDURE_WORDS_RE.search(p)}
     procedure = next(kind for kind in ANSWER_TYPES if kind.name == "procedure")
-    # each procedure with the rest of its clause: the object follows the verb (申请办理营业执照)
-    spans = [text[m.start() : m.end()] + re.split(r"[，。；]", text[m.end() :], maxsplit=1)[0]
-             for m in procedure.states.finditer(text)]
+    # each procedure with the rest of its clause on both sides: the object may follow the verb
+    # (申请办理营业执照) or lead the clause (老年人优待证由本人向…申请办理)
+    spans = [re.split(r"[，。；\n]", text[: m.start()])[-1] + m.group()
+             + re.split(r"[，。；\n]", text[m.end() :], maxsplit=1)[0] for m in procedure.states.finditer(text)]
     return bool(spans) and (not pieces or any(p in span for span in spans for p in pieces))
 
 

@@ -326,9 +326,10 @@ class HybridIndex:
         return Retrieval(hits, best_dense, query_vector, max(unnamed, default=0.0))
 
     def _complete_dense(self, dense_by_row: dict[int, float], query_vector: np.ndarray, rows: np.ndarray) -> None:
-        """Add to ``dense_by_row`` the best cosine (clause or one of its sentences) of each of
-        ``rows`` it lacks — exact, from the stored vectors."""
-        missing = np.array([r for r in rows.tolist() if r not in dense_by_row], np.int64)
+        """Set ``dense_by_row`` of each of ``rows`` to its exact best cosine (clause or one of its
+        sentences), from the stored vectors: a row the dense search cut had none, and one it
+        found through its clause lacks sentences outside the sentence top N."""
+        missing = np.asarray(rows, np.int64)
         if not len(missing):
             return
         best = self.clauses.vectors[missing] @ query_vector

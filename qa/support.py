@@ -130,7 +130,9 @@ def describing_words(words: list[str], question: str) -> list[str]:
     group it names (社区 of 做社区养老的民营企业, 小吃店 of 开小吃店的个体户): they say what kind of
     that sector or entity the asker is — Chinese puts the head last —, so a measure for the sector
     applies without writing them, while a word after the name (用地 of 养老机构用地) is what the
-    question asks about. A generic word for a kind of support (税, 用地) is never one of them."""
+    question asks about. A generic word for a kind of support (税, 用地) is never one of them, and
+    the caller keeps them as topic when no measure of the sector writes them (提供助餐的养老机构:
+    助餐 is what the asker provides and asks about)."""
     from corpus.measures import lexicon
 
     starts = {m.start() for key in ("sectors", "entities", "people") for _, rx in lexicon().terms[key]
@@ -215,6 +217,9 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
     # words describing who asks (社区 of 社区养老企业) rank the measures that write them first,
     # but a measure for the sector need not write them
     describing = describing_words(topic, question) if named_profile else []
+    if describing and not any(states_topic(m.measure.quote + m.measure.condition.get("text", ""), describing,
+                                           composer.index, question) for m in match(measures, profile)):
+        describing = []  # no measure of the sector writes it: it may be what is asked (提供助餐的养老机构)
     topic = [w for w in topic if w not in describing]
     # "家政公司有哪些补贴" asks what support there is, not for grants alone: when the question names
     # no instrument beyond the bare money word and nothing else it is about, every kind of measure
@@ -259,7 +264,7 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
 
 
 #: A support question asking for money: a clause sharing only that word is the classic wrong answer.
-MONEY_ASKED_RE = re.compile(r"补贴|补助|奖励|奖金|优惠|减免|资助|给钱|钱")
+MONEY_ASKED_RE = re.compile(r"补贴|补助|奖励|奖金|优惠|减免|资助|[给发补拿领退]钱|多少钱")
 
 
 def shares_what_is_asked(question: str, text: str) -> bool:
@@ -270,9 +275,11 @@ def shares_what_is_asked(question: str, text: str) -> bool:
     from index.expansion import expansion
     from index.rerank_features import content_words
 
-    about = [w for w in content_words(question) if w not in SUPPORT_QUESTION_WORDS
-             and not SUPPORT_SENTENCE_RE.search(w)]
-    return any(w in text for w in [*about, *expansion(question)])
+    # neither the question's support words nor the policy words of its everyday money words
+    # (给钱 → 补贴) say what it is about
+    about = [w for w in [*content_words(question), *expansion(question)] if w not in SUPPORT_QUESTION_WORDS
+             and not SUPPORT_SENTENCE_RE.search(w) and not MONEY_ASKED_RE.search(w)]
+    return any(w in text for w in about)
 
 
 def answer_support_fallback(question: str, hits, composer, topic: list[str], sure_p: float | None) -> None:

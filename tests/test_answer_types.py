@@ -97,6 +97,8 @@ def test_a_procedure_must_be_for_what_the_question_asks_to_get_done():
     assert unstated(licence, ["个体工商户向登记机关申请办理营业执照，提交经营场所证明"]) is None
     # a part of the question's word is enough (失业 of 失业金)
     assert unstated("想领失业金，得先去哪儿办手续？", ["失业人员应当及时到指定的公共就业服务机构办理失业登记。"]) is None
+    # the object may lead the clause
+    assert unstated("老年人优待证怎么办理", ["老年人优待证由本人向户籍所在地乡镇人民政府申请办理"]) is None
     # a question naming nothing but the asking: any procedure answers it
     assert unstated("怎么办理？", ["向民政部门申请登记"]) is None
 

@@ -316,6 +316,11 @@ def test_a_word_describing_the_askers_sector_ranks_measures_but_does_not_exclude
     assert len(cited) >= 2 and all("养老" in m.quote for m in cited), composer.text()
     assert any("社区" not in m.quote for m in cited)  # the sector's measures, not only 社区's
     assert "社区" in cited[0].quote, composer.text()
+    # 助餐 of 提供助餐的养老机构 is what the asker provides and asks about: no measure of 养老 writes
+    # it, so it stays the topic and no measure for 养老 in general answers
+    provider = Composer(plan_index)
+    answer_support_measures("提供助餐的养老机构有什么补贴", [], plan_measures, provider)
+    assert provider.citations == [], provider.text()
 
 
 def test_a_support_question_no_measure_is_about_gets_the_sentences_closest_to_it(plan_index, plan_measures):
@@ -501,3 +506,5 @@ def test_a_sure_clause_must_share_what_a_support_question_is_about():
     assert shares_what_is_asked("想把我妈从老家接来跟我们一块儿住，国家有啥支持没？",
                                 "国家建立健全家庭养老支持政策，鼓励家庭成员与老年人共同生活或者就近居住")
     assert shares_what_is_asked("盲人坐地铁要买票吗", "盲人持有效证件免费乘坐市内公共汽车、电车、地铁")
+    # 给钱 is an everyday word for 补贴: still only the asking
+    assert not shares_what_is_asked("开个小店政府给钱吗", "对符合条件的给予一次性建设补贴")
