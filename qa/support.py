@@ -272,13 +272,17 @@ def shares_what_is_asked(question: str, text: str) -> bool:
     its content words other than 政府, 补贴, 有什么 …, or the policy words of its everyday words
     (我妈 → 老年人). A clause writing none shares only the asking, however sure the second stage is:
     在兰州新区买房落户，有什么购房补贴 is not answered by the plan's sentences on public services."""
+    from corpus.measures import lexicon
     from index.expansion import expansion
     from index.rerank_features import content_words
 
     # neither the question's support words nor the policy words of its everyday money words
-    # (给钱 → 补贴) say what it is about
+    # (给钱 → 补贴) say what it is about, nor a group of people concerned (孩子 → 未成年人: 城镇居民
+    # 医保的政府补贴 for 未成年人 does not answer 我想给孩子报个游泳班，政府有补贴吗)
+    who = [rx for _, rx in lexicon().terms["people"]]
     about = [w for w in [*content_words(question), *expansion(question)] if w not in SUPPORT_QUESTION_WORDS
-             and not SUPPORT_SENTENCE_RE.search(w) and not MONEY_ASKED_RE.search(w)]
+             and not SUPPORT_SENTENCE_RE.search(w) and not MONEY_ASKED_RE.search(w)
+             and not any(rx.search(w) for rx in who)]
     return any(w in text for w in about)
 
 

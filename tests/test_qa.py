@@ -505,6 +505,9 @@ def test_a_sure_clause_must_share_what_a_support_question_is_about():
     # 我妈 is an everyday word for 老年人
     assert shares_what_is_asked("想把我妈从老家接来跟我们一块儿住，国家有啥支持没？",
                                 "国家建立健全家庭养老支持政策，鼓励家庭成员与老年人共同生活或者就近居住")
-    assert shares_what_is_asked("盲人坐地铁要买票吗", "盲人持有效证件免费乘坐市内公共汽车、电车、地铁")
+    assert shares_what_is_asked("盲人乘坐地铁要买票吗", "盲人持有效证件免费乘坐市内公共汽车、电车、地铁")
+    # 孩子 → 未成年人 names who is concerned, not what is asked about (the swimming class)
+    assert not shares_what_is_asked("我想给孩子报个游泳班，政府有补贴吗",
+                                    "享受最低生活保障的人、丧失劳动能力的残疾人和未成年人等所需个人缴费部分，由政府给予补贴。")
     # 给钱 is an everyday word for 补贴: still only the asking
     assert not shares_what_is_asked("开个小店政府给钱吗", "对符合条件的给予一次性建设补贴")
