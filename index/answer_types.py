@@ -27,9 +27,16 @@ class AnswerType:
     label: str  # how an abstention names what the documents do not state
     asks: re.Pattern[str]  # a question asking for it
     states: re.Pattern[str]  # a clause stating one
+    #: Stated only for what the question names (a procedure for 营业执照, not for 社会保险登记).
+    of_the_question: bool = False
 
     def stated_in(self, text: str) -> bool:
         return bool(self.states.search(text))
+
+    def answers(self, question: str, text: str) -> bool:
+        """``text`` states this kind of answer — for an ``of_the_question`` kind, for what
+        ``question`` names (:func:`stated_for`)."""
+        return stated_for(self, question, text) if self.of_the_question else self.stated_in(text)
 
 
 ANSWER_TYPES: tuple[AnswerType, ...] = (
@@ -87,7 +94,8 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
                    r"(什么|哪些|啥)手续|(去|在|到)哪(里|儿)?(办|报名|申请|考)|哪里办|"
                    r"(怎么|如何|怎样|咋)(申请|报名|申报|注册|备案|考|补办|补领|换领|换证|挂失|注销)|操作步骤|跑几个部门"),
         re.compile(r"(向|到|在)[^，。；]{1,30}(申请|办理|提出|提交|登记|备案|报名)|"
-                   r"(申请|办理|登记|备案)[^，。；]{0,8}(应当|须|需要|需)|(办理|申请|登记)(程序|手续|流程)")),
+                   r"(申请|办理|登记|备案)[^，。；]{0,8}(应当|须|需要|需)|(办理|申请|登记)(程序|手续|流程)"),
+        of_the_question=True),
 )
 
 
@@ -105,30 +113,26 @@ def _pieces(words: list[str]) -> set[str]:
     return {w[i : i + 2] for w in words for i in range(len(w) - 1)}
 
 
-def procedure_about(question: str, text: str) -> bool:
-    """``text`` states a procedure for what ``question`` asks to get done: a procedure it writes
-    (向…申请, 办理…手续) names part of one of the question's content words (失业 for 失业金) —
-    not a procedure for something else the clause merely mentions (社会保险登记 凭营业执照 for
-    个体户的营业执照怎么办理). A question with no content word beyond how it asks: any procedure."""
+def stated_for(kind: AnswerType, question: str, text: str) -> bool:
+    """``text`` states ``kind`` for what ``question`` asks about: a statement it writes (向…申请,
+    办理…手续), read with the rest of its clause on both sides, names part of one of the question's
+    content words (失业 for 失业金) — not a procedure for something else the clause merely mentions
+    (社会保险登记 凭营业执照 for 个体户的营业执照怎么办理). A question with no content word beyond how
+    it asks: any statement of the kind."""
     from index.rerank_features import content_words
 
     words = [w for w in content_words(question) if not PROCEDURE_WORDS_RE.fullmatch(w)]
     pieces = {p for p in _pieces(words) if not PROCEDURE_WORDS_RE.search(p)}
-    procedure = next(kind for kind in ANSWER_TYPES if kind.name == "procedure")
-    # each procedure with the rest of its clause on both sides: the object may follow the verb
-    # (申请办理营业执照) or lead the clause (老年人优待证由本人向…申请办理)
+    # the object may follow the verb (申请办理营业执照) or lead the clause (老年人优待证由本人向…申请办理)
     spans = [re.split(r"[，。；\n]", text[: m.start()])[-1] + m.group()
-             + re.split(r"[，。；\n]", text[m.end() :], maxsplit=1)[0] for m in procedure.states.finditer(text)]
+             + re.split(r"[，。；\n]", text[m.end() :], maxsplit=1)[0] for m in kind.states.finditer(text)]
     return bool(spans) and (not pieces or any(p in span for span in spans for p in pieces))
 
 
 def unstated(question: str, texts: list[str]) -> AnswerType | None:
-    """The first kind of answer ``question`` asks for that none of ``texts`` states, if any;
-    a procedure counts only when it is for what the question names (:func:`procedure_about`)."""
+    """The first kind of answer ``question`` asks for that none of ``texts`` states, if any
+    (:meth:`AnswerType.answers`)."""
     for kind in asked_types(question):
-        if kind.name == "procedure":
-            if not any(procedure_about(question, t) for t in texts):
-                return kind
-        elif not any(kind.stated_in(t) for t in texts):
+        if not any(kind.answers(question, t) for t in texts):
             return kind
     return None

@@ -73,16 +73,14 @@ def uses(text: str, word: str) -> bool:
 
 def matched_rules(text: str, rules: Sequence[Rule] | None = None) -> list[tuple[str, ...]]:
     """The policy words of each rule whose everyday word ``text`` uses (:func:`uses`), in rule order."""
-    if rules is None:
-        return list(_matched_default(text))
-    return [policy for everyday, policy in rules if any(word in text and uses(text, word) for word in everyday)]
+    return list(_matched(text, load_rules() if rules is None else tuple(rules)))
 
 
 @lru_cache(maxsize=512)
-def _matched_default(text: str) -> tuple[tuple[str, ...], ...]:
+def _matched(text: str, rules: tuple[Rule, ...]) -> tuple[tuple[str, ...], ...]:
     # a question is matched twice (its search, then the second stage's feature); a plain
     # substring test first keeps jieba's word boundaries to the few words the text contains
-    return tuple(policy for everyday, policy in load_rules() if any(word in text and uses(text, word) for word in everyday))
+    return tuple(policy for everyday, policy in rules if any(word in text and uses(text, word) for word in everyday))
 
 
 def expansion(text: str, rules: Sequence[Rule] | None = None) -> tuple[str, ...]:

@@ -329,19 +329,19 @@ class HybridIndex:
         """Set ``dense_by_row`` of each of ``rows`` to its exact best cosine (clause or one of its
         sentences), from the stored vectors: a row the dense search cut had none, and one it
         found through its clause lacks sentences outside the sentence top N."""
-        missing = np.asarray(rows, np.int64)
-        if not len(missing):
+        rows = np.asarray(rows, np.int64)
+        if not len(rows):
             return
-        best = self.clauses.vectors[missing] @ query_vector
+        best = self.clauses.vectors[rows] @ query_vector
         if self.sentences is not None:
-            starts, ends = self._sentence_start[missing], self._sentence_start[missing + 1]
+            starts, ends = self._sentence_start[rows], self._sentence_start[rows + 1]
             has = ends > starts
             if has.any():
                 spans = [np.arange(a, b) for a, b in zip(starts[has], ends[has])]
                 sims = self.sentences.vectors[np.concatenate(spans)] @ query_vector
                 offsets = np.cumsum([0] + [len(x) for x in spans[:-1]])
                 best[has] = np.maximum(best[has], np.maximum.reduceat(sims, offsets))
-        dense_by_row.update(zip(missing.tolist(), best.astype(float).tolist()))
+        dense_by_row.update(zip(rows.tolist(), best.astype(float).tolist()))
 
     def evidence(self, row: int, query: Query, query_vector: np.ndarray | None, limit: int = 2) -> list[Sentence]:
         """The record's sentences that best support ``query``, in text order."""

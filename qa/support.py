@@ -114,13 +114,24 @@ def topic_words(question: str, index: HybridIndex | None = None) -> list[str]:
             and (index is None or known(w) or any(w in span for span in spans))]
 
 
+def _who_patterns(*keys: str) -> list:
+    """The measures lexicon's patterns for sectors, entity kinds and groups of people (``keys``:
+    a subset of them): the words that say who asks or is concerned."""
+    from corpus.measures import lexicon
+
+    return [rx for key in keys or ("sectors", "entities", "people") for _, rx in lexicon().terms[key]]
+
+
+def _measure_text(m) -> str:
+    """What a measure writes: its sentence and its condition."""
+    return m.quote + m.condition.get("text", "")
+
+
 def _residual_topic(words: list[str], question: str) -> list[str]:
     """``words`` that do not merely name a sector, an entity kind or a group of people (家政公司,
     小微企业, 老年人), nor lie inside such a name in ``question`` (员工 of 员工制企业, 高校 of
     高校毕业生): what the question is about beyond who asks (助餐, 贷款)."""
-    from corpus.measures import lexicon
-
-    terms = [rx for key in ("sectors", "entities", "people") for _, rx in lexicon().terms[key]]
+    terms = _who_patterns()
     named = [m.group() for rx in terms for m in rx.finditer(question)]
     return [w for w in words if not any(rx.search(w) for rx in terms) and not any(w in n for n in named)]
 
@@ -133,10 +144,7 @@ def describing_words(words: list[str], question: str) -> list[str]:
     question asks about. A generic word for a kind of support (税, 用地) is never one of them, and
     the caller keeps them as topic when no measure of the sector writes them (提供助餐的养老机构:
     助餐 is what the asker provides and asks about)."""
-    from corpus.measures import lexicon
-
-    starts = {m.start() for key in ("sectors", "entities", "people") for _, rx in lexicon().terms[key]
-              for m in rx.finditer(question)}
+    starts = {m.start() for rx in _who_patterns() for m in rx.finditer(question)}
     out = []
     for w in words:
         if _kinds_named(w):
@@ -216,9 +224,10 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
     topic = support_topic(question, composer.index) if topic is None else topic
     # words describing who asks (社区 of 社区养老企业) rank the measures that write them first,
     # but a measure for the sector need not write them
+    applicable = match(measures, profile)
     describing = describing_words(topic, question) if named_profile else []
-    if describing and not any(states_topic(m.measure.quote + m.measure.condition.get("text", ""), describing,
-                                           composer.index, question) for m in match(measures, profile)):
+    if describing and not any(states_topic(_measure_text(m.measure), describing, composer.index, question)
+                              for m in applicable):
         describing = []  # no measure of the sector writes it: it may be what is asked (提供助餐的养老机构)
     topic = [w for w in topic if w not in describing]
     # "家政公司有哪些补贴" asks what support there is, not for grants alone: when the question names
@@ -226,7 +235,7 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
     # for the named sector or entity is eligible (grants first: they match the kind asked for)
     any_kind = kinds <= {"fiscal_subsidy"} and not topic
     scored = []
-    for m in match(measures, profile):
+    for m in applicable:
         in_hits = rank.get(m.measure.record_id)
         if in_hits is None and not (named_profile and m.group == "named" and (m.measure.kind in kinds or any_kind)):
             continue
@@ -234,7 +243,7 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
         # a measure that only shares the word 补贴 with the question does not answer it: it must
         # name what the question is about beyond its sector and entity (老年人 in 给老年人提供助餐…),
         # or — when the question is about nothing else — apply to that sector or entity
-        sentence = m.measure.quote + m.measure.condition.get("text", "")
+        sentence = _measure_text(m.measure)
         if topic:
             # a generic word for a kind of support (税收减免, 贷款) is stated by any measure of that
             # kind — when the question names nothing more specific, or the second stage is fairly
@@ -272,14 +281,13 @@ def shares_what_is_asked(question: str, text: str) -> bool:
     its content words other than 政府, 补贴, 有什么 …, or the policy words of its everyday words
     (我妈 → 老年人). A clause writing none shares only the asking, however sure the second stage is:
     在兰州新区买房落户，有什么购房补贴 is not answered by the plan's sentences on public services."""
-    from corpus.measures import lexicon
     from index.expansion import expansion
     from index.rerank_features import content_words
 
     # neither the question's support words nor the policy words of its everyday money words
     # (给钱 → 补贴) say what it is about, nor a group of people concerned (孩子 → 未成年人: 城镇居民
     # 医保的政府补贴 for 未成年人 does not answer 我想给孩子报个游泳班，政府有补贴吗)
-    who = [rx for _, rx in lexicon().terms["people"]]
+    who = _who_patterns("people")
     about = [w for w in [*content_words(question), *expansion(question)] if w not in SUPPORT_QUESTION_WORDS
              and not SUPPORT_SENTENCE_RE.search(w) and not MONEY_ASKED_RE.search(w)
              and not any(rx.search(w) for rx in who)]
