@@ -55,6 +55,11 @@ def _bigrams(text: str) -> set[str]:
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
 
+#: Years and numbers (2023年, 1000亿): shared by a question and a clause, they say nothing of
+#: what either is about.
+YEAR_OR_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?[年月日]?")
+
+
 def overlap(question: str, text: str) -> float:
     q = _bigrams(question)
     return len(q & _bigrams(text)) / (len(q) or 1)
@@ -200,12 +205,16 @@ def answer_target(question, hits, composer) -> list[TargetAnswer]:
     when no extracted target matches better (thresholds such as 300平方米以下)."""
     scored: list[tuple[float, Record, Target]] = []
     numeric: list[tuple[float, Record, int, int]] = []
+    # what is measured must be what is asked: a year shared with the deadline alone
+    # (上海市2023年…GDP增长目标 and 力争到2023年 培训“爱心理发员”) matches nothing
+    subject = YEAR_OR_NUMBER_RE.sub("", question)
     for rank, hit in enumerate(hits[:3]):
         for t in hit.record.targets:
-            scored.append((overlap(question, t.deadline_text + t.indicator + t.phrase) - 0.05 * rank,
-                           hit.record, t))
+            if overlap(subject, t.indicator + t.phrase) > 0:
+                scored.append((overlap(question, t.deadline_text + t.indicator + t.phrase) - 0.05 * rank,
+                               hit.record, t))
         for s in hit.record.sentences:
-            if re.search(r"\d", s.text):
+            if re.search(r"\d", s.text) and overlap(subject, YEAR_OR_NUMBER_RE.sub("", s.text)) > 0:
                 numeric.append((overlap(question, s.text) - 0.05 * rank, hit.record, s.start, s.end))
     scored.sort(key=lambda x: -x[0])
     numeric.sort(key=lambda x: -x[0])

@@ -60,6 +60,20 @@ def test_target_question_quotes_the_value(plan_index):
     assert_citations_verbatim(answer, plan_index)
 
 
+def test_a_target_answers_only_a_question_about_what_it_measures(plan_index):
+    from qa.compose import Composer, answer_target
+
+    hits = plan_index.search("爱心理发员 培训", k=3)
+    assert hits[0].record.path == "三(四)2"  # 力争到2023年累计培训“爱心理发员”2万人次
+    asked = Composer(plan_index)
+    targets = answer_target("到2023年要累计培训多少爱心理发员？", hits, asked)
+    assert any(t.value == 2 and "爱心理发员" in t.indicator for t in targets)
+    # the same year, another subject: the clause's numbers are no answer to it
+    other = Composer(plan_index)
+    assert answer_target("上海市2023年政府工作报告提出的GDP增长目标是多少？", hits, other) == []
+    assert not other.lines
+
+
 def test_enterprise_hiring_graduates_finds_social_insurance_subsidy(plan_index):
     answer = ask(plan_index, "我们是员工制养老企业，招了高校毕业生，能拿什么补贴？")
     assert answer.intent == "support" and not answer.abstained
