@@ -18,7 +18,10 @@ The question-level out-of-scope probability (:mod:`index.scope`) adds ``or (scop
 guard)``; a dev question gets its out-of-fold probability (``eval/scope-folds.json``, written by
 ``python -m eval.train_scope``). A rule must also keep false abstention ≤ 3 % on the library's
 in-scope dev questions when each is scored as a question on a document the scope model never saw
-(its probability from a model fitted without that document's questions).
+(its probability from a model fitted without that document's questions). The domain gate's
+P(no policy question) adds ``or (domain ≥ domain_above and p < domain_guard)`` the same way
+(``eval/domain-folds.json``, written by ``python -m eval.train_domain``): below the gate's own
+threshold, a question that looks like no policy question is still declined when no clause is likely.
 
 A dev question is scored by the second stage's fold model that did not see it
 (``eval/rerank-folds.json``, written by ``python -m eval.train_rerank``): the shipped model
@@ -49,11 +52,13 @@ PLAN_FILES = ("library-plan.jsonl", "library-oos.jsonl", "plan.jsonl")
 MAX_FALSE_ABSTENTION = 0.03
 FOLDS_PATH = REPO_ROOT / "eval" / "rerank-folds.json"
 SCOPE_FOLDS_PATH = REPO_ROOT / "eval" / "scope-folds.json"
+DOMAIN_FOLDS_PATH = REPO_ROOT / "eval" / "domain-folds.json"
 BASE = Settings()
 GRID = {"below": (0.03, 0.04, 0.05, 0.0625, 0.08, 0.1, 0.15, 0.2), "doubt_below": (0.3, 0.5, 0.7, 0.8, 0.9, 1.01),
         "doubt_dense": (0.84, 0.85, 0.86, 0.87, 0.878, 0.89), "doubt_coverage": (0.5, 0.6, 0.7, 0.8, 1.01),
         "unstated": (False, True), "scope_above": (0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01),
-        "scope_guard": (0.3, 0.5, 0.7, 0.9)}
+        "scope_guard": (0.3, 0.5, 0.7, 0.9), "domain_above": (0.5, 0.6, 0.7, 0.8, 1.01),
+        "domain_guard": (0.1, 0.3)}
 
 
 def fold_models(path: Path = FOLDS_PATH) -> dict[str, Reranker]:
@@ -67,7 +72,8 @@ def fold_models(path: Path = FOLDS_PATH) -> dict[str, Reranker]:
 
 def scope_folds(path: Path = SCOPE_FOLDS_PATH) -> tuple[dict[str, float], dict[str, float]]:
     """(dev question text → out-of-fold P(out of scope), in-scope question text → P from a model
-    that never saw its document); empty when the file is missing."""
+    that never saw its document); empty when the file is missing. ``path`` = DOMAIN_FOLDS_PATH:
+    the same for the domain gate's P(no policy question)."""
     if not path.is_file():
         return {}, {}
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -94,21 +100,25 @@ class Signals:
     unstated: np.ndarray
     scope: np.ndarray  # NaN = no probability
     scope_new_document: np.ndarray  # in scope: as on a document the scope model never saw
+    domain: np.ndarray  # the domain gate's P(no policy question); NaN = none
+    domain_new_document: np.ndarray  # in scope: as on a document the gate never saw
 
     @classmethod
     def of(cls, rows: list[tuple]) -> Signals:
-        columns = list(zip(*rows)) if rows else [()] * 7
+        columns = list(zip(*rows)) if rows else [()] * 9
         return cls(*(np.array(c, dtype=bool if k in (0, 4) else np.float64) for k, c in enumerate(columns)))
 
 
 def signals(home: Path, files: tuple[str, ...], split: str, unseen: dict[str, Reranker] | None = None,
-            scope_unseen: dict[str, float] | None = None, scope_new_doc: dict[str, float] | None = None) -> Signals:
-    """(in scope, p, best dense, coverage, unstated, P(out of scope), the same as on a new document)
-    per question of ``split``; a question in ``unseen`` is scored by that model instead of the
-    shipped one, and takes its scope probability from ``scope_unseen`` when there."""
+            scope_unseen: dict[str, float] | None = None, scope_new_doc: dict[str, float] | None = None,
+            domain_unseen: dict[str, float] | None = None, domain_new_doc: dict[str, float] | None = None) -> Signals:
+    """(in scope, p, best dense, coverage, unstated, P(out of scope), the same as on a new document,
+    P(off domain), the same as on a new document) per question of ``split``; a question in
+    ``unseen`` is scored by that model instead of the shipped one, and takes its scope and domain
+    probabilities from ``scope_unseen`` / ``domain_unseen`` when there."""
     from core import Assistant
     from qa import make_query
-    from qa.answer import coverage, out_of_scope, unstated_answer
+    from qa.answer import coverage, off_domain, out_of_scope, unstated_answer
 
     index = Assistant(Settings(home=home)).index
     rows = []
@@ -132,19 +142,26 @@ def signals(home: Path, files: tuple[str, ...], split: str, unseen: dict[str, Re
             if scope is None:
                 scope = out_of_scope(query, r)
             new_doc = (scope_new_doc or {}).get(text, scope)
+            domain = (domain_unseen or {}).get(text)
+            if domain is None:
+                domain = off_domain(query, r)
+            domain_new = (domain_new_doc or {}).get(text, domain)
             rows.append((bool(q["gold"]), r.confidence or 0.0, r.best_dense, coverage(query, r.hits),
                          unstated_answer(query, r.hits) is not None,
-                         math.nan if scope is None else scope, math.nan if new_doc is None else new_doc))
+                         math.nan if scope is None else scope, math.nan if new_doc is None else new_doc,
+                         math.nan if domain is None else domain, math.nan if domain_new is None else domain_new))
     return Signals.of(rows)
 
 
 def rule_mask(sig: Signals, below, doubt_below, doubt_dense, doubt_coverage, use_unstated, scope_above,
-              scope_guard, new_document: bool = False) -> np.ndarray:
+              scope_guard, domain_above, domain_guard, new_document: bool = False) -> np.ndarray:
     """``qa.answer.abstains``'s rule with these thresholds over every question at once;
-    ``new_document`` reads the scope probability a new document's question gets."""
+    ``new_document`` reads the scope and domain probabilities a new document's question gets."""
     return abstention_rule(sig.p, sig.dense, sig.coverage, sig.unstated,
                            sig.scope_new_document if new_document else sig.scope,
-                           below, doubt_below, doubt_dense, doubt_coverage, use_unstated, scope_above, scope_guard)
+                           sig.domain_new_document if new_document else sig.domain,
+                           below, doubt_below, doubt_dense, doubt_coverage, use_unstated, scope_above, scope_guard,
+                           domain_above, domain_guard)
 
 
 def rates(sig: Signals, values, new_document: bool = False) -> tuple[float, float, int, int]:
@@ -158,7 +175,8 @@ def rates(sig: Signals, values, new_document: bool = False) -> tuple[float, floa
 def settings_for(values) -> Settings:
     """The :class:`Settings` that make ``qa.answer.abstains`` apply the rule ``values``."""
     names = ("abstain_below", "abstain_doubt_below", "abstain_doubt_dense", "abstain_doubt_coverage",
-             "abstain_unstated", "abstain_scope_above", "abstain_scope_guard")
+             "abstain_unstated", "abstain_scope_above", "abstain_scope_guard", "abstain_domain_above",
+             "abstain_domain_guard")
     return replace(BASE, **dict(zip(names, values)))
 
 
@@ -171,8 +189,14 @@ def main(argv: list[str] | None = None) -> int:
     unseen = fold_models()
     scope_unseen, scope_new_doc = scope_folds()
     require_scope_folds(scope_unseen, set(unseen))  # the reranker's dev questions are the scope model's
+    # the gate's file holds every question it was fitted on (domain.jsonl and the library sets);
+    # any other question (the plan's own set) is one it never saw: the shipped gate scores it
+    domain_unseen, domain_new_doc = scope_folds(DOMAIN_FOLDS_PATH)
+    if not domain_unseen:
+        raise SystemExit("eval/domain-folds.json is missing: run `python -m eval.train_domain` first, then this")
     data = {(home, split): signals(path, files, split, unseen if split == "dev" else None,
-                                   scope_unseen if split == "dev" else None, scope_new_doc)
+                                   scope_unseen if split == "dev" else None, scope_new_doc,
+                                   domain_unseen if split == "dev" else None, domain_new_doc)
             for home, path, files in (("library", args.library_home, LIBRARY_FILES),
                                       ("plan", args.plan_home, PLAN_FILES))
             for split in ("dev", "test")}
@@ -181,35 +205,38 @@ def main(argv: list[str] | None = None) -> int:
         dev = [rates(data[(home, "dev")], values) for home in ("library", "plan")]
         new_doc_fa = rates(data[("library", "dev")], values, new_document=True)[0]
         if max(fa for fa, *_ in dev) <= MAX_FALSE_ABSTENTION and new_doc_fa <= MAX_FALSE_ABSTENTION:
-            simplicity = (values[3] < 1, values[1] < 1, values[4], values[5] < 1) + values
+            simplicity = (values[3] < 1, values[1] < 1, values[4], values[5] < 1, values[7] < 1) + values
             candidates.append((-sum(rec for _, rec, *_ in dev), simplicity, values))
     candidates.sort()
     lines = ["# Abstention rule, chosen on dev (library and plan alone)", "",
              (f"`python -m eval.choose_abstention` — rule `p < below or (p < doubt_below and dense < "
               f"doubt_dense and coverage < doubt_coverage) or (unstated and use_unstated) or (scope ≥ scope_above "
-              f"and p < scope_guard)`; false abstention ≤ {MAX_FALSE_ABSTENTION:.0%} of in-scope dev questions on "
+              f"and p < scope_guard) or (domain ≥ domain_above and p < domain_guard)`, domain being the domain gate's "
+              f"P(no policy question); false abstention ≤ {MAX_FALSE_ABSTENTION:.0%} of in-scope dev questions on "
               "both homes, and on the library's in-scope dev questions scored as on a document the scope model "
-              "never saw (column *new document*); best summed dev abstention recall. A value of 1.01 means the "
-              "condition is always true (for scope_above: never). The second block is the rule without the "
-              "scope model (scope_above 1.01), the third the second stage's own dev threshold alone, for "
+              "and the gate never saw (column *new document*); best summed dev abstention recall. A value of 1.01 means the "
+              "condition is always true (for scope_above and domain_above: never). The second block is the rule "
+              "without the scope model and the gate (scope_above and domain_above 1.01), the third the second stage's own dev threshold alone, for "
               "comparison. Dev rows score each question with the fold models that did not see it (out of fold)."), "",
-             ("| below | doubt_below | doubt_dense | doubt_coverage | unstated | scope_above | scope_guard | home | split "
-              "| false abstention | abstention recall | false abstention, new document |"),
-             "|---:|---:|---:|---:|---|---:|---:|---|---|---:|---:|---:|"]
-    base = (Reranker.load().abstain_below, 0.0, 0.0, 0.0, False, 1.01, 0.0)  # the second stage's own dev threshold alone
-    without_scope = [c for c in candidates if c[2][5] > 1]
+             ("| below | doubt_below | doubt_dense | doubt_coverage | unstated | scope_above | scope_guard "
+              "| domain_above | domain_guard | home | split | false abstention | abstention recall "
+              "| false abstention, new document |"),
+             "|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---|---:|---:|---:|"]
+    # the second stage's own dev threshold alone
+    base = (Reranker.load().abstain_below, 0.0, 0.0, 0.0, False, 1.01, 0.0, 1.01, 0.0)
+    without_scope = [c for c in candidates if c[2][5] > 1 and c[2][7] > 1]
     shown = ([candidates[0][2]] if candidates else []) + ([without_scope[0][2]] if without_scope else []) + [base]
     for values in shown:
         for home, split in sorted(data):
             fa, rec, n_in, n_out = rates(data[(home, split)], values)
             new_fa = f"{rates(data[(home, split)], values, new_document=True)[0]:.3f}" if home == "library" else "–"
             lines.append(f"| {values[0]:.4g} | {values[1]} | {values[2]} | {values[3]} | {values[4]} | {values[5]} | "
-                         f"{values[6]} | {home} | {split} | {fa:.3f} (of {n_in}) | {rec:.3f} (of {n_out}) | {new_fa} |")
+                         f"{values[6]} | {values[7]} | {values[8]} | {home} | {split} | {fa:.3f} (of {n_in}) | {rec:.3f} (of {n_out}) | {new_fa} |")
     if candidates:
         lines += ["", "Chosen (first rows): " + ", ".join(f"{k} = {v}" for k, v in zip(GRID, candidates[0][2]))
                   + ". Defaults in corpus/config.py (`abstain_below`, `abstain_doubt_below`, "
                   "`abstain_doubt_dense`, `abstain_doubt_coverage`, `abstain_unstated`, `abstain_scope_above`, "
-                  "`abstain_scope_guard`)."]
+                  "`abstain_scope_guard`, `abstain_domain_above`, `abstain_domain_guard`)."]
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(args.out)
     return 0

@@ -17,7 +17,8 @@ question on a document a user adds later.
    :data:`THRESHOLDS` whose out-of-fold false gating is ≤ :data:`MAX_FALSE` on the dev policy
    questions **and** on the library's in-scope dev questions scored by a model fitted without
    their document's questions (a document added later).
-3. Writes ``index/data/domain.json`` and ``eval/report-domain.md`` (test figures, never used).
+3. Writes ``index/data/domain.json``, ``eval/domain-folds.json`` (out-of-fold probabilities, for
+   ``eval.choose_abstention``) and ``eval/report-domain.md`` (test figures, never used).
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ from eval.train_scope import LIBRARY_HOME, choose, document_of, encode, fit, hel
 from index.scope import DOMAIN_PATH
 
 DOMAIN_FILE = REPO_ROOT / "eval" / "questions" / "domain.jsonl"
+#: Each dev question's out-of-fold P(off domain), and each in-scope library question's from a gate
+#: fitted without its document's questions (read by eval.choose_abstention).
+FOLDS_PATH = REPO_ROOT / "eval" / "domain-folds.json"
 REPORT = REPO_ROOT / "eval" / "report-domain.md"
 C_GRID = (1.0, 3.0, 10.0, 30.0)
 NGRAM_WEIGHTS = (0.5, 1.0, 2.0)
@@ -147,6 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     allowed = [ch for ch in choices if ch[1] <= MAX_FALSE and ch[2] <= MAX_FALSE]
     threshold = min(allowed)[0] if allowed else 1.01
 
+    # for eval.choose_abstention, as eval/scope-folds.json is for the scope model
+    FOLDS_PATH.write_text(json.dumps({"out_of_fold": {t: round(float(p), 6) for t, p in zip(dev_texts, oof)},
+                                      "held_out_document": {t: round(p, 6) for t, p in new_doc.items()}},
+                                     ensure_ascii=False) + "\n", encoding="utf-8")
     model = fit(dev_texts, x, y, c, w)
     model.meta.update({"target": "off_domain", "threshold": threshold})
     model.save(DOMAIN_PATH)

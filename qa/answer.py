@@ -93,27 +93,32 @@ def coverage(query: Query, hits: list[Hit]) -> float:
     return sum(1 for w in words if w in text) / len(words)
 
 
-def abstention_rule(p, best_dense, cover, unstated, out_of_scope, below, doubt_below, doubt_dense, doubt_coverage,
-                    use_unstated, scope_above, scope_guard):
+def abstention_rule(p, best_dense, cover, unstated, out_of_scope, off_domain, below, doubt_below, doubt_dense,
+                    doubt_coverage, use_unstated, scope_above, scope_guard, domain_above, domain_guard):
     """The abstention rule, element-wise: on numbers (one question) as on NumPy arrays (every
-    question of a grid search, ``eval.choose_abstention``); an ``out_of_scope`` of NaN is none."""
+    question of a grid search, ``eval.choose_abstention``); an ``out_of_scope`` or ``off_domain``
+    of NaN is none."""
     scope = np.nan_to_num(out_of_scope, nan=-1.0)
+    domain = np.nan_to_num(off_domain, nan=-1.0)
     return ((p < below) | ((p < doubt_below) & (best_dense < doubt_dense) & (cover < doubt_coverage))
-            | (bool(use_unstated) & unstated) | ((scope >= scope_above) & (p < scope_guard)))
+            | (bool(use_unstated) & unstated) | ((scope >= scope_above) & (p < scope_guard))
+            | ((domain >= domain_above) & (p < domain_guard)))
 
 
 def abstains(p: float, best_dense: float, cover: float, unstated: bool, settings: Settings,
-             out_of_scope: float | None = None) -> bool:
+             out_of_scope: float | None = None, off_domain: float | None = None) -> bool:
     """The abstention rule of the second stage — its calibrated probability ``p`` low; or in doubt
     and the dense similarity low; or the question asks for what the best clause does not state;
-    or the question looks out of scope (``out_of_scope``, :mod:`index.scope`) and ``p`` is not
-    high — with the thresholds chosen on the dev split of the library and of the plan alone
+    or the question looks out of scope (``out_of_scope``, :mod:`index.scope`) or like no policy
+    question (``off_domain``, below the gate's own threshold) and ``p`` is not high — with the
+    thresholds chosen on the dev split of the library and of the plan alone
     (``python -m eval.choose_abstention``, which searches them with :func:`abstention_rule`)."""
     s = settings
     return bool(abstention_rule(p, best_dense, cover, unstated, math.nan if out_of_scope is None else out_of_scope,
+                                math.nan if off_domain is None else off_domain,
                                 s.abstain_below, s.abstain_doubt_below, s.abstain_doubt_dense,
                                 s.abstain_doubt_coverage, s.abstain_unstated, s.abstain_scope_above,
-                                s.abstain_scope_guard))
+                                s.abstain_scope_guard, s.abstain_domain_above, s.abstain_domain_guard))
 
 
 def _question_probability(load, what: str, fix: str, query: Query, retrieval: Retrieval) -> float | None:
@@ -191,7 +196,9 @@ def is_weak(query: Query, retrieval: Retrieval, settings: Settings, gap: AnswerT
         # the question-level model matters only where the rule can use it
         scope = (out_of_scope(query, retrieval)
                  if settings.abstain_scope_above <= 1.0 and p < settings.abstain_scope_guard else None)
-        return abstains(p, retrieval.best_dense, coverage(query, hits), gap is not None, settings, scope)
+        domain = (off_domain(query, retrieval)
+                  if settings.abstain_domain_above <= 1.0 and p < settings.abstain_domain_guard else None)
+        return abstains(p, retrieval.best_dense, coverage(query, hits), gap is not None, settings, scope, domain)
     return ((retrieval.best_dense < settings.abstain_dense and coverage(query, hits) < settings.abstain_coverage)
             or (settings.abstain_unstated and gap is not None))
 

@@ -45,7 +45,8 @@ def test_without_a_folds_file_every_question_uses_the_shipped_model(tmp_path):
 
 def _rule(*values):
     settings = settings_for(values)
-    return lambda p, dense, cover, unstated, scope=None: abstains(p, dense, cover, unstated, settings, scope)
+    return lambda p, dense, cover, unstated, scope=None, domain=None: abstains(p, dense, cover, unstated, settings,
+                                                                             scope, domain)
 
 
 def test_the_rule_abstains_on_a_low_probability_an_unstated_answer_or_an_out_of_scope_question():
@@ -79,13 +80,18 @@ def test_the_vectorized_grid_search_applies_the_answer_layers_own_rule():
     scope = on_the_grid(GRID["scope_above"], 0.0, 1.0)
     new_doc = on_the_grid(GRID["scope_above"], 0.0, 1.0)
     scope[::7] = math.nan
-    sig = Signals(rng.uniform(0, 1, n) < 0.7, p, dense, cover, rng.uniform(0, 1, n) < 0.1, scope, new_doc)
+    domain = on_the_grid(GRID["domain_above"], 0.0, 1.0)
+    domain_new_doc = on_the_grid(GRID["domain_above"], 0.0, 1.0)
+    domain[::5] = math.nan
+    sig = Signals(rng.uniform(0, 1, n) < 0.7, p, dense, cover, rng.uniform(0, 1, n) < 0.1, scope, new_doc,
+                  domain, domain_new_doc)
     grid = list(itertools.product(*GRID.values()))
     for values in [grid[i] for i in rng.choice(len(grid), 60, replace=False)]:
         rule = _rule(*values)
-        for probabilities, new_document in ((scope, False), (new_doc, True)):
+        for probabilities, domains, new_document in ((scope, domain, False), (new_doc, domain_new_doc, True)):
             expected = [rule(p[i], dense[i], cover[i], bool(sig.unstated[i]),
-                             None if math.isnan(probabilities[i]) else probabilities[i]) for i in range(n)]
+                             None if math.isnan(probabilities[i]) else probabilities[i],
+                             None if math.isnan(domains[i]) else domains[i]) for i in range(n)]
             assert rule_mask(sig, *values, new_document=new_document).tolist() == expected
 
 
@@ -102,3 +108,11 @@ def test_a_rule_is_not_chosen_on_in_sample_scope_probabilities():
     with pytest.raises(SystemExit, match="train_scope"):
         require_scope_folds({"今天天气怎么样？": 0.9}, {"今天天气怎么样？", "托育机构有什么补贴？"})
     require_scope_folds({"今天天气怎么样？": 0.9}, {"今天天气怎么样？"})
+
+
+def test_the_rule_declines_a_question_the_gate_doubts_when_no_clause_is_likely():
+    rule = _rule(0.03, 1.01, 0.86, 1.01, True, 1.01, 0.3, 0.8, 0.1)
+    assert rule(0.05, 0.95, 1.0, False, None, 0.85)      # looks like no policy question, and p is low
+    assert not rule(0.5, 0.95, 1.0, False, None, 0.85)   # … but a clause is likely
+    assert not rule(0.05, 0.95, 1.0, False, None, 0.6)   # looks like a policy question
+    assert not rule(0.05, 0.95, 1.0, False, None, None)  # no gate (BM25 only, or its weights missing)
