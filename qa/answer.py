@@ -41,6 +41,7 @@ from qa.document_facts import (
     DocumentFacts,
     document_facts_text,
     named_by_number,
+    named_by_title,
     other_region,
     stating_sentences,
     which_document,
@@ -318,12 +319,13 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     settings = settings or get_settings()
     query = question if isinstance(question, Query) else make_query(question, settings)
     asked = query.text  # as written: a 文号 in it names the document a question about facts means
-    by_number = named_by_number(query.text, documents)
-    if by_number and re.search(r"\w", by_number[1]) and not (filters and filters.doc):
-        # "甘政办发〔2022〕46号里对家政企业有什么税收优惠": the number says which document, not what
-        # about (searched, its digits are numbers no clause states) — it becomes the document filter
-        filters = replace(filters or Filters(), doc=by_number[0].doc_id)
-        query = replace(make_query(by_number[1], settings), written=query.shown, truncated=query.truncated)
+    named = named_by_number(query.text, documents) or named_by_title(query.text, documents)
+    if named and re.search(r"\w", named[1]) and not (filters and filters.doc):
+        # "甘政办发〔2022〕46号里对家政企业有什么税收优惠", "中小企业促进法现行这一版从哪天开始施行":
+        # the number or the title says which document, not what about (searched, its digits are
+        # numbers no clause states, its words match every clause of it) — it becomes the filter
+        filters = replace(filters or Filters(), doc=named[0].doc_id)
+        query = replace(make_query(named[1], settings), written=query.shown, truncated=query.truncated)
     notice = f"问题过长，只使用了前 {settings.max_question_chars} 个字。" if query.truncated else ""
     retrieval = index.retrieve(query, k=5, mode="hybrid", filters=filters, fusion=settings.fusion,
                                dense_weight=settings.dense_weight, candidates=settings.candidates,

@@ -50,7 +50,8 @@ def _plain(text: str) -> str:
     return re.sub(r"[^\w]", "", text)
 
 
-def _bigrams(text: str) -> set[str]:
+def char_pairs(text: str) -> set[str]:
+    """The pairs of adjacent characters of ``text``, punctuation and spaces left out."""
     text = _plain(text)
     return {text[i : i + 2] for i in range(len(text) - 1)}
 
@@ -61,8 +62,8 @@ YEAR_OR_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?[年月日]?")
 
 
 def overlap(question: str, text: str) -> float:
-    q = _bigrams(question)
-    return len(q & _bigrams(text)) / (len(q) or 1)
+    q = char_pairs(question)
+    return len(q & char_pairs(text)) / (len(q) or 1)
 
 
 def is_heading(record: Record, sentence: Sentence) -> bool:

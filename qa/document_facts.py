@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from index.query import named_documents
-from qa.compose import overlap
+from qa.compose import char_pairs, overlap
 
 #: The facts a question can ask for, each by the words that ask for it. The issuer and the date
 #: also need a word for the document (方案, 文件, 法 …): 补贴什么时候发的 asks about money.
@@ -68,6 +68,52 @@ def named_by_number(question: str, documents: Sequence[DocumentFacts]) -> tuple[
             return doc, (question[: found.start()] + question[found.end():]).strip()
     return None
 
+
+
+#: Where a document's name ends when a question writes it without 《》 (…行动方案, 旅游法).
+DOCUMENT_TYPE_RE = re.compile(r"方案|条例|办法|意见|规划|法")
+#: How much of a written name must be the title (bigrams), and how long it must be unless it is
+#: a law's short title exactly (行动方案 alone names no document: every plan is one).
+TITLE_OVERLAP, MIN_TITLE_CHARS = 0.6, 6
+#: Character pairs every plan's or regulation's title may write (行动方案, 实施意见).
+GENERIC_TITLE_BIGRAMS = frozenset({"行动", "动方", "方案", "实施", "施方", "意见", "条例", "办法", "规划", "关于", "推动"})
+
+
+def named_by_title(question: str, documents: Sequence[DocumentFacts]) -> tuple[DocumentFacts, str] | None:
+    """The one document the question names by its title without 《》 — a law's short title
+    (中小企业促进法) or most of a plan's (甘肃省生活性服务业行动方案) — and the question without
+    the name: the name says where to look, and its words (生活性服务业, 行动方案, 促进) are not
+    what is asked. None when it names no document or several."""
+    named: dict[str, tuple[DocumentFacts, int, int]] = {}
+    for doc in documents:
+        short = re.sub(r"^中华人民共和国", "", doc.title)
+        if len(short) >= 3 and (at := question.find(short)) >= 0:
+            named[doc.doc_id] = (doc, at, at + len(short))
+    # a title written out is the name (小企业促进法 of 中小企业促进法 is no 就业促进法); else most
+    # of a title, its own words (生活性服务业), not only those every plan has (这份行动方案) — and
+    # not after another province (陕西省…生活性服务业行动方案 is Shaanxi's, not the library's)
+    places = {p for p in PROVINCES if p in question}
+    for doc in [] if named else documents:
+        if places - {p for p in PROVINCES if p in doc.title or any(p in i for i in doc.issuer)}:
+            continue
+        # the span most of which is the title (生活性服务业行动方案, not 监管局在生活性服务业行动方案)
+        best = max(((overlap(question[start:end], doc.title), end - start, start, end)
+                    for end in (m.end() for m in DOCUMENT_TYPE_RE.finditer(question))
+                    for start in range(max(0, end - 30), end - MIN_TITLE_CHARS + 1)
+                    if re.fullmatch(r"[\u4e00-\u9fff]+", question[start:end])
+                    and len(char_pairs(question[start:end]) & char_pairs(doc.title) - GENERIC_TITLE_BIGRAMS) >= 4),
+                   default=None)
+        if best and best[0] >= TITLE_OVERLAP:
+            start = best[2]
+            # the document's own province before it is part of the name (甘肃省生活性服务业行动方案)
+            own = [p for p in PROVINCES if p in doc.title or any(p in i for i in doc.issuer)]
+            if place := re.search(rf"(?:{'|'.join(own)})(?:省|市|自治区)?$", question[:start]) if own else None:
+                start = place.start()
+            named[doc.doc_id] = (doc, start, best[3])
+    if len(named) != 1:
+        return None
+    doc, start, end = next(iter(named.values()))
+    return doc, (question[:start] + question[end:]).strip()
 
 
 def asked_facts(question: str) -> list[str]:

@@ -9,7 +9,7 @@ import pytest
 from core import Assistant
 from core.requests import AskRequest
 from core.rows import DocumentInfo
-from qa.document_facts import asked_facts, document_facts_text, named_by_number
+from qa.document_facts import asked_facts, document_facts_text, named_by_number, named_by_title
 
 PLAN = DocumentInfo("gansu-2022-46", "关于推动生活性服务业补短板上水平提高人民生活品质行动方案（2022—2025年）",
                     True, 35, "甘政办发〔2022〕46号", ("甘肃省人民政府办公厅",), "2022-04-15")
@@ -58,6 +58,34 @@ def test_a_number_in_a_question_names_its_document_however_the_brackets_are_type
     assert named_by_number("甘政办发〔2023〕46号里有什么", [PLAN]) is None
     assert named_by_number("甘政办发〔2022〕461号里有什么", [PLAN]) is None  # another, longer number
     assert named_by_number("甘政办发 [2022] 46号里有什么", [PLAN])[1] == "里有什么"
+
+
+EMPLOYMENT = DocumentInfo("就业促进法-2015-04-24", "中华人民共和国就业促进法", False, 69, "", (), "2015-04-24")
+SMES = DocumentInfo("中小企业促进法-2017-09-01", "中华人民共和国中小企业促进法", False, 61, "", (), "2017-09-01")
+
+
+@pytest.mark.parametrize("question, named, rest", [
+    # a law's short title, or most of a plan's: the document to search, and what is asked
+    ("体育法对学校体育课有什么要求", "体育法-2022-06-24", "对学校体育课有什么要求"),
+    ("中小企业促进法现行这一版是从哪天开始施行的？", "中小企业促进法-2017-09-01", "现行这一版是从哪天开始施行的？"),
+    ("甘肃省生活性服务业行动方案的目标是什么", "gansu-2022-46", "的目标是什么"),
+    ("省市场监管局在生活性服务业行动方案中的职责分工是什么？", "gansu-2022-46", "省市场监管局在中的职责分工是什么？"),
+    # no document, or not one: words every plan writes, another province's plan, two laws
+    ("这份行动方案下发给了哪些单位？", None, None),
+    ("陕西省有没有类似的生活性服务业行动方案？", None, None),
+    ("就业促进法和中小企业促进法对创业有什么支持", None, None),
+    ("生活性服务业企业有什么税收优惠", None, None),
+])
+def test_a_title_written_without_brackets_names_its_document(question, named, rest):
+    found = named_by_title(question, [PLAN, LAW, EMPLOYMENT, SMES])
+    assert (found and (found[0].doc_id, found[1])) == ((named, rest) if named else None)
+
+
+def test_a_question_naming_the_plan_by_title_is_answered_from_what_it_asks(index_settings, plan_index):
+    # the title's words (生活性服务业, 行动方案) match 五(二)'s 编制生活性服务业发展行动方案 better than
+    # the plan's 主要目标
+    answer = Assistant(index_settings, index=plan_index).ask(AskRequest("甘肃省生活性服务业行动方案的目标是什么"))
+    assert not answer.abstained and answer.citations[0].path.startswith("二")
 
 
 def test_asking_the_plans_number_is_answered_from_its_manifest_with_no_clause_cited(index_settings, plan_index):
