@@ -235,7 +235,7 @@ class Settings:
     abstain_scope_guard: float = field(default_factory=env_float("ABSTAIN_SCOPE_GUARD", 0.3, high=1.01))
     #: The same with the domain gate's P(no policy question) under its own threshold: P ≥
     #: ``abstain_domain_above`` and p < ``abstain_domain_guard`` (周末去哪儿爬山比较好: P 0.88, and the
-    #: clause it shares 周末 with gets p 0.05). Chosen with the rule above; 1.01 = off.
+    #: clause it shares 周末 with gets p 0.03–0.05). Chosen with the rule above; 1.01 = off.
     abstain_domain_above: float = field(default_factory=env_float("ABSTAIN_DOMAIN_ABOVE", 0.6, high=1.01))
     abstain_domain_guard: float = field(default_factory=env_float("ABSTAIN_DOMAIN_GUARD", 0.1, high=1.01))
     #: Before any of that, the domain gate (index/data/domain.json, ``python -m eval.train_domain``):

@@ -69,7 +69,6 @@ def named_by_number(question: str, documents: Sequence[DocumentFacts]) -> tuple[
     return None
 
 
-
 #: Where a document's name ends when a question writes it without 《》 (…行动方案, 旅游法).
 DOCUMENT_TYPE_RE = re.compile(r"方案|条例|办法|意见|规划|法")
 #: How much of a written name must be the title (bigrams), and how long it must be unless it is
@@ -94,7 +93,8 @@ def named_by_title(question: str, documents: Sequence[DocumentFacts]) -> tuple[D
     # not after another province (陕西省…生活性服务业行动方案 is Shaanxi's, not the library's)
     places = {p for p in PROVINCES if p in question}
     for doc in [] if named else documents:
-        if places - {p for p in PROVINCES if p in doc.title or any(p in i for i in doc.issuer)}:
+        own = [p for p in PROVINCES if p in doc.title or any(p in i for i in doc.issuer)]
+        if places - set(own):
             continue
         # the span most of which is the title (生活性服务业行动方案, not 监管局在生活性服务业行动方案)
         best = max(((overlap(question[start:end], doc.title), end - start, start, end)
@@ -106,7 +106,6 @@ def named_by_title(question: str, documents: Sequence[DocumentFacts]) -> tuple[D
         if best and best[0] >= TITLE_OVERLAP:
             start = best[2]
             # the document's own province before it is part of the name (甘肃省生活性服务业行动方案)
-            own = [p for p in PROVINCES if p in doc.title or any(p in i for i in doc.issuer)]
             if place := re.search(rf"(?:{'|'.join(own)})(?:省|市|自治区)?$", question[:start]) if own else None:
                 start = place.start()
             named[doc.doc_id] = (doc, start, best[3])
