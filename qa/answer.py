@@ -50,6 +50,7 @@ from qa.intent import classify
 from qa.outline import WHOLE_ASKED_RE, asks_contents, outline, part_asked, parts, title_sentence
 from qa.shapes import (
     ABSTAIN_TEXT,
+    NAMED_DOCUMENT_TEXT,
     NO_MEASURE_TEXT,
     NOT_HELD_TEXT,
     OFF_DOMAIN_TEXT,
@@ -327,6 +328,9 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
         filters = replace(filters or Filters(), doc=named[0].doc_id)
         query = replace(make_query(named[1], settings), written=query.shown, truncated=query.truncated)
     notice = f"问题过长，只使用了前 {settings.max_question_chars} 个字。" if query.truncated else ""
+    if named and filters and filters.doc == named[0].doc_id and len(documents) > 1:
+        # say where the answer was looked for: the question named one document of several
+        notice = "；".join(filter(None, [notice, NAMED_DOCUMENT_TEXT.format(short_title(named[0].title))]))
     retrieval = index.retrieve(query, k=5, mode="hybrid", filters=filters, fusion=settings.fusion,
                                dense_weight=settings.dense_weight, candidates=settings.candidates,
                                rerank=settings.rerank)
@@ -359,6 +363,9 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
         elif intent == "target":
             targets = answer_target(query.text, hits, composer)
         elif intent == "support" and measures:
+            if (rows := index.allowed_rows(filters)) is not None:  # the filters hold for measures too
+                kept = {index.records[row].id for row in rows.tolist()}
+                measures = [m for m in measures if m.record_id in kept]
             # the second stage's probability, when it ran, says which clauses it is fairly sure of
             sure_p = settings.support_fallback_p if settings.rerank else None
             topic = support_topic(query.text, index)  # jieba's tagger once, for both

@@ -12,6 +12,7 @@ from qa.intent import Intent
 ABSTAIN_TEXT = "未在已收录的政策文件中找到相关规定。"
 #: The abstention when the documents name the topic but not what was asked (an amount, a date …).
 UNSTATED_TEXT = "已收录的政策文件未写明所问的{}。"
+NAMED_DOCUMENT_TEXT = "问题指明了《{}》，只在其中查找。"
 #: The abstention when no support measure (nor support sentence) states what a support question asks about.
 NO_MEASURE_TEXT = "已收录的政策文件中没有找到与所问相应的支持措施。"
 #: The abstention when the question names a document the library does not hold.

@@ -88,6 +88,16 @@ def test_a_question_naming_the_plan_by_title_is_answered_from_what_it_asks(index
     assert not answer.abstained and answer.citations[0].path.startswith("二")
 
 
+def test_the_answer_says_the_search_kept_to_the_document_the_question_names(plan_index):
+    import qa
+
+    answer = qa.answer("甘肃省生活性服务业行动方案的目标是什么", plan_index, documents=[PLAN, LAW])
+    assert answer.notice == f"问题指明了《{PLAN.title}》，只在其中查找。"
+    assert qa.answer("体育设施有什么规定", plan_index, documents=[PLAN, LAW]).notice == ""
+    # with one document there is nowhere else to look: nothing to say
+    assert qa.answer("甘肃省生活性服务业行动方案的目标是什么", plan_index, documents=[PLAN]).notice == ""
+
+
 def test_asking_the_plans_number_is_answered_from_its_manifest_with_no_clause_cited(index_settings, plan_index):
     core = Assistant(index_settings, index=plan_index)
     answer = core.ask(AskRequest("方案的文号是什么？"))

@@ -74,6 +74,19 @@ def test_a_target_answers_only_a_question_about_what_it_measures(plan_index):
     assert not other.lines
 
 
+def test_a_support_answer_from_measures_keeps_to_the_filters(index_settings, plan_index):
+    from core import Assistant
+
+    measures = Assistant(index_settings, index=plan_index).measures()
+    # 小微企业 names who asks, and 四(二)'s credit for 小微企业 is its measure — in no domain but its own
+    for question in ("小微企业贷款有什么支持", "我们是家政企业，有什么补贴", "托育机构用地有什么支持"):
+        unfiltered = qa.answer(question, plan_index, measures=measures)
+        assert unfiltered.citations and not unfiltered.abstained
+        for domain in ("体育", "文旅", "社区服务"):
+            answer = qa.answer(question, plan_index, Filters(domain=domain), measures=measures)
+            assert all(domain in plan_index.record(c.record_id).domains for c in answer.citations), (question, domain)
+
+
 def test_enterprise_hiring_graduates_finds_social_insurance_subsidy(plan_index):
     answer = ask(plan_index, "我们是员工制养老企业，招了高校毕业生，能拿什么补贴？")
     assert answer.intent == "support" and not answer.abstained
