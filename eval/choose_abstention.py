@@ -70,10 +70,11 @@ def fold_models(path: Path = FOLDS_PATH) -> dict[str, Reranker]:
     return {text: models[fold] for text, fold in data["question_fold"].items()}
 
 
-def scope_folds(path: Path = SCOPE_FOLDS_PATH) -> tuple[dict[str, float], dict[str, float]]:
-    """(dev question text → out-of-fold P(out of scope), in-scope question text → P from a model
-    that never saw its document); empty when the file is missing. ``path`` = DOMAIN_FOLDS_PATH:
-    the same for the domain gate's P(no policy question)."""
+def question_folds(path: Path = SCOPE_FOLDS_PATH) -> tuple[dict[str, float], dict[str, float]]:
+    """A question-level model's (dev question text → out-of-fold probability, in-scope question
+    text → probability from a model that never saw its document), as written by
+    :func:`eval.train_scope.save_folds` — the scope model's by default, the domain gate's at
+    ``DOMAIN_FOLDS_PATH``; empty when the file is missing."""
     if not path.is_file():
         return {}, {}
     data = json.loads(path.read_text(encoding="utf-8"))
@@ -187,11 +188,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "eval" / "report-abstention.md")
     args = parser.parse_args(argv)
     unseen = fold_models()
-    scope_unseen, scope_new_doc = scope_folds()
+    scope_unseen, scope_new_doc = question_folds()
     require_scope_folds(scope_unseen, set(unseen))  # the reranker's dev questions are the scope model's
     # the gate's file holds every question it was fitted on (domain.jsonl and the library sets);
     # any other question (the plan's own set) is one it never saw: the shipped gate scores it
-    domain_unseen, domain_new_doc = scope_folds(DOMAIN_FOLDS_PATH)
+    domain_unseen, domain_new_doc = question_folds(DOMAIN_FOLDS_PATH)
     if not domain_unseen:
         raise SystemExit("eval/domain-folds.json is missing: run `python -m eval.train_domain` first, then this")
     data = {(home, split): signals(path, files, split, unseen if split == "dev" else None,

@@ -35,7 +35,15 @@ import numpy as np
 
 from corpus.config import REPO_ROOT, Settings
 from corpus.normalize import normalize_text
-from eval.train_scope import LIBRARY_HOME, choose, document_of, encode, fit, held_out_documents
+from eval.train_scope import (
+    LIBRARY_HOME,
+    choose,
+    document_of,
+    encode,
+    fit,
+    held_out_documents,
+    save_folds,
+)
 from index.scope import DOMAIN_PATH
 
 DOMAIN_FILE = REPO_ROOT / "eval" / "questions" / "domain.jsonl"
@@ -152,9 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     threshold = min(allowed)[0] if allowed else 1.01
 
     # for eval.choose_abstention, as eval/scope-folds.json is for the scope model
-    FOLDS_PATH.write_text(json.dumps({"out_of_fold": {t: round(float(p), 6) for t, p in zip(dev_texts, oof)},
-                                      "held_out_document": {t: round(p, 6) for t, p in new_doc.items()}},
-                                     ensure_ascii=False) + "\n", encoding="utf-8")
+    save_folds(FOLDS_PATH, dev_texts, oof, new_doc)
     model = fit(dev_texts, x, y, c, w)
     model.meta.update({"target": "off_domain", "threshold": threshold})
     model.save(DOMAIN_PATH)

@@ -87,6 +87,14 @@ def choose(texts: list[str], x: np.ndarray, y: np.ndarray, c_grid, ngram_weights
     return grid, min(grid, key=lambda g: g[0])
 
 
+def save_folds(path: Path, texts: list[str], oof: np.ndarray, held_out: dict[str, float]) -> None:
+    """Write a question-level model's out-of-fold probabilities (``texts`` ↔ ``oof``) and those of
+    questions scored as on a document it never saw (``held_out``), for ``eval.choose_abstention``."""
+    path.write_text(json.dumps({"out_of_fold": {t: round(float(p), 6) for t, p in zip(texts, oof)},
+                                "held_out_document": {t: round(p, 6) for t, p in held_out.items()}},
+                               ensure_ascii=False) + "\n", encoding="utf-8")
+
+
 def held_out_documents(texts: list[str], x: np.ndarray, y: np.ndarray, documents: list[str | None],
                        questions: dict[str, list[str]], vectors: dict[str, np.ndarray], c: float,
                        w: float) -> dict[str, float]:
@@ -134,9 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             by_doc.setdefault(document_of(item.gold), []).append(item.text)
     held_doc = held_out_documents(texts, x, y, [document_of(i.gold) if i.in_scope else None for i in dev],
                                   by_doc, vectors, c, w)
-    FOLDS_PATH.write_text(json.dumps({"out_of_fold": {t: round(float(p), 6) for t, p in zip(texts, oof)},
-                                      "held_out_document": {t: round(p, 6) for t, p in held_doc.items()}},
-                                     ensure_ascii=False) + "\n", encoding="utf-8")
+    save_folds(FOLDS_PATH, texts, oof, held_doc)
 
     above = Settings().abstain_scope_above
     test_p = model.probabilities([i.text for i in test], np.array([vectors[i.text] for i in test]))

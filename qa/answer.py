@@ -175,21 +175,25 @@ def is_document_term(query: Query, index: HybridIndex | None) -> bool:
     return index is not None and 0 < len(term) <= KEYWORD_CHARS and in_documents(index, term)
 
 
-def is_off_domain(query: Query, retrieval: Retrieval, settings: Settings, index: HybridIndex | None = None) -> bool:
+def is_off_domain(query: Query, retrieval: Retrieval, settings: Settings, index: HybridIndex | None = None,
+                  probability: float | None = None) -> bool:
     """The domain gate says this is no policy question (P ≥ ``abstain_off_domain``) — unless it
     is a term of the documents searched for (:func:`is_document_term`; short keywords are where
-    the gate, trained on questions, is least sure)."""
+    the gate, trained on questions, is least sure). ``probability``: :func:`off_domain`, when the
+    caller has it."""
     if settings.abstain_off_domain > 1.0:
         return False
-    probability = off_domain(query, retrieval)
+    if probability is None:
+        probability = off_domain(query, retrieval)
     return (probability is not None and probability >= settings.abstain_off_domain
             and not is_document_term(query, index))
 
 
-def is_weak(query: Query, retrieval: Retrieval, settings: Settings, gap: AnswerType | None = None) -> bool:
+def is_weak(query: Query, retrieval: Retrieval, settings: Settings, gap: AnswerType | None = None,
+            domain: float | None = None) -> bool:
     """Weak evidence: no hit; with the second stage, :func:`abstains` (``gap``: what the question
-    asks for that the best clause does not state); without it, low dense similarity and low
-    word coverage together, or that ``gap``."""
+    asks for that the best clause does not state; ``domain``: :func:`off_domain`, when the caller
+    has it); without it, low dense similarity and low word coverage together, or that ``gap``."""
     hits = retrieval.hits
     if not hits:
         return True
@@ -198,8 +202,8 @@ def is_weak(query: Query, retrieval: Retrieval, settings: Settings, gap: AnswerT
         # the question-level model matters only where the rule can use it
         scope = (out_of_scope(query, retrieval)
                  if settings.abstain_scope_above <= 1.0 and p < settings.abstain_scope_guard else None)
-        domain = (off_domain(query, retrieval)
-                  if settings.abstain_domain_above <= 1.0 and p < settings.abstain_domain_guard else None)
+        if domain is None and settings.abstain_domain_above <= 1.0 and p < settings.abstain_domain_guard:
+            domain = off_domain(query, retrieval)
         return abstains(p, retrieval.best_dense, coverage(query, hits), gap is not None, settings, scope, domain)
     return ((retrieval.best_dense < settings.abstain_dense and coverage(query, hits) < settings.abstain_coverage)
             or (settings.abstain_unstated and gap is not None))
@@ -343,7 +347,9 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     not_held = documents_not_held(query, index)
     if not not_held and (about := about_the_documents(asked, query, index, filters, documents, hits, notice)):
         return about
-    outside = not not_held and is_off_domain(query, retrieval, settings, index)
+    # the gate's probability, read once: the gate and the abstention rule both use it
+    domain = off_domain(query, retrieval) if settings.abstain_off_domain <= 1.0 else None
+    outside = not not_held and is_off_domain(query, retrieval, settings, index, domain)
     if not_held or outside:
         pass  # a document the library does not hold, or no policy question at all: say so below
     elif intent == "dept_tasks" and query.departments:
@@ -357,7 +363,7 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
             notice = "；".join(filter(None, [notice, leads_none]))
     elif intent == "lookup" and any(h.lookup for h in hits):
         answer_lookup(index, hits, composer)
-    elif not is_weak(query, retrieval, settings, gap):
+    elif not is_weak(query, retrieval, settings, gap, domain):
         if intent == "department":
             departments = answer_department(index, hits, composer)
         elif intent == "target":

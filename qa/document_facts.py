@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Protocol
 
+from index.hits import short_title
 from index.query import named_documents
 from qa.compose import char_pairs, overlap
 
@@ -85,28 +86,28 @@ def named_by_title(question: str, documents: Sequence[DocumentFacts]) -> tuple[D
     what is asked. None when it names no document or several."""
     named: dict[str, tuple[DocumentFacts, int, int]] = {}
     for doc in documents:
-        short = re.sub(r"^中华人民共和国", "", doc.title)
+        short = short_title(doc.title)
         if len(short) >= 3 and (at := question.find(short)) >= 0:
             named[doc.doc_id] = (doc, at, at + len(short))
     # a title written out is the name (小企业促进法 of 中小企业促进法 is no 就业促进法); else most
     # of a title, its own words (生活性服务业), not only those every plan has (这份行动方案) — and
     # not after another province (陕西省…生活性服务业行动方案 is Shaanxi's, not the library's)
-    places = {p for p in PROVINCES if p in question}
-    for doc in [] if named else documents:
-        own = [p for p in PROVINCES if p in doc.title or any(p in i for i in doc.issuer)]
-        if places - set(own):
+    ends = [m.end() for m in DOCUMENT_TYPE_RE.finditer(question)] if not named else []
+    asked = {CITIES.get(p, p) for p in places(question)} if ends else set()
+    for doc in documents if ends else ():
+        region = jurisdiction(doc)
+        if asked - {region}:
             continue
         # the span most of which is the title (生活性服务业行动方案, not 监管局在生活性服务业行动方案)
         best = max(((overlap(question[start:end], doc.title), end - start, start, end)
-                    for end in (m.end() for m in DOCUMENT_TYPE_RE.finditer(question))
-                    for start in range(max(0, end - 30), end - MIN_TITLE_CHARS + 1)
+                    for end in ends for start in range(max(0, end - 30), end - MIN_TITLE_CHARS + 1)
                     if re.fullmatch(r"[\u4e00-\u9fff]+", question[start:end])
                     and len(char_pairs(question[start:end]) & char_pairs(doc.title) - GENERIC_TITLE_BIGRAMS) >= 4),
                    default=None)
         if best and best[0] >= TITLE_OVERLAP:
             start = best[2]
             # the document's own province before it is part of the name (甘肃省生活性服务业行动方案)
-            if place := re.search(rf"(?:{'|'.join(own)})(?:省|市|自治区)?$", question[:start]) if own else None:
+            if region and (place := re.search(rf"{region}(?:省|市|自治区)?$", question[:start])):
                 start = place.start()
             named[doc.doc_id] = (doc, start, best[3])
     if len(named) != 1:

@@ -14,9 +14,9 @@ from eval.choose_abstention import (
     GRID,
     Signals,
     fold_models,
+    question_folds,
     require_scope_folds,
     rule_mask,
-    scope_folds,
     settings_for,
 )
 from index.rerank import FEATURES, Reranker
@@ -100,8 +100,8 @@ def test_scope_folds_read_the_out_of_fold_and_new_document_probabilities(tmp_pat
     path.write_text(json.dumps({"out_of_fold": {"今天天气怎么样？": 0.97},
                                 "held_out_document": {"托育机构有什么补贴？": 0.2}}, ensure_ascii=False),
                     encoding="utf-8")
-    assert scope_folds(path) == ({"今天天气怎么样？": 0.97}, {"托育机构有什么补贴？": 0.2})
-    assert scope_folds(tmp_path / "missing.json") == ({}, {})
+    assert question_folds(path) == ({"今天天气怎么样？": 0.97}, {"托育机构有什么补贴？": 0.2})
+    assert question_folds(tmp_path / "missing.json") == ({}, {})
 
 
 def test_a_rule_is_not_chosen_on_in_sample_scope_probabilities():
