@@ -37,13 +37,13 @@ def render_report(result: Result, show_test_errors: bool = False) -> str:
     c = result.counts
     gold = (f"Gold: {c['gold_sentences']} sentence units of {c['labelled_records']} labelled records, "
             f"{c['gold_measures']} of them support measures ({c['plan_measures_gold']} in the plan gansu-2022-46, "
-            f"the rest in {c['law_support_articles']} articles of the twelve library laws and of the ten further "
+            f"the rest in {c['law_support_articles']} articles of the twelve library laws and of the further "
             "laws of eval/measures/documents.txt); "
             f"{c['profiles']} enterprise profiles on the plan's measures.")
     split = (f"Split: dev {c['by_split']['dev']['measures']} measures / {c['by_split']['dev']['profiles']} profiles "
              f"(the lexicon and matching were tuned on these), held-out test {c['by_split']['test']['measures']} "
              f"measures / {c['by_split']['test']['profiles']} profiles (not tuned on; since round seven the measures' "
-             "test split is the articles of five laws added in the latest round, labelled blind: documents the lexicon "
+             "test split is the articles of the laws added in the latest round, labelled blind: documents the lexicon "
              "was not written for; see the README for what was seen of it).")
     regenerate = ("Regenerate: `.venv/bin/python -m eval.measures --build --report eval/report-measures` "
                   "(labels, method and caveats: `eval/measures/README.md`).")

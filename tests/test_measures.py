@@ -133,6 +133,18 @@ def test_condition_and_instrument_quote_the_record_verbatim():
     ("国家支持发展农业和农村经济的建设项目，可以委托和安排有条件的农民专业合作社实施。", "procurement", None),
     ("有关部门应当为困难妇女提供生活帮扶、就业创业支持等关爱服务。", "social_assistance", None),
     ("各级人民政府应当为就业困难的妇女提供必要的扶持和援助。", "job_stabilization", None),
+    # classes found on the tenth round's dev material (the ninth round's held-out split)
+    ("各级人民政府应当按照有关规定安排残疾人教育经费，并将所需经费纳入本级政府预算。", "public_investment", None),
+    ("各级人民政府应当将科普经费列入本级预算。", "public_investment", None),
+    ("各级人民政府有关部门应当根据需要安排经费支持科普工作。", "public_investment", None),
+    ("用于义务教育的财政拨款和征收的教育费附加，应当有一定比例用于发展残疾儿童义务教育。", "public_investment", None),
+    ("由政府出资建立完善农村电影公益放映服务网络。", "public_investment", None),
+    ("地方各级人民政府可以将依法征收的残疾人就业保障金用于特殊教育学校开展职业教育。", "fiscal_subsidy", None),
+    ("国家综合利用对外交流资源开展电影的境外推广活动。", "brand_promotion", None),
+    ("电影院可以采取票价优惠等措施，为老年人观看电影提供便利。", "prices_fees", None),
+    ("法律援助机构可以为没有辩护人的犯罪嫌疑人提供法律援助。", "social_assistance", None),
+    ("法律援助申请人属于下列人员之一的，免予核查经济困难状况：（一）社会救助对象。", "streamlined_approval", None),
+    ("县级以上人民政府应当重视特殊教育教师培养、培训工作。", "training", None),
 ])
 def test_measures_phrased_without_subsidy_words(text, kind, instrument):
     r = record(text)
@@ -255,6 +267,19 @@ def test_sentences_that_are_not_measures(text):
     ("国家发展社会保障事业，保障妇女享有社会保险、社会救助和社会福利等权益。", "rights"),
     ("未成年人的监护人应当保证未成年人及时接受政府免费提供的疾病筛查。", "employer_duty"),
     ("家庭教育服务机构应当加强自律管理，组织从业人员培训。", "employer_duty"),
+    # tenth round: legal aid as a service in general, paying its providers, penalties, credit
+    # listings, monitoring, guarantees between contractors, incentive systems being built, a
+    # field's own facilities in spatial plans
+    ("国家鼓励和支持群团组织、社会组织依法提供法律援助。", None),
+    ("法律援助机构应当依照有关规定及时向法律援助人员支付法律援助补贴。", None),
+    ("法律援助补贴的标准，由省级人民政府司法行政部门会同同级财政部门确定。", "delegated_rules"),
+    ("律师事务所有下列情形之一的，由司法行政部门依法给予处罚：（一）拒绝提供法律援助。", "penalty"),
+    ("有关部门应当将该用人单位列入失信联合惩戒对象名单，在政府资金支持等方面依法依规予以限制。", "penalty"),
+    ("人力资源社会保障行政部门根据信贷、税收等指标的变化情况，及时监控和预警工资支付隐患。", "oversight"),
+    ("建设单位应当向施工单位提供工程款支付担保。", None),
+    ("政府投资项目所需资金，应当按照国家有关规定落实到位。", None),
+    ("国家健全科普人员评价、激励机制，鼓励相关单位建立符合科普特点的职称评定、绩效考核等评价制度。", None),
+    ("地方人民政府应当将科普场馆、设施建设纳入国土空间规划。", "own_work"),
 ])
 def test_classes_of_sentences_that_grant_nothing(text, veto):
     assert extract_measures(record(text)) == []
@@ -312,6 +337,15 @@ def test_classes_of_sentences_that_grant_nothing(text, veto):
     ("国家政策性金融机构应当采取多种形式，为农民专业合作社提供多渠道的资金支持。", "loans_credit"),
     ("将家庭教育指导服务纳入城乡公共服务体系和政府购买服务目录。", "procurement"),
     ("有关部门应当在培训进修、表彰奖励等方面，对康复工作人员予以倾斜。", "training"),
+    # tenth round: a subsidy exempt from tax grants the exemption; 优惠 for donors is tax relief;
+    # a post allowance is a benefit of status; foreign exchange for cross-border financing is
+    # facilitation; 职务评聘 first in a list of fields is a title
+    ("法律援助补贴免征增值税和个人所得税。", "tax_relief"),
+    ("对捐赠财产用于科普事业的，依法给予优惠。", "tax_relief"),
+    ("国家鼓励社会力量以捐赠、资助等方式支持电影产业发展，并依法给予优惠。", "tax_relief"),
+    ("特殊教育教师根据国家有关规定享受特殊岗位补助津贴。", "talent_titles"),
+    ("国家依法保障其对外贸易、跨境融资和投资等合理用汇需求。", "streamlined_approval"),
+    ("有关部门在职务评聘、培训进修、表彰奖励等方面，应当为特殊教育教师制定优惠政策。", "talent_titles"),
 ])
 def test_kind_classes(text, kind):
     assert only(text).kind == kind
@@ -586,13 +620,13 @@ def test_gold_is_complete_and_quotes_the_corpus(library_records):
     assert all(set(p.expected) <= plan_keys for p in profiles)
 
 
-#: The issue's targets, asserted on the held-out split — since round nine, five more laws labelled
+#: The issue's targets, asserted on the held-out split — since round ten, seven more laws labelled
 #: blind that the lexicon was not written for (eval/measures/README.md). There sentence recall
-#: (0.776), precision (0.613), kind accuracy (0.684) and beneficiary F1 (0.742) came out below their
+#: (0.902), precision (0.425), kind accuracy (0.757) and beneficiary F1 (0.622) came out below their
 #: targets; they are held to those levels so a regression fails, and reported as missed. Matching is
 #: held to the targets.
-HELD_OUT_FLOORS = {**mr.TARGETS, "sentence_recall": 0.77, "sentence_precision": 0.61, "kind_accuracy": 0.68,
-                   "beneficiary_f1": 0.74}
+HELD_OUT_FLOORS = {**mr.TARGETS, "sentence_recall": 0.90, "sentence_precision": 0.42, "kind_accuracy": 0.75,
+                   "beneficiary_f1": 0.62}
 
 
 @pytest.mark.parametrize("metric", sorted(mr.TARGETS))
