@@ -28,7 +28,12 @@ _QUALIFIED_RE = re.compile(
 _OF_RE = re.compile(r"(?<![针相绝反面核应比])对((?:[^，；。对]{2,40}?)的)")
 _PREMISE_RE = re.compile(r"在[^，；。]{1,30}?前提下")
 #: ``免费和低收费开放的体育场地设施，按照有关规定享受补助``: the subject's 的-modifier is the condition.
-_SUBJECT_OF_RE = re.compile(r"^(?:对于|对)?([^，；。]{2,30}的)[^，；。的]{1,12}，(?=[^，；。]{0,12}(?:享受|给予|按照|依法|可以|可))")
+#: A subject that is the state or a government (国家实行有利于…的税收政策，…) grants; it is no condition.
+_SUBJECT_OF_RE = re.compile(r"^(?!国家|国务院|各级|县级|省|市|地方|政府)(?:对于|对)?([^，；。]{2,30}的)[^，；。的]{1,12}，"
+                            r"(?=[^，；。]{0,12}(?:享受|给予|按照|依法|可以|可))")
+#: ``加大对小型微型企业的信贷支持``, ``加强对…使用情况的审计``: 对 + a bare recipient (or 情况) + 的 names
+#: who or what, not on what condition.
+_BARE_RECIPIENT_RE = re.compile(r"^[^，；。\d]{0,12}(?:企业|单位|机构|组织|个体工商户|主体|行业|产业|事业|情况)的$")
 _CAPABLE_RE = re.compile(r"有条件的")
 #: Where the condition proper starts inside a "X企业吸纳…的" clause (the subject is a beneficiary).
 _ACTION_RE = re.compile(r"吸纳|招用|安置|安排|提供|使用|开展|参加|参与|从事|创办|投资|设立|捐赠|申请|接受|深度参与")
@@ -72,6 +77,8 @@ def find_condition(unit: str, offset: int = 0) -> dict:
     for pattern, group in ((_CONDITION_CLAUSE_RE, 1), (_QUALIFIED_RE, 1), (_OF_RE, 1), (_SUBJECT_OF_RE, 1),
                            (_PREMISE_RE, 0), (_CAPABLE_RE, 0)):
         for m in pattern.finditer(unit):
+            if pattern is _OF_RE and _BARE_RECIPIENT_RE.match(m.group(group)):
+                continue
             candidates.append(_without_subject(unit, m.start(group), m.end(group)))
     if not candidates:
         return empty_span()

@@ -145,6 +145,13 @@ def test_condition_and_instrument_quote_the_record_verbatim():
     ("法律援助机构可以为没有辩护人的犯罪嫌疑人提供法律援助。", "social_assistance", None),
     ("法律援助申请人属于下列人员之一的，免予核查经济困难状况：（一）社会救助对象。", "streamlined_approval", None),
     ("县级以上人民政府应当重视特殊教育教师培养、培训工作。", "training", None),
+    # classes found on the eleventh round's dev material (the tenth round's held-out split)
+    ("捐赠人可以按照税法的有关规定享受优惠。", "tax_relief", None),
+    ("国家鼓励企业在同等条件下优先招用有良好志愿服务记录的志愿者。", "talent_titles", None),
+    ("符合条件的城镇家庭申请住房救助的，由县级人民政府住房保障部门优先给予保障。", "social_assistance", None),
+    ("住房救助通过配租公共租赁住房、发放住房租赁补贴等方式实施。", "social_assistance", None),
+    ("教育救助采取减免相关费用、发放助学金、给予生活补助等方式实施。", "prices_fees", None),
+    ("县级以上地方人民政府应当为社会救助对象提供社会融入、能力提升、心理疏导等专业服务。", "social_assistance", None),
 ])
 def test_measures_phrased_without_subsidy_words(text, kind, instrument):
     r = record(text)
@@ -154,6 +161,19 @@ def test_measures_phrased_without_subsidy_words(text, kind, instrument):
     if instrument is not None:
         assert m.instrument["text"] == instrument
     assert m.instrument["text"] and text[m.instrument["start"]:m.instrument["end"]] == m.instrument["text"]
+
+
+@pytest.mark.parametrize("text, condition", [
+    # the state that makes the policy is no condition; the qualified recipient after it is
+    ("国家实行有利于小型微型企业发展的税收政策，对符合条件的小型微型企业按照规定实行减征、免征企业所得税。",
+     "符合条件的小型微型企业"),
+    ("国家对在就业工作中作出显著成绩的单位和个人，给予表彰和奖励。", "在就业工作中作出显著成绩的"),
+    # 对 + a bare recipient + 的 says who, not on what condition
+    ("鼓励金融机构加大对小型微型企业的信贷支持。", ""),
+    ("国家引导专项资金加大对电影产业的投入力度，并加强对相关资金使用情况的审计。", ""),
+])
+def test_a_condition_is_what_the_recipient_must_meet(text, condition):
+    assert only(text).condition["text"] == condition
 
 
 def test_land_case_condition_and_beneficiaries():
@@ -280,6 +300,23 @@ def test_sentences_that_are_not_measures(text):
     ("政府投资项目所需资金，应当按照国家有关规定落实到位。", None),
     ("国家健全科普人员评价、激励机制，鼓励相关单位建立符合科普特点的职称评定、绩效考核等评价制度。", None),
     ("地方人民政府应当将科普场馆、设施建设纳入国土空间规划。", "own_work"),
+    # eleventh round: the relief system named (not granted), insurance-fund administration, a
+    # purpose clause, a financing mechanism being built, pay-outs by the insurance agency, records
+    # kept, transfers to poor localities, departments named after land, resourcing one's own relief
+    ("社会救助工作应当遵循公开、公平、公正、及时的原则。", None),
+    ("社会救助管理部门应当提供社会救助项目、需求信息，为社会力量参与社会救助提供便利。", None),
+    ("失业保险基金用于下列支出：（一）失业保险金；（二）领取失业保险金期间的医疗补助金。", "insurance_fund"),
+    ("失业人员在领取失业保险金期间患病就医的，可以按照规定向社会保险经办机构申请领取医疗补助金。", "insurance_fund"),
+    ("统筹地区的失业保险基金不敷使用时，由失业保险调剂金调剂、地方财政补贴。", "fund_composition"),
+    ("医疗补助金的标准由省、自治区、直辖市人民政府规定。", "delegated_rules"),
+    ("为了规范农业保险活动，促进农业保险事业健康发展，制定本条例。", "definition"),
+    ("国家鼓励地方人民政府建立地方财政支持的农业保险大灾风险分散机制。", None),
+    ("保险费补贴的取得和使用，应当遵守依照本条例第七条制定的具体办法的规定。", "oversight"),
+    ("志愿服务组织应当如实记录志愿者的志愿服务情况、培训情况、表彰奖励情况。", "oversight"),
+    ("中央财政对财政困难地区的农村五保供养，在资金上给予适当补助。", "budget_accounting"),
+    ("公共文化体育设施用地定额指标，由国务院土地行政主管部门会同有关部门制定。", None),
+    ("各级人民政府通过财政投入、用地供应等措施为实施住房救助提供保障。", "own_work"),
+    ("机关、事业单位使用财政资金从中小企业采购货物、工程、服务，应当严格按照批准的预算执行。", None),
 ])
 def test_classes_of_sentences_that_grant_nothing(text, veto):
     assert extract_measures(record(text)) == []
@@ -346,6 +383,12 @@ def test_classes_of_sentences_that_grant_nothing(text, veto):
     ("特殊教育教师根据国家有关规定享受特殊岗位补助津贴。", "talent_titles"),
     ("国家依法保障其对外贸易、跨境融资和投资等合理用汇需求。", "streamlined_approval"),
     ("有关部门在职务评聘、培训进修、表彰奖励等方面，应当为特殊教育教师制定优惠政策。", "talent_titles"),
+    # eleventh round: a premium subsidy however named; money for people in care or disaster victims;
+    # 优待 for a good record of service
+    ("国家鼓励地方人民政府采取由地方财政给予保险费补贴等措施，支持发展农业保险。", "guarantees_insurance"),
+    ("可以从农村集体经营等收入中安排资金，用于补助和改善农村五保供养对象的生活。", "social_assistance"),
+    ("受灾地区人民政府应当及时核实居民住房恢复重建补助对象，并给予资金、物资等救助。", "social_assistance"),
+    ("鼓励公共服务机构等对有良好志愿服务记录的志愿者给予优待。", "talent_titles"),
 ])
 def test_kind_classes(text, kind):
     assert only(text).kind == kind
@@ -620,13 +663,12 @@ def test_gold_is_complete_and_quotes_the_corpus(library_records):
     assert all(set(p.expected) <= plan_keys for p in profiles)
 
 
-#: The issue's targets, asserted on the held-out split — since round ten, seven more laws labelled
+#: The issue's targets, asserted on the held-out split — since round eleven, eight more laws labelled
 #: blind that the lexicon was not written for (eval/measures/README.md). There sentence recall
-#: (0.902), precision (0.425), kind accuracy (0.757) and beneficiary F1 (0.622) came out below their
-#: targets; they are held to those levels so a regression fails, and reported as missed. Matching is
-#: held to the targets.
-HELD_OUT_FLOORS = {**mr.TARGETS, "sentence_recall": 0.90, "sentence_precision": 0.42, "kind_accuracy": 0.75,
-                   "beneficiary_f1": 0.62}
+#: (0.571), precision (0.500) and kind accuracy (0.750) came out below their targets; they are held
+#: to those levels so a regression fails, and reported as missed. Beneficiary F1 (0.933) and matching
+#: are held to the targets.
+HELD_OUT_FLOORS = {**mr.TARGETS, "sentence_recall": 0.57, "sentence_precision": 0.50, "kind_accuracy": 0.75}
 
 
 @pytest.mark.parametrize("metric", sorted(mr.TARGETS))
