@@ -219,8 +219,8 @@ class Settings:
     #: split of the library and of the plan alone, each dev question scored by the fold model
     #: that did not see it: eval/report-abstention.md.
     abstain_below: float = field(default_factory=env_float("ABSTAIN_BELOW", 0.03))
-    abstain_doubt_below: float = field(default_factory=env_float("ABSTAIN_DOUBT_BELOW", 1.01, high=1.01))
-    abstain_doubt_dense: float = field(default_factory=env_float("ABSTAIN_DOUBT_DENSE", 0.86))
+    abstain_doubt_below: float = field(default_factory=env_float("ABSTAIN_DOUBT_BELOW", 0.3, high=1.01))
+    abstain_doubt_dense: float = field(default_factory=env_float("ABSTAIN_DOUBT_DENSE", 0.87))
     abstain_doubt_coverage: float = field(default_factory=env_float("ABSTAIN_DOUBT_COVERAGE", 1.01, high=1.01))
     #: Also abstain when the question asks for an amount, a rate, a date, a clock time, a count,
     #: a telephone number, a form or a procedure that the best clause does not state
@@ -231,7 +231,7 @@ class Settings:
     #: sure (p < ``abstain_scope_guard``): a question on a document the model never saw is then
     #: still answered when a clause clearly answers it. Chosen with the rule above
     #: (eval/report-abstention.md); 1.01 = off.
-    abstain_scope_above: float = field(default_factory=env_float("ABSTAIN_SCOPE_ABOVE", 0.9, high=1.01))
+    abstain_scope_above: float = field(default_factory=env_float("ABSTAIN_SCOPE_ABOVE", 0.7, high=1.01))
     abstain_scope_guard: float = field(default_factory=env_float("ABSTAIN_SCOPE_GUARD", 0.3, high=1.01))
     #: The same with the domain gate's P(no policy question) under its own threshold: P ≥
     #: ``abstain_domain_above`` and p < ``abstain_domain_guard`` (周末去哪儿爬山比较好: P 0.88, and the

@@ -44,7 +44,7 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
         "money", "具体金额",
         re.compile(r"多少钱|几块钱|多少元|金额|面额|(补贴|补助|奖励|奖金|津贴|资本|工资|养老金|费用?|"
                    r"基数)[^，。？?]{0,5}多少|多少(补贴|补助|奖励)|每(人|户|张|月|年|次)"
-                   r"[^，。？?]{0,8}多少(钱|元)?(?![平米个名人家所张次项届公岁户床间天])|"
+                   r"[^，。？?]{0,8}多少(钱|元)?(?![平米个名人家所张次项届公岁户床间天地])|"
                    # 减免多少税, 交多少保证金, 最高能贷多少: a sum of tax, a deposit or fee, a loan — not
                    # 多少个…消费试点 (a count) nor 免费/收费/消费 (no sum asked)
                    r"多少(?![个名人家所张次项届本条座处间户件辆套批])[^，。？?]{0,10}?(?<![消免收付])"
@@ -60,7 +60,8 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
         "date", "具体日期或期限",
         re.compile(r"什么时候|何时|哪一年|哪年|几月|哪天|截止|多长时间|多久|(要|需要|得|用)几年|期限|几号|"
                    r"多少天|(要|需要|得|用|提前|休)几天"),
-        re.compile(r"\d{4}\s*年|[一二三四五六七八九十\d]+\s*(?:日|个月|年|天|周)|之日|以前|以后|期间|期限|届满|时限")),
+        re.compile(r"\d{4}\s*年|[一二三四五六七八九十\d]+\s*(?:日|个月|年|天|周)|之日|以前|以后|期间|期限|届满|时限|"
+                   r"农历[^，。；]{0,3}月(初|十|廿)")),
     AnswerType(
         "clock", "具体时间",
         re.compile(r"几点|开放时间|营业时间|上班时间"),
@@ -129,10 +130,50 @@ def stated_for(kind: AnswerType, question: str, text: str) -> bool:
     return bool(spans) and (not pieces or any(p in span for span in spans for p in pieces))
 
 
+#: Kinds that are a number of something: inside a yes/no clause they are what is asked about.
+_NUMBER_KINDS = frozenset({"money", "rate", "date", "clock", "count"})
+#: A clause that asks yes or no (收了多少钱会不会及时晒出来, 能不能少开几张证明). 有没有 is not one:
+#: 有没有规定每人补多少钱 asks for the amount.
+_YES_NO_RE = re.compile(r"吗|会不会|能不能|能否|是否|算不算|行不行|可不可以|要不要|是不是|该不该|管不管|可以不")
+#: A quantity denied describes and asks nothing (没几个人用, 没多少钱).
+_NEGATED_QUANTITY_RE = re.compile(r"[没不](多少|几)")
+#: What may follow an ask at the end of its clause (多少呢, 是多少啊) — not 了: 失业多久了 tells.
+_CLAUSE_TAIL_RE = re.compile(r"[呢啊呀吧嘛哇\s]*$")
+
+
+def _sentences(question: str) -> list[str]:
+    """The sentences that ask: those ending in ？ when there are any (我爸中风了，用几个月就用不上了。
+    tells a story before the question), else all."""
+    sentences = [x for x in re.findall(r"[^。！？?!；;]+[。！？?!；;]?", question) if x.strip()]
+    asking = [x for x in sentences if x.endswith(("？", "?"))]
+    return asking or sentences
+
+
+def asked_in(question: str) -> tuple[AnswerType, ...]:
+    """The kinds of answer ``question`` asks for, read the way a person would: only in its
+    asking sentences; in a clause before the last one only an ask that ends that clause
+    (补贴标准是多少，怎么申请 — but not 每人每月出多少钱写下来，这协议算数吗); no number in a
+    yes/no clause (收了多少钱会不会晒出来) or a denied one (没几个人用). :func:`asked_types` reads
+    every match, for the second stage's features."""
+    found: list[AnswerType] = []
+    for sentence in _sentences(question):
+        clauses = [c for c in re.split(r"[，,：:。！？?!；;]", _NEGATED_QUANTITY_RE.sub("　", sentence)) if c.strip()]
+        for i, clause in enumerate(clauses):
+            last = i == len(clauses) - 1
+            yes_no = last and _YES_NO_RE.search(clause)
+            for kind in ANSWER_TYPES:
+                if kind in found or (yes_no and kind.name in _NUMBER_KINDS):
+                    continue
+                ends = [m.end() for m in kind.asks.finditer(clause)]
+                if ends and (last or any(_CLAUSE_TAIL_RE.fullmatch(clause[e:]) for e in ends)):
+                    found.append(kind)
+    return tuple(k for k in ANSWER_TYPES if k in found)
+
+
 def unstated(question: str, texts: list[str]) -> AnswerType | None:
-    """The first kind of answer ``question`` asks for that none of ``texts`` states, if any
-    (:meth:`AnswerType.answers`)."""
-    for kind in asked_types(question):
+    """The first kind of answer ``question`` asks for (:func:`asked_in`) that none of ``texts``
+    states, if any (:meth:`AnswerType.answers`)."""
+    for kind in asked_in(question):
         if not any(kind.answers(question, t) for t in texts):
             return kind
     return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.answer_types import ANSWER_TYPES, asked_types, unstated
+from index.answer_types import ANSWER_TYPES, asked_in, asked_types, unstated
 
 
 def names(question: str) -> list[str]:
@@ -109,6 +109,25 @@ def test_unstated_is_the_first_kind_no_text_states():
     assert unstated(question, ["门票价格为每人120元", "需提前3天预约"]) is None
     assert unstated(question, []).name == "money"
     assert unstated("由哪个部门牵头？", []) is None
+
+
+@pytest.mark.parametrize("question, expected", [
+    # asked outright, in any clause that ends with the ask, or in the last one
+    ("养老机构床位补贴每张多少钱？", ["money"]),
+    ("补贴标准是多少，怎么申请？", ["money", "procedure"]),
+    ("有没有规定每人补多少钱？", ["money"]),            # 有没有 wraps the amount asked for
+    ("我们县的老旧小区什么时候改造", ["date"]),
+    # a story before the question, a number inside a yes/no clause or inside an earlier clause
+    # that goes on, a denied quantity: nothing of the kind is asked
+    ("我爸中风了，用几个月可能就用不上了。社区能不能租轮椅？", []),
+    ("发生大灾时搞募捐，收了多少钱会不会及时晒出来？", []),
+    ("兄弟三个想把每人每月出多少钱写下来，这种家里签的协议算数吗？", []),
+    ("问我失业多久了，我必须照实说吗？", []),
+    ("社区服务中心一年到头没几个人用，上面有啥办法让它用起来？", []),
+])
+def test_what_is_asked_is_read_in_the_asking_part(question, expected):
+    assert [kind.name for kind in asked_in(question)] == expected
+    assert (unstated(question, ["无关的条文"]) is None) == (not expected)
 
 
 def test_every_kind_has_a_label_for_the_abstention_and_a_unique_name():
