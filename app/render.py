@@ -70,13 +70,20 @@ def short(text: str, limit: int = 28) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def heading(path: str | None, title: str | None) -> str:
+    """Path and title spans; a law article's title is its own number (第三章/第十四条 第十四条), so
+    it is not said twice."""
+    path, title = path or "", title or ""
+    shown = "" if title == path.rsplit("/", 1)[-1] else title
+    return f'<span class="pq-path">{esc(path)}</span><span class="pq-title">{esc(shown)}</span>'
+
+
 def citation_card(number: int, citation: dict, record: Record | None) -> str:
     """One citation: document, path, title, department badges; expands to the clause."""
     quote = citation.get("quote", "")
     summary = (
         f'<span class="pq-num">〔{number}〕</span>'
-        f'<span class="pq-path">{esc(citation.get("path"))}</span>'
-        f'<span class="pq-title">{esc(citation.get("title"))}</span>'
+        f'{heading(citation.get("path"), citation.get("title"))}'
         f'<span class="pq-doc">《{esc(citation.get("doc_title"))}》</span>'
         f"{_badges(_departments_of(record))}"
         f'<div class="pq-quote">“{esc(quote)}”</div>'
@@ -102,8 +109,7 @@ def related_card(hit: dict) -> str:
     """A possibly related clause of an abstention (evidence sentences highlighted)."""
     spans = [(int(e["start"]), int(e["end"])) for e in hit.get("evidence") or []]
     summary = (
-        f'<span class="pq-path">{esc(hit.get("path"))}</span>'
-        f'<span class="pq-title">{esc(hit.get("title"))}</span>'
+        f'{heading(hit.get("path"), hit.get("title"))}'
         f'<span class="pq-doc">《{esc(hit.get("doc_title"))}》</span>'
         f"{_badges(hit.get('departments'))}"
     )
@@ -171,8 +177,7 @@ def _measure_card(row: dict, record: Record | None) -> str:
     condition = (f'<div class="pq-quote">条件：{esc(row["condition"])}</div>' if row.get("condition") else "")
     instrument = (f'<div class="pq-quote">方式：{esc(row["instrument"])}</div>' if row.get("instrument") else "")
     summary = (
-        f'<span class="pq-path">{esc(row["path"])}</span>'
-        f'<span class="pq-title">{esc(row["title"])}</span>'
+        f'{heading(row["path"], row["title"])}'
         f'<span class="pq-doc">《{esc(short(row["doc_title"], 40))}》</span>'
         f'{_badges({role: _names(row[f"departments_{role}"]) for role in ("lead", "co")})}'
         f'<div class="pq-quote">“{esc(row["quote"])}”</div>{condition}{instrument}'

@@ -443,3 +443,13 @@ def test_an_abstention_shows_why_in_its_headline_escaped():
     assert "未在已收录的政策文件中找到相关规定。" in render_answer(nothing)
     markup = {"question": "x", "abstained": True, "hits": [], "answer": "<b>未写明</b>。"}
     assert "<b>" not in render_answer(markup)
+
+
+def test_a_heading_says_a_law_article_number_once():
+    from app.render import heading
+
+    law = heading("第三章/第十四条", "第十四条")
+    assert law.count("第十四条") == 1 and 'class="pq-title"></span>' in law
+    plan = heading("三(二)1", "推动社区基础服务设施达标")
+    assert "三(二)1" in plan and "推动社区基础服务设施达标" in plan
+    assert "&lt;b&gt;" in heading("1", "<b>") and "None" not in heading(None, None)
