@@ -27,15 +27,23 @@ FACT_RES = {
     "date": re.compile(r"(什么时候|何时|哪天|哪一天|哪年|几月|啥时候|什么时间)[^，。？]{0,6}(印发|发布|出台|公布|下发|成文)"
                        r"|(印发|发布|出台|公布|成文|发文)(的)?(日期|时间)|哪年的(文件|方案)"),
     "period": re.compile(r"(有效期|实施期限?|执行期限?|时间跨度|覆盖哪几年|管到哪年|到哪年为止)"),
+    # from when a law applies (职业教育法什么时候开始施行): its last article says, 本法自…起施行
+    "effective": re.compile(r"(什么时候|何时|哪天|哪一天|哪年|几月|几号|啥时候|什么时间|从哪天|哪日)[^，。？]{0,8}(施行|生效)"
+                            r"|(施行|生效)(的)?(日期|时间)"),
 }
 #: A reference to a held document, needed beside the issuer, date and period words: the document
 #: itself (方案, 文件, 本方案, 这份文件), a 《title》 or a document number — not 补贴政策, 实施办法 or
 #: 申报通知, which are what a document is about (配套政策何时出台 asks about a policy to come).
-DOCUMENT_REF_RE = re.compile(r"(?<![补贴政策配套实施申报])(方案|文件)|《[^》]+》|[〔\[［(（]\d{4}[〕\]］)）]\s*\d+\s*号")
+DOCUMENT_REF_RE = re.compile(r"(?<![补贴政策配套实施申报])(方案|文件)|《[^》]+》|[〔\[［(（]\d{4}[〕\]］)）]\s*\d+\s*号"
+                             # a law by name (职业教育法, 全民健身条例) — not 办法, 做法, 依法, 违法
+                             r"|[\u4e00-\u9fff]{2}(?:(?<![办方做说想看合依违执立守用司])法|条例)(?![律规])"
+                             r"|(本|这部|这个)(法|条例)")
+#: The sentence a law's last article states its start with: 本法自2022年5月1日起施行.
+EFFECTIVE_RE = re.compile(r"自[^。；，]{1,24}起施行")
 #: The years a plan covers, as its title writes them: （2022—2025年）.
 PERIOD_RE = re.compile(r"[（(](\d{4})\s*[—–\-~至到]\s*(\d{4})\s*年[）)]")
 
-LABELS = {"number": "文号", "issuer": "发文机关", "date": "日期", "period": "实施期限"}
+LABELS = {"number": "文号", "issuer": "发文机关", "date": "日期", "period": "实施期限", "effective": "施行日期"}
 
 
 class DocumentFacts(Protocol):
@@ -131,6 +139,8 @@ def _value(doc: DocumentFacts, fact: str) -> str:
         return "、".join(doc.issuer)
     if fact == "date":
         return doc.date
+    if fact == "effective":
+        return ""  # no manifest field: a law's last article states it
     period = PERIOD_RE.search(doc.title)
     return f"{period.group(1)}—{period.group(2)}年" if period else ""
 
@@ -176,11 +186,14 @@ def stating_sentences(question: str, documents: Sequence[DocumentFacts], hits) -
         return []
     forms = [f for fact in asked for f in _forms(doc, fact)]
     found = []
-    for hit in hits[:3]:
+    # the start of a law is in its last article, which a search for the rest of the question
+    # need not rank first: every hit of the document is read for it
+    for hit in hits[: 5 if "effective" in asked else 3]:
         if hit.record.doc_id != doc.doc_id:
             continue
         for sentence in hit.record.sentences:
-            if any(f in sentence.text for f in forms) and (hit.record, sentence) not in found:
+            states = any(f in sentence.text for f in forms) or ("effective" in asked and EFFECTIVE_RE.search(sentence.text))
+            if states and (hit.record, sentence) not in found:
                 found.append((hit.record, sentence))
     return found
 
@@ -192,6 +205,8 @@ def document_facts_text(question: str, documents: Sequence[DocumentFacts], hit_d
     doc = which_document(question, documents, hit_doc_ids) if asked else None
     if doc is None:
         return ""
+    # a plan states no day it takes effect, but the years it covers (2022—2025年)
+    asked = list(dict.fromkeys("period" if f == "effective" and _value(doc, "period") else f for f in asked))
     known = [(LABELS[f], _value(doc, f)) for f in asked if _value(doc, f)]
     unknown = [LABELS[f] for f in asked if not _value(doc, f)]
     # one sentence: the web page shows an abstention's first sentence as its headline

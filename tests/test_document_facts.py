@@ -34,6 +34,12 @@ LAW = DocumentInfo("体育法-2022-06-24", "中华人民共和国体育法", Fal
     ("申请方法什么时候发布", []),
     # a number names the document
     ("甘政办发〔2022〕46号是哪个部门印发的？", ["issuer"]),
+    # from when a law applies; a law named by its name is a document, 办法 or 依法 is none
+    ("职业教育法什么时候开始施行", ["effective"]),
+    ("全民健身条例何时生效", ["effective"]),
+    ("体育法的施行日期", ["effective"]),
+    ("具体办法什么时候出台", []),
+    ("依法什么时候施行", []),
 ])
 def test_which_document_facts_a_question_asks_for(question, facts):
     assert asked_facts(question) == facts
@@ -143,3 +149,25 @@ def test_a_target_amount_reads_as_the_plan_writes_it():
     assert amount_text("以上", 60, "%") == "60%以上"
     assert amount_text("达到", 4.5, "个") == "达到4.5个"
     assert amount_text("比2020年增加以上", 10, "%") == "比2020年增加10%以上"
+
+
+def test_a_plan_asked_when_it_takes_effect_is_answered_with_the_years_it_covers():
+    text = document_facts_text("这个方案什么时候开始施行", [PLAN], [])
+    assert "2022—2025年" in text and "实施期限" in text
+
+
+@pytest.fixture(scope="module")
+def law_home(indexed_home):
+    from tests.conftest import ELDERLY_LAW, POPULATION_LAW
+
+    return indexed_home("laws", [ELDERLY_LAW, POPULATION_LAW], sentence_vectors=False)
+
+
+def test_a_law_asked_when_it_takes_effect_cites_its_last_article(law_home):
+    # the question's other words (是哪年) match no clause; the title becomes the filter and the
+    # article that says 本法自…起施行 answers, cited
+    answer = Assistant(law_home).ask(AskRequest("老年人权益保障法是哪年开始施行的"))
+    assert not answer.abstained, answer.answer
+    first = answer.citations[0]
+    assert first.record_id.endswith("第九章/第八十五条") and first.quote == "本法自2013年7月1日起施行。"
+
