@@ -187,7 +187,7 @@ def stating_sentences(question: str, documents: Sequence[DocumentFacts], hits) -
     forms = [f for fact in asked for f in _forms(doc, fact)]
     found = []
     # the start of a law is in its last article, which a search for the rest of the question
-    # need not rank first: every hit of the document is read for it
+    # need not rank first: its five best hits are read for it
     for hit in hits[: 5 if "effective" in asked else 3]:
         if hit.record.doc_id != doc.doc_id:
             continue
