@@ -55,7 +55,8 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
     AnswerType(
         "rate", "具体比例或费率",
         re.compile(r"比例|利率|税率|费率|百分之几|几成|百分比|占比|(?<!覆盖)率是多少"),
-        re.compile(r"\d+(?:\.\d+)?\s*%|百分之|[一二三四五六七八九十]成|比例")),
+        # not a bare 比例: 超过规定比例安排残疾人就业 states no share
+        re.compile(r"\d+(?:\.\d+)?\s*%|百分之|[一二三四五六七八九十]成")),
     AnswerType(
         "date", "具体日期或期限",
         re.compile(r"什么时候|何时|哪一年|哪年|几月|哪天|截止|多长时间|多久|(要|需要|得|用)几年|期限|几号|"
@@ -93,7 +94,7 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
         "procedure", "办理流程或手续",
         re.compile(r"办理(流程|程序|手续|步骤)|(怎么|如何|怎样|咋)办理|(要|需要|得)办(什么|哪些|啥|哪几个)|"
                    r"(什么|哪些|啥)手续|(去|在|到)哪(里|儿)?(办|报名|申请|考)|哪里办|"
-                   r"(怎么|如何|怎样|咋)(申请|报名|申报|注册|备案|考|补办|补领|换领|换证|挂失|注销)|操作步骤|跑几个部门"),
+                   r"(怎么|如何|怎样|咋)(申请|申领|领取|报名|申报|注册|备案|考|补办|补领|换领|换证|挂失|注销)|操作步骤|跑几个部门"),
         re.compile(r"(向|到|在)[^，。；]{1,30}(申请|办理|提出|提交|登记|备案|报名)|"
                    r"(申请|办理|登记|备案)[^，。；]{0,8}(应当|须|需要|需)|(办理|申请|登记)(程序|手续|流程)"),
         of_the_question=True),
@@ -170,10 +171,16 @@ def asked_in(question: str) -> tuple[AnswerType, ...]:
     return tuple(k for k in ANSWER_TYPES if k in found)
 
 
+#: A cap asked for (管理费不能超过多少, 最多能收多少): a law often sets it as a share (百分之十三).
+_CAP_ASKED_RE = re.compile(r"(不能|不得|不可以|最多|最高|上限)[^，。？?]{0,6}(超过)?多少")
+
+
 def unstated(question: str, texts: list[str]) -> AnswerType | None:
     """The first kind of answer ``question`` asks for (:func:`asked_in`) that none of ``texts``
-    states, if any (:meth:`AnswerType.answers`)."""
+    states, if any (:meth:`AnswerType.answers`); a sum asked as a cap is also stated by a share."""
+    rate = next(k for k in ANSWER_TYPES if k.name == "rate")
     for kind in asked_in(question):
-        if not any(kind.answers(question, t) for t in texts):
+        also = [rate] if kind.name == "money" and _CAP_ASKED_RE.search(question) else []
+        if not any(k.answers(question, t) for k in (kind, *also) for t in texts):
             return kind
     return None

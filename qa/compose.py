@@ -8,6 +8,7 @@ import weakref
 
 from corpus.records import Departments, Record, Sentence, Target
 from corpus.targets import amount_text
+from index.answer_types import unstated
 from index.hits import short_title
 from index.hybrid import Filters, Hit, HybridIndex
 from qa.citations import Citation, cite, verify
@@ -240,10 +241,13 @@ def answer_target(question, hits, composer) -> list[TargetAnswer]:
 def answer_general(question: str, hits, composer) -> None:
     """The best three clauses, each by the evidence sentence closest to the question's words
     — not one that only repeats the clause's title or a heading (:func:`quotable`), which
-    shares the question's words and says nothing."""
+    shares the question's words and says nothing — among those that state what the question
+    asks for, when it asks for an amount, a share, a date … (管理费不能超过多少: the sentence
+    with 百分之十, not the one that shares 慈善组织 and 管理费)."""
     for hit in hits[:3]:
         r = hit.record
         if hit.evidence:
-            s = max(quotable(r, hit.evidence), key=lambda e: overlap(question, e.text))  # ties: the first
+            s = max(quotable(r, hit.evidence),  # ties: the first
+                    key=lambda e: (unstated(question, [e.text]) is None, overlap(question, e.text)))
             composer.add(f"{label(r)}：{s.text}", cite(r, s.start, s.end))
 

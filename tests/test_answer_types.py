@@ -130,6 +130,20 @@ def test_what_is_asked_is_read_in_the_asking_part(question, expected):
     assert (unstated(question, ["无关的条文"]) is None) == (not expected)
 
 
+def test_a_sum_asked_as_a_cap_is_also_stated_by_a_share():
+    rule = "管理费用不得超过当年总支出的百分之十三"
+    assert unstated("慈善组织的管理费不能超过多少？", [rule]) is None
+    # a sum asked outright is not answered by a share
+    assert unstated("慈善组织的管理费是多少钱？", [rule]).name == "money"
+
+
+def test_a_share_named_is_no_share_stated_and_claiming_is_a_procedure():
+    # 超过规定比例 names a share without stating it
+    assert unstated("安排残疾人就业的比例具体是多少？", ["国家鼓励用人单位超过规定比例安排残疾人就业。"]).name == "rate"
+    assert unstated("安排残疾人就业的比例具体是多少？", ["比例不得低于本单位职工总数的百分之一点五"]) is None
+    assert names("上海的老年综合津贴是怎么申领的？") == ["procedure"]
+
+
 def test_every_kind_has_a_label_for_the_abstention_and_a_unique_name():
     assert len({kind.name for kind in ANSWER_TYPES}) == len(ANSWER_TYPES)
     assert all(kind.label for kind in ANSWER_TYPES)
