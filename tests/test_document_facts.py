@@ -154,6 +154,9 @@ def test_a_target_amount_reads_as_the_plan_writes_it():
 def test_a_plan_asked_when_it_takes_effect_is_answered_with_the_years_it_covers():
     text = document_facts_text("这个方案什么时候开始施行", [PLAN], [])
     assert "2022—2025年" in text and "实施期限" in text
+    # a law the library does not hold is not the plan, even when the plan is all there is
+    assert document_facts_text("职业教育法什么时候开始施行", [PLAN], []) == ""
+    assert "中华人民共和国体育法" in document_facts_text("体育法是哪个部门发布的", [PLAN, LAW], [])
 
 
 @pytest.fixture(scope="module")
