@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -150,6 +151,7 @@ def _sentences(question: str) -> list[str]:
     return asking or sentences
 
 
+@functools.lru_cache(maxsize=1024)  # an answer asks it of every evidence sentence it weighs
 def asked_in(question: str) -> tuple[AnswerType, ...]:
     """The kinds of answer ``question`` asks for, read the way a person would: only in its
     asking sentences; in a clause before the last one only an ask that ends that clause
@@ -173,14 +175,14 @@ def asked_in(question: str) -> tuple[AnswerType, ...]:
 
 #: A cap asked for (管理费不能超过多少, 最多能收多少): a law often sets it as a share (百分之十三).
 _CAP_ASKED_RE = re.compile(r"(不能|不得|不可以|最多|最高|上限)[^，。？?]{0,6}(超过)?多少")
+_RATE = next(k for k in ANSWER_TYPES if k.name == "rate")
 
 
 def unstated(question: str, texts: list[str]) -> AnswerType | None:
     """The first kind of answer ``question`` asks for (:func:`asked_in`) that none of ``texts``
     states, if any (:meth:`AnswerType.answers`); a sum asked as a cap is also stated by a share."""
-    rate = next(k for k in ANSWER_TYPES if k.name == "rate")
     for kind in asked_in(question):
-        also = [rate] if kind.name == "money" and _CAP_ASKED_RE.search(question) else []
+        also = [_RATE] if kind.name == "money" and _CAP_ASKED_RE.search(question) else []
         if not any(k.answers(question, t) for k in (kind, *also) for t in texts):
             return kind
     return None
