@@ -35,11 +35,11 @@ FACT_RES = {
 #: itself (方案, 文件, 本方案, 这份文件), a 《title》 or a document number — not 补贴政策, 实施办法 or
 #: 申报通知, which are what a document is about (配套政策何时出台 asks about a policy to come).
 #: A law or regulation written by name without 《》 (职业教育法, 全民健身条例), by its last characters
-#: — not 办法, 做法, 依法, 违法.
-_LAW_NAME = r"[\u4e00-\u9fff]{2}(?:(?<![办方做说想看合依违执立守用司])法|条例)(?![律规])"
+#: — not 办法, 做法, 依法, 违法, and no demonstrative in it: 请问本法, 这部法 name no law.
+_LAW_NAME = r"(?:(?![本这那该部])[\u4e00-\u9fff]){2}(?:(?<![办方做说想看合依违执立守用司])法|条例)(?![律规])"
 DOCUMENT_REF_RE = re.compile(r"(?<![补贴政策配套实施申报])(方案|文件)|《[^》]+》|[〔\[［(（]\d{4}[〕\]］)）]\s*\d+\s*号"
-                             rf"|{_LAW_NAME}|(本|这部|这个)(法|条例)")
-LAW_NAME_RE = re.compile(rf"(?<![本这那该]){_LAW_NAME}")
+                             rf"|{_LAW_NAME}|(本|这部|这个|该)(法|条例)")
+LAW_NAME_RE = re.compile(_LAW_NAME)
 #: The sentence a law's last article states its start with: 本法自2022年5月1日起施行.
 EFFECTIVE_RE = re.compile(r"自[^。；，]{1,24}起施行")
 #: The years a plan covers, as its title writes them: （2022—2025年）.

@@ -157,6 +157,9 @@ def test_a_plan_asked_when_it_takes_effect_is_answered_with_the_years_it_covers(
     # a law the library does not hold is not the plan, even when the plan is all there is
     assert document_facts_text("职业教育法什么时候开始施行", [PLAN], []) == ""
     assert "中华人民共和国体育法" in document_facts_text("体育法是哪个部门发布的", [PLAN, LAW], [])
+    # 本法 / 这部法 name no law: the only document is meant
+    assert "中华人民共和国体育法" in document_facts_text("请问这部法是哪个部门发布的", [LAW], [])
+    assert "中华人民共和国体育法" in document_facts_text("请问本法是哪个部门发布的", [LAW], [])
 
 
 @pytest.fixture(scope="module")
