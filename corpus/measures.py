@@ -55,7 +55,9 @@ from corpus.measures_lexicon import (  # re-exported: the lexicon lives there
     load_lexicon,
     vetoed,
 )
-from corpus.measures_spans import empty_span, find_condition, find_instrument
+from corpus.measures_model import MeasuresModel
+from corpus.measures_model import model as measures_model
+from corpus.measures_spans import empty_span, find_condition, find_instrument, grant_instrument
 from corpus.records import Record
 from corpus.tagging import split_sentences
 
@@ -160,16 +162,16 @@ _GENERIC = frozenset({"补贴", "补助"})
 
 
 def unit_measure(record: Record, start: int, end: int, lex: Lexicon | None = None,
-                 previous_kind: str | None = None) -> Measure | None:
+                 previous_kind: str | None = None, learned: MeasuresModel | None = None) -> Measure | None:
     """The measure of one sentence unit ``record.text[start:end]``, or None. ``previous_kind``
-    is the kind of the unit before it (its earliest trigger's), for anaphoric sentences."""
+    is the kind of the unit before it (its earliest trigger's), for anaphoric sentences;
+    ``learned`` is the support model (default: the shipped one)."""
     lex = lex or lexicon()
+    learned = learned or measures_model()
     unit = record.text[start:end]
     if _is_heading(record, unit) or vetoed(unit, lex) is not None:
         return None
     found = find_triggers(unit, lex)
-    if not found:
-        return None
     condition = find_condition(unit, start)
     # a benefit named inside the condition (免费和低收费开放的…，享受补助) or one the recipient
     # already has (获得…光荣证的夫妻) is not the one granted, when the sentence names another
@@ -178,20 +180,30 @@ def unit_measure(record: Record, start: int, end: int, lex: Lexicon | None = Non
     def set_aside(trigger) -> bool:
         return any(a0 <= trigger[0] and trigger[1] <= a1 for a0, a1 in aside)
 
-    # a unit whose every trigger only describes what someone already has (纳入支付范围的…药品目录
-    # under evaluation) grants nothing
-    if aside and all(map(set_aside, found)):
+    # the lexicon's reading: a trigger, not every one only describing what someone already has
+    # (纳入支付范围的…药品目录 under evaluation)
+    lexicon_grants = bool(found) and not (aside and all(map(set_aside, found)))
+    # the learned reading decides; the lexicon's agreement lowers the bar (see corpus.measures_model)
+    p = learned.support_probability(unit)
+    if p < (learned.floor if lexicon_grants else learned.threshold):
         return None
     if condition["text"]:
         aside.append((condition["start"] - start, condition["end"] - start))
     outside = [t for t in found if not set_aside(t)]
     found = outside or found
-    t_start, _, kind = found[0]
-    kind = apply_kind_rules(unit, t_start, kind, lex)
-    if (previous_kind and lex.anaphora is not None and lex.anaphora.search(unit)
-            and all(unit[ts:te] in _GENERIC for ts, te, _ in found)):
-        kind = previous_kind
-    instrument = find_instrument(unit, t_start, start, condition)
+    if found:
+        t_start, _, kind = found[0]
+        kind = apply_kind_rules(unit, t_start, kind, lex)
+        if (previous_kind and lex.anaphora is not None and lex.anaphora.search(unit)
+                and all(unit[ts:te] in _GENERIC for ts, te, _ in found)):
+            kind = previous_kind
+        instrument = find_instrument(unit, t_start, start, condition)
+    else:  # no trigger names it: the learned kind, the instrument from the first grant verb —
+        # and with no grant verb it is a duty or a statement (…毕业后应当按照协议到中小学任教), not a grant
+        instrument = grant_instrument(unit, start, condition)
+        if not instrument["text"]:
+            return None
+        kind = learned.kind_of(unit)
     return Measure(
         id=f"{record.id}#{start}",
         record_id=record.id,

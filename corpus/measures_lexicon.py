@@ -146,11 +146,14 @@ def lexicon() -> Lexicon:
 
 @lru_cache(maxsize=1)
 def lexicon_fingerprint() -> str:
-    """sha256 of the shipped ``measures.json``: a corpus build records it, so measures stored with
-    another lexicon are known for what they are."""
+    """sha256 of the shipped ``measures.json`` and ``measures_model.json`` (the support model,
+    :mod:`corpus.measures_model`): a corpus build records it, so measures stored with another
+    lexicon or model are known for what they are."""
     import hashlib
 
-    return hashlib.sha256(LEXICON_PATH.read_bytes()).hexdigest()
+    from corpus.measures_model import MODEL_PATH
+
+    return hashlib.sha256(LEXICON_PATH.read_bytes() + MODEL_PATH.read_bytes()).hexdigest()
 
 
 def kinds() -> tuple[str, ...]:

@@ -111,3 +111,11 @@ def find_instrument(unit: str, trigger_start: int, offset: int = 0, condition: d
         if before:
             start = left + before.start()
     return _span(offset, unit, start, right)
+
+
+def grant_instrument(unit: str, offset: int = 0, condition: dict | None = None) -> dict:
+    """The instrument of a unit no trigger names: the clause of its first grant verb after the
+    condition (``…的，可以享受优先待遇`` → ``可以享受优先待遇``), or empty when it has none."""
+    after = condition["end"] - offset if condition and condition.get("text") else 0
+    verb = _GRANT_RE.search(unit, max(after, 0))
+    return find_instrument(unit, verb.start(), offset, condition) if verb else empty_span()

@@ -241,9 +241,9 @@ def load_measures(settings: Settings | None = None, doc_id: str | None = None) -
     """Support measures of the last good build (optionally one document's), verified first:
     ``measures.jsonl`` against the manifest, like the records (a changed file is a
     :class:`CorruptCorpus`). A build from before the measures (no ``measures.jsonl`` in its
-    manifest), or one whose measures came from another ``corpus/data/measures.json`` (an
-    upgraded policyqa serving an old home), gets them extracted from its verified records
-    with the lexicon in use, with a warning to rebuild."""
+    manifest), or one whose measures came from another ``corpus/data/measures.json`` or
+    ``measures_model.json`` (an upgraded policyqa serving an old home), gets them extracted from
+    its verified records with the lexicon and model in use, with a warning to rebuild."""
     from corpus.measures_lexicon import lexicon_fingerprint
 
     folder = _current(settings or get_settings())
@@ -253,7 +253,7 @@ def load_measures(settings: Settings | None = None, doc_id: str | None = None) -
     if not stored or manifest.get("measures_lexicon") != lexicon_fingerprint():
         if str(folder) not in _MEASURES_WARNED:
             _MEASURES_WARNED.add(str(folder))
-            why = ("was extracted with another corpus/data/measures.json" if stored
+            why = ("was extracted with another corpus/data/measures.json or measures_model.json" if stored
                    else "is missing (built by an older policyqa)")
             log.warning("%s: %s %s: measures extracted from the records again; run `policyqa corpus build` "
                         "to store them", folder, MEASURES_FILE, why)
