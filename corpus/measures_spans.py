@@ -113,9 +113,16 @@ def find_instrument(unit: str, trigger_start: int, offset: int = 0, condition: d
     return _span(offset, unit, start, right)
 
 
+#: Verbs that give something to someone — of :data:`_GRANT_RE`, those that do not also describe
+#: the government's own work or a duty (设立, 建立, 实施, 开展, 办理 …).
+_GIVE_RE = re.compile(r"给予|予以|享受|提供|免费|免除|免征|减征|缓征|减免|优先|发放|扶持|资助|奖励|补助|补贴|"
+                      r"帮助|照顾|优惠|倾斜|纳入|列入|简化|放宽|降低|允许|支持|安排|实行|运用|采取|增加|提高|设立[^，。；]{0,16}基金")
+
+
 def grant_instrument(unit: str, offset: int = 0, condition: dict | None = None) -> dict:
-    """The instrument of a unit no trigger names: the clause of its first grant verb after the
-    condition (``…的，可以享受优先待遇`` → ``可以享受优先待遇``), or empty when it has none."""
+    """The instrument of a unit no trigger names: the clause of its first verb that gives
+    something after the condition (``…的，可以享受优先待遇`` → ``可以享受优先待遇``), or empty when
+    it has none (``设立公益性养老机构，应当依法办理相应的登记``: a duty, not a grant)."""
     after = condition["end"] - offset if condition and condition.get("text") else 0
-    verb = _GRANT_RE.search(unit, max(after, 0))
+    verb = _GIVE_RE.search(unit, max(after, 0))
     return find_instrument(unit, verb.start(), offset, condition) if verb else empty_span()

@@ -77,3 +77,12 @@ def test_without_a_grant_verb_a_sentence_the_model_takes_is_no_measure():
     assert unit_measure(record(duty), 0, len(duty), learned=takes_all) is None
     grant = "国家对革命老区的农民专业合作社给予优先扶助。"
     assert unit_measure(record(grant), 0, len(grant), learned=takes_all) is not None
+
+
+def test_a_duty_or_a_right_the_model_takes_is_no_grant_without_a_giving_verb():
+    takes_all = dataclasses.replace(model(), threshold=0.0, floor=0.0)
+    for text in ("设立公益性养老机构，应当依法办理相应的登记。", "一对夫妻可以生育三个子女。",
+                 "经营高风险旅游项目，应当按照国家有关规定取得经营许可。"):
+        assert unit_measure(record(text), 0, len(text), learned=takes_all) is None, text
+    fund = "国家设立的创业投资引导基金，应当引导和支持创业投资机构投资初创期科技型中小企业。"
+    assert unit_measure(record(fund), 0, len(fund), learned=takes_all) is not None
