@@ -400,6 +400,18 @@ def test_the_askers_phrasing_is_no_topic_of_a_support_question(plan_index):
     assert "光伏" in support_topic("分布式光伏并网有补贴吗", plan_index)
 
 
+def test_an_everyday_name_of_a_business_names_its_sector(plan_index):
+    """餐馆, 饭馆, 保姆, 小卖部 are how owners name their trade: they are the sector (餐饮, 家政, 零售),
+    not a topic no measure writes — "个体户开餐馆有什么扶持" fell back to sentences sharing 扶持."""
+    from qa.support import _question_profile, support_topic
+
+    for question, sector in (("个体户开餐馆有什么扶持", "餐饮"), ("开饭馆的小老板能拿到什么补贴", "餐饮"),
+                             ("我们是做月嫂保姆的公司，政府有啥支持", "家政"), ("开小卖部的个体户，税能不能少交点", "零售")):
+        profile, _ = _question_profile(question)
+        assert sector in profile["sectors"], question
+        assert not any(w in support_topic(question, plan_index) for w in ("餐馆", "饭馆", "保姆", "小卖部")), question
+
+
 def test_a_generic_support_word_is_stated_by_any_measure_of_its_kind(plan_index, plan_measures):
     """税收减免 is no phrase a measure must repeat: the plan's tax relief says 实行税收减免 for some
     sectors and 免征增值税 for bookshops; a particular measure's own words (以旧换新) are not generic."""
