@@ -57,7 +57,7 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
         "rate", "具体比例或费率",
         re.compile(r"比例|利率|税率|费率|百分之几|几成|百分比|占比|(?<!覆盖)率是多少"),
         # not a bare 比例: 超过规定比例安排残疾人就业 states no share
-        re.compile(r"\d+(?:\.\d+)?\s*%|百分之|[一二三四五六七八九十]成")),
+        re.compile(r"\d+(?:\.\d+)?\s*%|[百千万]分之|[一二三四五六七八九十]成")),
     AnswerType(
         "date", "具体日期或期限",
         re.compile(r"什么时候|何时|哪一年|哪年|几月|哪天|截止|多长时间|多久|(要|需要|得|用)几年|期限|几号|"
@@ -175,14 +175,48 @@ def asked_in(question: str) -> tuple[AnswerType, ...]:
 
 #: A cap asked for (管理费不能超过多少, 最多能收多少): a law often sets it as a share (百分之十三).
 _CAP_ASKED_RE = re.compile(r"(不能|不得|不可以|最多|最高|上限)[^，。？?]{0,6}(超过)?多少")
+#: A sum charged in proportion to another (加收多少滞纳金, 罚多少钱): a law sets it as a share
+#: (按日加收万分之五) or a multiple (处…一倍以上三倍以下的罚款).
+_PROPORTIONAL_RE = re.compile(r"滞纳金|罚款|罚金|罚多少|违约金|赔偿金|赔多少|利息")
 _RATE = next(k for k in ANSWER_TYPES if k.name == "rate")
+_MULTIPLE = AnswerType("multiple", "倍数", re.compile(r"(?!)"), re.compile(r"\d+(?:\.\d+)?\s*倍|[一二两三四五六七八九十]倍"))
+#: Progress asked, not the target (截至2023年底完成了多少, 现在实际占比是多少, 酒泉市达到了没有): a
+#: policy states what is to be reached, not how far it has got.
+STATUS = AnswerType(
+    "status", "实际完成情况",
+    re.compile(r"实际(有|是|占比|达到|完成|情况)|截至|完成了多少|达到了没有|达到没有|达没达到|达标了[吗没]|还差多少|"
+               r"完成情况|进展(如何|怎么样|到哪)"),
+    re.compile(r"实际完成|已经?完成|已经?达到|完成情况"))
+_YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+_NUMBER_ASKED_RE = re.compile(r"多少|几")
+
+
+def _unstated_year(question: str, texts: list[str]) -> AnswerType | None:
+    """A figure asked for a year no text names (到2030年要达到多少 of a plan to 2025, 2024年的标准是
+    多少): the figure stated is another year's."""
+    asking = "".join(_sentences(question))
+    if not (_NUMBER_ASKED_RE.search(asking) or any(k.name in ("money", "rate", "count") for k in asked_in(question))):
+        return None
+    for year in dict.fromkeys(_YEAR_RE.findall(asking)):
+        if not any(year in t for t in texts):
+            return AnswerType("year", f"{year}年的情况", re.compile(year), re.compile(year))
+    return None
 
 
 def unstated(question: str, texts: list[str]) -> AnswerType | None:
     """The first kind of answer ``question`` asks for (:func:`asked_in`) that none of ``texts``
-    states, if any (:meth:`AnswerType.answers`); a sum asked as a cap is also stated by a share."""
+    states, if any (:meth:`AnswerType.answers`); a sum asked as a cap is also stated by a share,
+    one charged in proportion by a share or a multiple. Then progress asked (:data:`STATUS`) that
+    no text reports, and a figure asked for a year no text names."""
     for kind in asked_in(question):
-        also = [_RATE] if kind.name == "money" and _CAP_ASKED_RE.search(question) else []
+        also = []
+        if kind.name == "money" and _CAP_ASKED_RE.search(question):
+            also = [_RATE]
+        elif kind.name == "money" and _PROPORTIONAL_RE.search(question):
+            also = [_RATE, _MULTIPLE]
         if not any(k.answers(question, t) for k in (kind, *also) for t in texts):
             return kind
-    return None
+    asking = "".join(_sentences(question))
+    if STATUS.asks.search(asking) and not any(STATUS.stated_in(t) for t in texts):
+        return STATUS
+    return _unstated_year(question, texts)

@@ -44,6 +44,7 @@ from qa.document_facts import (
     named_by_title,
     other_region,
     stating_sentences,
+    unquoted_law_names,
     which_document,
 )
 from qa.intent import classify
@@ -235,7 +236,8 @@ PLACE_DOCUMENT_RE = re.compile(
 def documents_not_held(query: Query, index: HybridIndex) -> list[str]:
     """The documents the question names that the library does not hold: a 《name》 no title
     contains (or shares most of its character pairs with: 《甘肃生活性服务业行动方案》 is the plan),
-    and a region's document named without 《》 when no record mentions that region at all."""
+    a region's document named without 《》 when no record mentions that region at all, and a law
+    written out without 《》 that no record mentions."""
     titles = _TITLES.get(index)
     if titles is None:
         titles = _TITLES[index] = frozenset(_short(r.doc_title) for r in index.records)
@@ -247,6 +249,9 @@ def documents_not_held(query: Query, index: HybridIndex) -> list[str]:
     if not missing:
         missing = [m["place"] + m["suffix"] + m["title"] for m in PLACE_DOCUMENT_RE.finditer(query.text)
                    if not in_documents(index, m["place"])]
+    if not missing:  # 按消费者权益保护法…, 民法典规定的…: a law written out that no record even mentions
+        missing = [name for name in unquoted_law_names(query.text)
+                   if not any(name in t or t in name for t in titles) and not in_documents(index, name)]
     return missing
 
 

@@ -40,6 +40,24 @@ _LAW_NAME = r"(?:(?![本这那该部])[\u4e00-\u9fff]){2}(?:(?<![办方做说想
 DOCUMENT_REF_RE = re.compile(r"(?<![补贴政策配套实施申报])(方案|文件)|《[^》]+》|[〔\[［(（]\d{4}[〕\]］)）]\s*\d+\s*号"
                              rf"|{_LAW_NAME}|(本|这部|这个|该)(法|条例)")
 LAW_NAME_RE = re.compile(_LAW_NAME)
+#: A law or code written out without 《》 (按消费者权益保护法, 民法典规定的): the run of characters
+#: before 法/法典/条例, less the words that introduce it (按, 根据, 违反 …) — :func:`unquoted_law_names`.
+#: (not a word that ends in 法: 办法, 犯法, 没法, 书法, 玩法, 活法, 乘法, 变法, 法定)
+_LAW_RUN_RE = re.compile(r"[\u4e00-\u9fff]{1,12}?(?:法典|(?<![办方做说想看合依违执立守用司非犯没书玩活乘变写算手疗兵戏语魔打吃干弄搞])"
+                         r"法(?![律规院官人定])|条例)")
+_LAW_LEAD_RE = re.compile(r"^(?:.*?(?:按照|依照|依据|根据|违反|适用|一下|按|照|用|拿|查|看|的|了|在|是|说|问|那|这|部|本))*")
+
+
+def unquoted_law_names(text: str) -> list[str]:
+    """Laws and codes ``text`` names in full without 《》: 消费者权益保护法 of 按消费者权益保护法能要求…,
+    民法典 of 民法典规定的…; other names of three characters or fewer (体育法, 社保法) are left out —
+    an abbreviation is no name to say a document is missing by."""
+    out = []
+    for m in _LAW_RUN_RE.finditer(text.replace("中华人民共和国", "")):
+        name = _LAW_LEAD_RE.sub("", m.group())
+        if (len(name) >= 4 or (len(name) == 3 and name.endswith("法典"))) and name not in out:
+            out.append(name)
+    return out
 #: The sentence a law's last article states its start with: 本法自2022年5月1日起施行.
 EFFECTIVE_RE = re.compile(r"自[^。；，]{1,24}起施行")
 #: The years a plan covers, as its title writes them: （2022—2025年）.

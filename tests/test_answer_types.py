@@ -158,3 +158,28 @@ def test_markup_is_kept_in_the_question_shown_and_out_of_what_is_searched():
     assert "onerror" not in query.tokens
     plain = Query.parse("谁牵头推动社区基础服务设施达标？")
     assert plain.shown == plain.text and plain.written == ""
+
+
+def test_a_sum_charged_in_proportion_is_stated_by_a_share_or_a_multiple():
+    late = "按日加收万分之五的滞纳金"
+    assert unstated("公司拖欠社保费会被加收多少滞纳金？", [late]) is None
+    assert unstated("骗取补贴要罚多少钱？", ["处骗取金额二倍以上五倍以下的罚款"]) is None
+    # a fee that is no charge on something else still needs a sum
+    assert unstated("办证要交多少费用？", ["按日加收万分之五"]).name == "money"
+
+
+TARGET_2025 = "到2025年，每千人口拥有3岁以下婴幼儿托位数达到4.5个，社区托育服务机构覆盖率达到50%以上。"
+
+
+@pytest.mark.parametrize("question", ["社区托育服务机构覆盖率50%的目标，截至2023年底完成了多少？",
+                                      "养老机构护理型床位现在实际占比是多少？", "每千人口执业医师3.2人这个目标，酒泉市现在达到了没有？"])
+def test_progress_asked_is_not_stated_by_a_target(question):
+    assert unstated(question, [TARGET_2025]).name == "status"
+
+
+def test_a_figure_asked_for_a_year_no_text_names_is_unstated():
+    gap = unstated("到2030年每千人口拥有的婴幼儿托位数要达到多少个？", [TARGET_2025])
+    assert gap.name == "year" and "2030年" in gap.label
+    assert unstated("到2025年每千人口拥有的婴幼儿托位数要达到多少个？", [TARGET_2025]) is None
+    # a year named beside a question asking no figure asks for none
+    assert unstated("2022年修订的职业教育法从几月几号起施行？", ["本法自2022年5月1日起施行。"]) is None
