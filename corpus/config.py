@@ -219,8 +219,8 @@ class Settings:
     #: split of the library and of the plan alone, each dev question scored by the fold model
     #: that did not see it: eval/report-abstention.md.
     abstain_below: float = field(default_factory=env_float("ABSTAIN_BELOW", 0.03))
-    abstain_doubt_below: float = field(default_factory=env_float("ABSTAIN_DOUBT_BELOW", 0.3, high=1.01))
-    abstain_doubt_dense: float = field(default_factory=env_float("ABSTAIN_DOUBT_DENSE", 0.87))
+    abstain_doubt_below: float = field(default_factory=env_float("ABSTAIN_DOUBT_BELOW", 1.01, high=1.01))
+    abstain_doubt_dense: float = field(default_factory=env_float("ABSTAIN_DOUBT_DENSE", 0.85))
     abstain_doubt_coverage: float = field(default_factory=env_float("ABSTAIN_DOUBT_COVERAGE", 1.01, high=1.01))
     #: Also abstain when the question asks for an amount, a rate, a date, a clock time, a count,
     #: a telephone number, a form or a procedure that the best clause does not state
@@ -236,8 +236,8 @@ class Settings:
     #: The same with the domain gate's P(no policy question) under its own threshold: P ≥
     #: ``abstain_domain_above`` and p < ``abstain_domain_guard`` (周末去哪儿爬山比较好: P 0.88, and the
     #: clause it shares 周末 with gets p 0.03–0.05). Chosen with the rule above; 1.01 = off.
-    abstain_domain_above: float = field(default_factory=env_float("ABSTAIN_DOMAIN_ABOVE", 0.6, high=1.01))
-    abstain_domain_guard: float = field(default_factory=env_float("ABSTAIN_DOMAIN_GUARD", 0.1, high=1.01))
+    abstain_domain_above: float = field(default_factory=env_float("ABSTAIN_DOMAIN_ABOVE", 0.8, high=1.01))
+    abstain_domain_guard: float = field(default_factory=env_float("ABSTAIN_DOMAIN_GUARD", 0.3, high=1.01))
     #: Before any of that, the domain gate (index/data/domain.json, ``python -m eval.train_domain``):
     #: a question that is no policy question at all (weather, chit-chat, recipes) — P ≥ this — is
     #: declined as such, whatever clause shares a word with it. The gate is trained on policy

@@ -57,7 +57,8 @@ THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)
 #: The gate answers before any evidence is weighed, so it may refuse almost no policy question.
 MAX_FALSE = 0.005
 #: A far out-of-scope question that names a policy document is still a policy question.
-NAMES_A_DOCUMENT = re.compile(r"《[^》]*(法|条例|方案|规划|办法|意见|通知|决定|规定|报告)》|方案|条例|规划|工作报告|政策|办法")
+NAMES_A_DOCUMENT = re.compile(r"《[^》]*(法|条例|方案|规划|办法|意见|通知|决定|规定|报告)》|方案|条例|规划|工作报告|政策|"
+                              r"(?<![好个的啥么])办法")  # 有什么哄睡的好办法 is a way, not a document
 
 
 class Labelled(NamedTuple):
