@@ -216,7 +216,6 @@ def unstated_answer(query: Query, hits: list[Hit]) -> AnswerType | None:
     return unstated(query.text, [search_text(hits[0].record)]) if hits else None
 
 
-
 _TITLES: weakref.WeakKeyDictionary[HybridIndex, frozenset[str]] = weakref.WeakKeyDictionary()
 
 
@@ -250,8 +249,8 @@ def documents_not_held(query: Query, index: HybridIndex) -> list[str]:
         missing = [m["place"] + m["suffix"] + m["title"] for m in PLACE_DOCUMENT_RE.finditer(query.text)
                    if not in_documents(index, m["place"])]
     if not missing:  # 按消费者权益保护法…, 民法典规定的…: a law written out that no record even mentions
-        missing = [name for name in unquoted_law_names(query.text)
-                   if not any(name in t or t in name for t in titles) and not in_documents(index, name)]
+        missing = [n for n in unquoted_law_names(query.text) if not any(n in t or t in n for t in titles)
+                   and not in_documents(index, n)]
     return missing
 
 
@@ -305,7 +304,8 @@ def about_the_documents(asked: str, query: Query, index: HybridIndex, filters: F
         # no clause is "related" to another province's policy, nor to the document's own 文号
         return Answer(query.shown, intent, OTHER_REGION_TEXT.format("、".join(held), place), True, notice=notice)
     composer = Composer(index)
-    for record, sentence in stating_sentences(asked, documents, hits):
+    preambles = [r for r in index.records if r.level == "preamble"]  # who drafted a plan: its 前言
+    for record, sentence in stating_sentences(asked, documents, hits, preambles):
         composer.add(f"{label(record)}：{sentence.text}", cite(record, sentence.start, sentence.end))
     if not composer.lines:
         for statement, record, sentence in structure_lines(asked, index, filters, documents, hits):

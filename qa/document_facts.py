@@ -201,24 +201,27 @@ def _forms(doc: DocumentFacts, fact: str) -> list[str]:
     return [value] if value else []
 
 
-def stating_sentences(question: str, documents: Sequence[DocumentFacts], hits) -> list:
+def stating_sentences(question: str, documents: Sequence[DocumentFacts], hits, preambles=()) -> list:
     """(record, sentence) of the best clauses that state a document fact the question asks for
-    — the plan's 前言 says 省发展改革委 drafted it and the years it covers: cited, not told."""
+    — the plan's 前言 says 省发展改革委 drafted it and the years it covers: cited, not told.
+    ``preambles`` (records of level ``preamble``) are read too, wherever they rank."""
     asked = asked_facts(question)
     doc = which_document(question, documents, [h.record.doc_id for h in hits]) if asked else None
     if doc is None:
         return []
     forms = [f for fact in asked for f in _forms(doc, fact)]
     found = []
-    # the start of a law is in its last article, which a search for the rest of the question
-    # need not rank first: its five best hits are read for it
-    for hit in hits[: 5 if "effective" in asked else 3]:
-        if hit.record.doc_id != doc.doc_id:
+    # the start of a law is in its last article, and who drafted a plan in its 前言, which a search
+    # for the rest of the question need not rank first: the five best hits and the preamble are read
+    records = [h.record for h in hits[:5]]
+    records += [r for r in preambles if r.doc_id == doc.doc_id and r not in records]
+    for record in records:
+        if record.doc_id != doc.doc_id:
             continue
-        for sentence in hit.record.sentences:
+        for sentence in record.sentences:
             states = any(f in sentence.text for f in forms) or ("effective" in asked and EFFECTIVE_RE.search(sentence.text))
-            if states and (hit.record, sentence) not in found:
-                found.append((hit.record, sentence))
+            if states and (record, sentence) not in found:
+                found.append((record, sentence))
     return found
 
 

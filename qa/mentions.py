@@ -40,7 +40,8 @@ _NEEDS_SUFFIX = {
     "民政": "省民政厅", "人社": "省人社厅", "住建": "省住建厅", "卫健": "省卫生健康委",
     "卫生健康": "省卫生健康委", "人力资源社会保障": "省人社厅", "住房城乡建设": "省住建厅",
 }
-_OFFICE_SUFFIX = r"(?:主管部门|行政部门|管理部门|部门|系统|条线|口|厅|局|委)"
+#: (那边, 那块: how staff speak of another office — 文旅那边要配合干啥)
+_OFFICE_SUFFIX = r"(?:主管部门|行政部门|管理部门|部门|系统|条线|那边|那块|口|厅|局|委)"
 #: National bodies → their provincial counterparts (the names plan records carry).
 _NATIONAL = {
     "民政部": "省民政厅", "人社部": "省人社厅", "人力资源社会保障部": "省人社厅",
@@ -86,7 +87,8 @@ def _mention_re() -> tuple[re.Pattern, dict[str, str]]:
         rf"(?P<lit>{'|'.join(map(re.escape, literal))})"
         rf"|(?P<suf>{_PREFIX}(?P<sufcore>{suffixed}){_OFFICE_SUFFIX})"
         rf"|(?P<prov>(?:省|甘肃省)(?P<provcore>{suffixed}))"
-        rf"|(?P<short>{short})"
+        # not 民政 of 人民政府 nor 人社 of 个人社保
+        rf"|(?P<short>(?<![人个])(?:{short}))"
         rf"|(?P<other>{_OTHER_BODIES})"
     )
     return re.compile(pattern), forms
@@ -121,7 +123,40 @@ def find_mentions(text: str) -> list[Mention]:
             if m.group("other") or _LAW_STYLE_RE.search(surface):
                 name = normalize_law_body(surface) or name
         out.append(Mention(m.start(), m.end(), name, surface))
+    if not out and (typo := mistyped_department(text)):
+        out.append(typo)  # with no office named right, one named with a slip of the keyboard
     return out
+
+
+#: An office name as written, possibly mistyped: what ends in 厅, 局 or 委.
+_OFFICE_END_RE = re.compile(r"[厅局委]")
+
+
+@lru_cache(maxsize=1)
+def _office_forms() -> dict[int, list[tuple[str, str]]]:
+    """Dictionary forms ending in 厅/局/委 of three characters or more, by length."""
+    by_length: dict[int, list[tuple[str, str]]] = {}
+    for form, name in _mention_re()[1].items():
+        if len(form) >= 3 and _OFFICE_END_RE.fullmatch(form[-1]):
+            by_length.setdefault(len(form), []).append((form, name))
+    return by_length
+
+
+def mistyped_department(text: str) -> Mention | None:
+    """The department a mistyped office name means (人设厅 → 省人社厅, 卫建委 → 省卫生健康委,
+    农业农材厅 → 省农业农村厅): a run ending in 厅/局/委 that differs from exactly one dictionary
+    form in one character before that ending — and from no other form."""
+    forms = _office_forms()
+    for end in (m.end() for m in _OFFICE_END_RE.finditer(text)):
+        for length, candidates in forms.items():
+            written = text[max(0, end - length) : end]
+            if len(written) != length:
+                continue
+            near = {name for form, name in candidates
+                    if form[-1] == written[-1] and sum(a != b for a, b in zip(form, written)) == 1}
+            if len(near) == 1:
+                return Mention(end - length, end, near.pop(), written)
+    return None
 
 
 def find_departments(text: str) -> list[str]:

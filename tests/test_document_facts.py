@@ -177,3 +177,12 @@ def test_a_law_asked_when_it_takes_effect_cites_its_last_article(law_home):
     first = answer.citations[0]
     assert first.record_id.endswith("第九章/第八十五条") and first.quote == "本法自2013年7月1日起施行。"
 
+
+
+def test_who_drafted_the_plan_is_cited_from_its_preamble(index_settings, plan_index):
+    """The question names the plan by its title, so only the rest of it is searched and 前言 need
+    not rank in the first three: it was answered from the manifest, no clause cited."""
+    answer = Assistant(index_settings, index=plan_index).ask(
+        AskRequest("甘肃这个生活性服务业补短板的行动方案，最早是省里哪个部门起草报上去的？"))
+    assert not answer.abstained and answer.citations, answer.answer
+    assert answer.citations[0].path == "前言" and "省发展改革委" in answer.citations[0].quote

@@ -111,10 +111,26 @@ def test_traditional_script_is_classified_like_simplified():
     ("妇联在未成年人保护法里要做什么", ["妇女联合会"]),
     ("甘肃有哪些国家级夜间文旅消费集聚区", []),   # 文旅 alone is not a department
     ("职业教育法第十四条", []),
+    # how staff speak of another office, a slip of the keyboard, an official's full name
+    ("文旅那边要配合干啥", ["省文旅厅"]),
+    ("税务那边要配合哪些任务", ["省税务局"]),
+    ("人设厅挂帅的活有哪些", ["省人社厅"]),
+    ("请问卫建委负责哪些事", ["省卫生健康委"]),
+    ("农业农材厅主抓什么", ["省农业农村厅"]),
+    ("中国银行保险监督管理委员会甘肃监管局牵头的任务有哪些", ["甘肃银保监局"]),
+    # 民政 inside 人民政府, 人社 inside 个人社保: no department
+    ("县人民政府负责什么", []),
+    ("个人社保断缴了怎么办", []),
 ])
 def test_department_short_forms_resolve(text, names):
     assert find_departments(normalize_text(text)) == names
     assert classify(text).departments == names
+
+
+@pytest.mark.parametrize("question", ["文旅那边要配合干啥", "人设厅挂帅的活有哪些", "农业农材厅主抓什么",
+                                      "我在村里当驻村第一书记，想搞清楚农业农村那边在方案里都有哪些任务"])
+def test_a_department_named_loosely_still_asks_its_tasks(question):
+    assert classify(question).intent == "dept_tasks"
 
 
 def test_mentions_keep_the_written_form():
