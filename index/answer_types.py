@@ -184,7 +184,8 @@ _MULTIPLE = AnswerType("multiple", "倍数", re.compile(r"(?!)"), re.compile(r"\
 #: policy states what is to be reached, not how far it has got.
 STATUS = AnswerType(
     "status", "实际完成情况",
-    re.compile(r"实际(有|是|占比|达到|完成|情况)|截至|完成了多少|达到了没有|达到没有|达没达到|达标了[吗没]|还差多少|"
+    # (截至 only with now or a past year's end: 截至2025年要达到多少 asks the target)
+    re.compile(r"实际(有|是|占比|达到|完成|情况)|截至(目前|现在|今年|去年)|完成了多少|达到了没有|达到没有|达没达到|达标了[吗没]|还差多少|"
                r"完成情况|进展(如何|怎么样|到哪)"),
     re.compile(r"实际完成|已经?完成|已经?达到|完成情况"))
 _YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")

@@ -183,3 +183,8 @@ def test_a_figure_asked_for_a_year_no_text_names_is_unstated():
     assert unstated("到2025年每千人口拥有的婴幼儿托位数要达到多少个？", [TARGET_2025]) is None
     # a year named beside a question asking no figure asks for none
     assert unstated("2022年修订的职业教育法从几月几号起施行？", ["本法自2022年5月1日起施行。"]) is None
+
+
+def test_a_target_asked_up_to_its_year_is_no_progress_asked():
+    assert unstated("截至2025年每千人口托位数要达到多少个？", [TARGET_2025]) is None
+    assert unstated("截至目前每千人口托位数有多少个？", [TARGET_2025]).name == "status"
