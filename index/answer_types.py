@@ -186,9 +186,18 @@ STATUS = AnswerType(
     "status", "实际完成情况",
     # (截至 only with now or a past year's end: 截至2025年要达到多少 asks the target)
     re.compile(r"实际(有|是|占比|达到|完成|情况)|截至(目前|现在|今年|去年)|完成了多少|达到了没有|达到没有|达没达到|达标了[吗没]|还差多少|"
+               r"(已经|现在|目前)[^，。？]{0,4}(建成|建了|完成|达到|培训了|建设)了?[^，。？]{0,2}多少|(完成|实现)了?没有|"
                r"完成情况|进展(如何|怎么样|到哪)"),
     re.compile(r"实际完成|已经?完成|已经?达到|完成情况"))
-_YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年")
+_YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年|(十[一二三四五六七]五)")
+#: A contact the documents actually give — a number, an address, a web address — not the word
+#: 网站 or 热线 (依托省级信用平台网站 gives no address of it).
+_REAL_CONTACT = re.compile(r"\d{5,}|12345|https?://|www\.|\.gov\.cn|\.com|[路街巷]\d+号|\d+号楼")
+#: The number or address itself asked for (热线号码是多少, 地址在哪), not whether there is one
+#: (有没有心理热线能打, which a clause naming the hotline answers).
+_CONTACT_VALUE_ASKED = re.compile(r"(电话|热线|号码|网址|网站|地址)[^，。？]{0,6}(多少|是什么|是啥|哪个|几号|在哪)|"
+                                  r"在哪个窗口|哪个窗口|门店在哪|办公地点|在哪办公")
+_CONTACT = next(k for k in ANSWER_TYPES if k.name == "contact")
 _NUMBER_ASKED_RE = re.compile(r"多少|几")
 
 
@@ -198,9 +207,11 @@ def _unstated_year(question: str, texts: list[str]) -> AnswerType | None:
     asking = "".join(_sentences(question))
     if not (_NUMBER_ASKED_RE.search(asking) or any(k.name in ("money", "rate", "count") for k in asked_in(question))):
         return None
-    for year in dict.fromkeys(_YEAR_RE.findall(asking)):
-        if not any(year in t for t in texts):
-            return AnswerType("year", f"{year}年的情况", re.compile(year), re.compile(year))
+    for year, plan_period in dict.fromkeys(_YEAR_RE.findall(asking)):
+        named = year or plan_period  # 2030 of 到2030年, or the five-year plan 十五五
+        if not any(named in t for t in texts):
+            label = f"{year}年的情况" if year else f"“{plan_period}”期间的情况"
+            return AnswerType("year", label, re.compile(named), re.compile(named))
     return None
 
 
@@ -208,7 +219,8 @@ def unstated(question: str, texts: list[str]) -> AnswerType | None:
     """The first kind of answer ``question`` asks for (:func:`asked_in`) that none of ``texts``
     states, if any (:meth:`AnswerType.answers`); a sum asked as a cap is also stated by a share,
     one charged in proportion by a share or a multiple. Then progress asked (:data:`STATUS`) that
-    no text reports, and a figure asked for a year no text names."""
+    no text reports, a telephone, web or street address asked that no text gives (the word 网站 is
+    none), and a figure asked for a year or five-year plan no text names."""
     for kind in asked_in(question):
         also = []
         if kind.name == "money" and _CAP_ASKED_RE.search(question):
@@ -220,4 +232,6 @@ def unstated(question: str, texts: list[str]) -> AnswerType | None:
     asking = "".join(_sentences(question))
     if STATUS.asks.search(asking) and not any(STATUS.stated_in(t) for t in texts):
         return STATUS
+    if _CONTACT_VALUE_ASKED.search(asking) and not any(_REAL_CONTACT.search(t) for t in texts):
+        return _CONTACT
     return _unstated_year(question, texts)

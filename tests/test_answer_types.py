@@ -188,3 +188,13 @@ def test_a_figure_asked_for_a_year_no_text_names_is_unstated():
 def test_a_target_asked_up_to_its_year_is_no_progress_asked():
     assert unstated("截至2025年每千人口托位数要达到多少个？", [TARGET_2025]) is None
     assert unstated("截至目前每千人口托位数有多少个？", [TARGET_2025]).name == "status"
+
+
+def test_progress_a_five_year_plan_and_a_real_contact():
+    built = "到2025年，建成城市书房、文化驿站等新型公共文化设施300个。"
+    assert unstated("方案里说要建300个城市书房，现在建成了多少个？", [built]).name == "status"
+    assert unstated("“十五五”期间要建多少个城市书房？", [built]).label == "“十五五”期间的情况"
+    assert unstated("到2025年建成多少个城市书房？", [built]) is None
+    # the word 网站 gives no address: a web address or number asked is still unstated
+    assert unstated("“甘肃信易贷”平台的网址是多少？", ["依托省级信用平台网站和“甘肃信易贷”平台"]).name == "contact"
+    assert unstated("投诉电话是多少？", ["可拨打12345热线反映"]) is None
