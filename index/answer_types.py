@@ -173,6 +173,21 @@ def asked_in(question: str) -> tuple[AnswerType, ...]:
     return tuple(k for k in ANSWER_TYPES if k in found)
 
 
+#: A clause that asks: a question word or particle in it.
+_ASKS_RE = re.compile(r"吗|呢|么|多少|几|什么|啥|哪|怎|谁|是否|能否|能不能|会不会|是不是|可不可以|行不行|算不算|要不要|有没有|[？?]")
+
+
+def asking_part(question: str) -> str:
+    """The part of ``question`` that asks: in its asking sentences, the last clause and the clauses
+    that ask — not the story before them (报了个399元的云南五日游，…现在还能退吗: 399 is no part of
+    the ask, 按上年职工工资总额的1.5%交吗 is)."""
+    out = []
+    for sentence in _sentences(question):
+        clauses = [c for c in re.split(r"[，,：:。！？?!；;]", sentence) if c.strip()]
+        out += [c for i, c in enumerate(clauses) if i == len(clauses) - 1 or _ASKS_RE.search(c)]
+    return "，".join(out)
+
+
 #: A cap asked for (管理费不能超过多少, 最多能收多少): a law often sets it as a share (百分之十三).
 _CAP_ASKED_RE = re.compile(r"(不能|不得|不可以|最多|最高|上限)[^，。？?]{0,6}(超过)?多少")
 #: A sum charged in proportion to another (加收多少滞纳金, 罚多少钱): a law sets it as a share

@@ -45,7 +45,7 @@ import numpy as np
 from corpus.departments import load_dictionary
 from corpus.normalize import normalize_text
 from corpus.tokenize import tokenize_for_search
-from index.answer_types import asked_types
+from index.answer_types import asked_types, asking_part
 from index.expansion import matched_rules
 from index.hybrid import Hit, HybridIndex
 from index.query import named_documents
@@ -72,7 +72,7 @@ BASE_FEATURES: tuple[str, ...] = (
     "cov_missing_idf",     # the largest IDF among content words missing from the clause, / log N
     "cov_sentence_max",    # … in the clause's best-covered sentence
     "quoted_missing",      # share of the question's quoted names (“…” 《…》) the clause lacks
-    "number_missing",      # the question writes a number (2024, 300) the clause does not
+    "number_missing",      # the question asks with a number (2024年的标准, 1.5%交吗) the clause does not write
     "dept_match",          # a department the question names is responsible in the clause
     "answer_type_missing", # the question asks for money / a rate / a date …, the clause states none
     "answer_types_missing",# how many of the kinds of answer asked for the clause states none of
@@ -275,7 +275,7 @@ def features(index: HybridIndex, question, hits: list[Hit], intent: str = "gener
     unseen = np.array([w not in tables.vocab for w in words], bool)
     col["query_oov"][:] = float(idf[unseen].sum()) / total if total > 0 else 0.0
     quoted = list(dict.fromkeys(QUOTED_RE.findall(query)))
-    numbers = [d for d in dict.fromkeys(DIGITS_RE.findall(query))]
+    numbers = [d for d in dict.fromkeys(DIGITS_RE.findall(asking_part(query)))]
     asked = asked_types(query)
     books = named_documents(query)
     if departments is None:

@@ -198,3 +198,12 @@ def test_progress_a_five_year_plan_and_a_real_contact():
     # the word 网站 gives no address: a web address or number asked is still unstated
     assert unstated("“甘肃信易贷”平台的网址是多少？", ["依托省级信用平台网站和“甘肃信易贷”平台"]).name == "contact"
     assert unstated("投诉电话是多少？", ["可拨打12345热线反映"]) is None
+
+
+def test_the_asking_part_leaves_the_story_out():
+    from index.answer_types import asking_part
+
+    story = "报了个399元的云南五日游，导游天天拉我们进玉石店，买的镯子回家越想越不对劲，现在还能退吗？"
+    assert "399" not in asking_part(story) and asking_part(story).endswith("现在还能退吗")
+    assert "1.5%" in asking_part("残疾人就业保障金是按上年职工工资总额的1.5%交吗")
+    assert "2024" in asking_part("2024年甘肃最低工资标准是多少？")
