@@ -183,27 +183,27 @@ def unit_measure(record: Record, start: int, end: int, lex: Lexicon | None = Non
     # the lexicon's reading: a trigger, not every one only describing what someone already has
     # (纳入支付范围的…药品目录 under evaluation)
     lexicon_grants = bool(found) and not (aside and all(map(set_aside, found)))
+    if not found:  # no trigger names it: the instrument runs from the first verb that gives — and
+        # with none it is a duty or a statement (…毕业后应当按照协议到中小学任教), not a grant (unscored)
+        instrument = grant_instrument(unit, start, condition)
+        if not instrument["text"]:
+            return None
     # the learned reading decides; the lexicon's agreement lowers the bar (see corpus.measures_model)
     p = learned.support_probability(unit)
     if p < (learned.floor if lexicon_grants else learned.threshold):
         return None
-    if condition["text"]:
-        aside.append((condition["start"] - start, condition["end"] - start))
-    outside = [t for t in found if not set_aside(t)]
-    found = outside or found
-    if found:
+    if not found:
+        kind = learned.kind_of(unit)
+    else:
+        if condition["text"]:
+            aside.append((condition["start"] - start, condition["end"] - start))
+        found = [t for t in found if not set_aside(t)] or found
         t_start, _, kind = found[0]
         kind = apply_kind_rules(unit, t_start, kind, lex)
         if (previous_kind and lex.anaphora is not None and lex.anaphora.search(unit)
                 and all(unit[ts:te] in _GENERIC for ts, te, _ in found)):
             kind = previous_kind
         instrument = find_instrument(unit, t_start, start, condition)
-    else:  # no trigger names it: the learned kind, the instrument from the first grant verb —
-        # and with no grant verb it is a duty or a statement (…毕业后应当按照协议到中小学任教), not a grant
-        instrument = grant_instrument(unit, start, condition)
-        if not instrument["text"]:
-            return None
-        kind = learned.kind_of(unit)
     return Measure(
         id=f"{record.id}#{start}",
         record_id=record.id,

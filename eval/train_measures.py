@@ -31,7 +31,7 @@ import numpy as np
 
 from corpus.config import REPO_ROOT
 from corpus.measures_model import FORMAT, MODEL_PATH, load_model
-from eval.measures_gold import EXTRA_DOCUMENTS, GOLD_FILE
+from eval.measures_gold import EXTRA_DOCUMENTS, GOLD_FILE, GoldSentence, load_gold
 
 REPORT = REPO_ROOT / "eval" / "report-measures" / "model.md"
 LENGTHS = (1, 2)
@@ -40,10 +40,6 @@ C_SUPPORT = 10.0
 C_KIND = 10.0
 LIBRARY_GROUP = "library"  # the plan and the twelve laws the lexicon was first written on
 _ROUND_RE = re.compile(r"^#\s*Round\s+(\S+?)[\s(]")
-
-
-def read_gold(path: Path = GOLD_FILE) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def doc_rounds(path: Path = EXTRA_DOCUMENTS) -> dict[str, str]:
@@ -110,16 +106,16 @@ def _prf(pred: Sequence[bool], gold: Sequence[bool]) -> dict:
     return {"n": len(gold), "support": sum(gold), "precision": precision, "recall": recall, "f1": f1}
 
 
-def leave_one_round_out(units: list[dict], threshold: float) -> list[tuple[str, dict]]:
+def leave_one_round_out(units: list[GoldSentence], threshold: float) -> list[tuple[str, dict]]:
     rounds = doc_rounds()
-    group = [rounds.get(u["record_id"].split("#")[0], LIBRARY_GROUP) for u in units]
+    group = [rounds.get(u.record_id.split("#")[0], LIBRARY_GROUP) for u in units]
     out = []
     for held in dict.fromkeys(group):
         train = [u for u, g in zip(units, group) if g != held]
         test = [u for u, g in zip(units, group) if g == held]
-        vec, clf = fit_support([u["quote"] for u in train], [u["kind"] is not None for u in train])
-        p = clf.predict_proba(vec.transform([u["quote"] for u in test]))[:, 1]
-        out.append((held, _prf(list(p >= threshold), [u["kind"] is not None for u in test])))
+        vec, clf = fit_support([u.quote for u in train], [u.kind is not None for u in train])
+        p = clf.predict_proba(vec.transform([u.quote for u in test]))[:, 1]
+        out.append((held, _prf(list(p >= threshold), [u.kind is not None for u in test])))
     return out
 
 
@@ -138,12 +134,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--floor", type=float, default=0.2, help="support probability enough when the lexicon agrees")
     args = parser.parse_args(argv)
 
-    dev = [u for u in read_gold(args.gold) if u["split"] == "dev"]
-    texts = [u["quote"] for u in dev]
-    labels = [u["kind"] is not None for u in dev]
-    svec, sclf = fit_support(texts, labels)
-    positives = [u for u in dev if u["kind"] is not None]
-    kvec, kclf = fit_kind([u["quote"] for u in positives], [u["kind"] for u in positives])
+    dev = [u for u in load_gold(args.gold) if u.split == "dev"]
+    texts = [u.quote for u in dev]
+    svec, sclf = fit_support(texts, [u.kind is not None for u in dev])
+    positives = [u for u in dev if u.kind is not None]
+    kvec, kclf = fit_kind([u.quote for u in positives], [u.kind for u in positives])
     data = {
         "format": FORMAT,
         "comment": "Written by `python -m eval.train_measures` from the dev split of "
@@ -155,22 +150,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "kind": _as_dict(kvec, kclf, binary=False),
     }
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
-    tmp = args.out.with_name(f".{args.out.name}.check")
+    tmp = args.out.with_name(f".{args.out.name}.tmp-{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
-    try:  # the plain-Python scorer must agree with scikit-learn before anything is replaced
-        model = load_model(tmp)
-        ours = np.array([model.support_probability(t) for t in texts])
-        theirs = sclf.predict_proba(svec.transform(texts))[:, 1]
-        gap = float(np.max(np.abs(ours - theirs)))
-        kinds_ours = [model.kind_of(u["quote"]) for u in positives]
-        kinds_theirs = list(kclf.predict(kvec.transform([u["quote"] for u in positives])))
-    finally:
+    # the plain-Python scorer must agree with scikit-learn before the file replaces the shipped one
+    model = load_model(tmp)
+    gap = float(np.max(np.abs(np.array([model.support_probability(t) for t in texts])
+                              - sclf.predict_proba(svec.transform(texts))[:, 1])))
+    kinds_agree = ([model.kind_of(u.quote) for u in positives]
+                   == list(kclf.predict(kvec.transform([u.quote for u in positives]))))
+    if gap > 1e-3 or not kinds_agree:
         tmp.unlink()
-    if gap > 1e-3 or kinds_ours != kinds_theirs:
         print(f"train_measures: the JSON scorer disagrees with scikit-learn (max gap {gap:.2e}); nothing written",
               file=sys.stderr)
         return 1
-    _write_atomic(args.out, text)
+    os.replace(tmp, args.out)
 
     lines = ["# Support-measure model: how the learned decision carries to unseen documents", "",
              (f"Trained on {len(dev)} dev sentence units ({len(positives)} support); threshold "

@@ -151,6 +151,10 @@ def _sentences(question: str) -> list[str]:
     return asking or sentences
 
 
+def _clauses(sentence: str) -> list[str]:
+    return [c for c in re.split(r"[，,：:。！？?!；;]", sentence) if c.strip()]
+
+
 @functools.lru_cache(maxsize=1024)  # an answer asks it of every evidence sentence it weighs
 def asked_in(question: str) -> tuple[AnswerType, ...]:
     """The kinds of answer ``question`` asks for, read the way a person would: only in its
@@ -160,7 +164,7 @@ def asked_in(question: str) -> tuple[AnswerType, ...]:
     every match, for the second stage's features."""
     found: list[AnswerType] = []
     for sentence in _sentences(question):
-        clauses = [c for c in re.split(r"[，,：:。！？?!；;]", _NEGATED_QUANTITY_RE.sub("　", sentence)) if c.strip()]
+        clauses = _clauses(_NEGATED_QUANTITY_RE.sub("　", sentence))
         for i, clause in enumerate(clauses):
             last = i == len(clauses) - 1
             yes_no = last and _YES_NO_RE.search(clause)
@@ -183,7 +187,7 @@ def asking_part(question: str) -> str:
     the ask, 按上年职工工资总额的1.5%交吗 is)."""
     out = []
     for sentence in _sentences(question):
-        clauses = [c for c in re.split(r"[，,：:。！？?!；;]", sentence) if c.strip()]
+        clauses = _clauses(sentence)
         out += [c for i, c in enumerate(clauses) if i == len(clauses) - 1 or _ASKS_RE.search(c)]
     return "，".join(out)
 
@@ -216,10 +220,9 @@ _CONTACT = next(k for k in ANSWER_TYPES if k.name == "contact")
 _NUMBER_ASKED_RE = re.compile(r"多少|几")
 
 
-def _unstated_year(question: str, texts: list[str]) -> AnswerType | None:
-    """A figure asked for a year no text names (到2030年要达到多少 of a plan to 2025, 2024年的标准是
-    多少): the figure stated is another year's."""
-    asking = "".join(_sentences(question))
+def _unstated_year(question: str, asking: str, texts: list[str]) -> AnswerType | None:
+    """A figure asked (in ``asking``, the question's asking sentences) for a year no text names
+    (到2030年要达到多少 of a plan to 2025, 2024年的标准是多少): the figure stated is another year's."""
     if not (_NUMBER_ASKED_RE.search(asking) or any(k.name in ("money", "rate", "count") for k in asked_in(question))):
         return None
     for year, plan_period in dict.fromkeys(_YEAR_RE.findall(asking)):
@@ -249,4 +252,4 @@ def unstated(question: str, texts: list[str]) -> AnswerType | None:
         return STATUS
     if _CONTACT_VALUE_ASKED.search(asking) and not any(_REAL_CONTACT.search(t) for t in texts):
         return _CONTACT
-    return _unstated_year(question, texts)
+    return _unstated_year(question, asking, texts)

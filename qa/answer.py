@@ -39,6 +39,7 @@ from qa.compose import (
 from qa.document_facts import (
     PROVINCES,
     DocumentFacts,
+    asked_facts,
     document_facts_text,
     named_by_number,
     named_by_title,
@@ -235,8 +236,7 @@ PLACE_DOCUMENT_RE = re.compile(
 def documents_not_held(query: Query, index: HybridIndex) -> list[str]:
     """The documents the question names that the library does not hold: a 《name》 no title
     contains (or shares most of its character pairs with: 《甘肃生活性服务业行动方案》 is the plan),
-    a region's document named without 《》 when no record mentions that region at all, and a law
-    written out without 《》 that no record mentions."""
+    and, when no record mentions it at all, a region's document or a law written out without 《》."""
     titles = _TITLES.get(index)
     if titles is None:
         titles = _TITLES[index] = frozenset(_short(r.doc_title) for r in index.records)
@@ -304,7 +304,8 @@ def about_the_documents(asked: str, query: Query, index: HybridIndex, filters: F
         # no clause is "related" to another province's policy, nor to the document's own 文号
         return Answer(query.shown, intent, OTHER_REGION_TEXT.format("、".join(held), place), True, notice=notice)
     composer = Composer(index)
-    preambles = [r for r in index.records if r.level == "preamble"]  # who drafted a plan: its 前言
+    # who drafted a plan: its 前言 — scanned for only when a document fact is asked
+    preambles = [r for r in index.records if r.level == "preamble"] if asked_facts(asked) else []
     for record, sentence in stating_sentences(asked, documents, hits, preambles):
         composer.add(f"{label(record)}：{sentence.text}", cite(record, sentence.start, sentence.end))
     if not composer.lines:

@@ -36,14 +36,16 @@ FACT_RES = {
 #: 申报通知, which are what a document is about (配套政策何时出台 asks about a policy to come).
 #: A law or regulation written by name without 《》 (职业教育法, 全民健身条例), by its last characters
 #: — not 办法, 做法, 依法, 违法, and no demonstrative in it: 请问本法, 这部法 name no law.
-_LAW_NAME = r"(?:(?![本这那该部])[\u4e00-\u9fff]){2}(?:(?<![办方做说想看合依违执立守用司])法|条例)(?![律规])"
+#: Characters before 法 that make a word, not a law: 办法, 做法, 依法, 违法 …
+_FA_WORD = "办方做说想看合依违执立守用司"
+_LAW_NAME = rf"(?:(?![本这那该部])[\u4e00-\u9fff]){{2}}(?:(?<![{_FA_WORD}])法|条例)(?![律规])"
 DOCUMENT_REF_RE = re.compile(r"(?<![补贴政策配套实施申报])(方案|文件)|《[^》]+》|[〔\[［(（]\d{4}[〕\]］)）]\s*\d+\s*号"
                              rf"|{_LAW_NAME}|(本|这部|这个|该)(法|条例)")
 LAW_NAME_RE = re.compile(_LAW_NAME)
 #: A law or code written out without 《》 (按消费者权益保护法, 民法典规定的): the run of characters
 #: before 法/法典/条例, less the words that introduce it (按, 根据, 违反 …) — :func:`unquoted_law_names`.
 #: (not a word that ends in 法: 办法, 犯法, 没法, 书法, 玩法, 活法, 乘法, 变法, 法定)
-_LAW_RUN_RE = re.compile(r"[\u4e00-\u9fff]{1,12}?(?:法典|(?<![办方做说想看合依违执立守用司非犯没书玩活乘变写算手疗兵戏语魔打吃干弄搞])"
+_LAW_RUN_RE = re.compile(rf"[\u4e00-\u9fff]{{1,12}}?(?:法典|(?<![{_FA_WORD}非犯没书玩活乘变写算手疗兵戏语魔打吃干弄搞])"
                          r"法(?![律规院官人定])|条例)")
 _LAW_LEAD_RE = re.compile(r"^(?:.*?(?:按照|依照|依据|根据|违反|适用|一下|按|照|用|拿|查|看|的|了|在|是|说|问|那|这|部|本))*")
 
@@ -177,10 +179,9 @@ def which_document(question: str, documents: Sequence[DocumentFacts], hit_doc_id
         for doc in documents:
             if name in doc.title or doc.title in name or overlap(name, doc.title) >= 0.6:
                 return doc
-    for name in LAW_NAME_RE.findall(question):
-        held = [doc for doc in documents if name in doc.title]
+    if law := LAW_NAME_RE.search(question):
         # 职业教育法什么时候施行 asked of the plan alone: a law the library does not hold, not the plan
-        return held[0] if held else None
+        return next((doc for doc in documents if law.group() in doc.title), None)
     if len(documents) == 1:
         return documents[0]
     if "方案" in question:
