@@ -143,11 +143,19 @@ _NEGATED_QUANTITY_RE = re.compile(r"[没不](多少|几)")
 _CLAUSE_TAIL_RE = re.compile(r"[呢啊呀吧嘛哇\s]*$")
 
 
+#: A clause that asks: a question word or particle in it.
+_ASKS_RE = re.compile(r"吗|呢|么|多少|几|什么|啥|哪|怎|谁|是否|能否|能不能|会不会|是不是|可不可以|行不行|算不算|要不要|有没有|[？?]")
+
+
 def _sentences(question: str) -> list[str]:
     """The sentences that ask: those ending in ？ when there are any (我爸中风了，用几个月就用不上了。
-    tells a story before the question), else all."""
+    tells a story before the question), and a last one left open that asks too (热线是多少？地址在哪
+    — not 预算三千); else all."""
     sentences = [x for x in re.findall(r"[^。！？?!；;]+[。！？?!；;]?", question) if x.strip()]
     asking = [x for x in sentences if x.endswith(("？", "?"))]
+    last = sentences[-1] if sentences else ""
+    if asking and not last.endswith(("？", "?", "。", "！", "!", "；", ";")) and _ASKS_RE.search(last):
+        asking.append(last)
     return asking or sentences
 
 
@@ -155,14 +163,35 @@ def _clauses(sentence: str) -> list[str]:
     return [c for c in re.split(r"[，,：:。！？?!；;]", sentence) if c.strip()]
 
 
+#: A search-box query asks by the noun it ends in (甘肃失业保险金每月标准, 工伤认定申请时限,
+#: 爱心理发员实际培训人数): the kind that noun names. 标准 only after what is paid (配建标准 is an area).
+_TERSE_ASKS = {
+    "money": re.compile(r"(金额|额度|起征点|限额|(金|工资|补贴|津贴|补助|费|价格?|待遇)[^，。？?]{0,4}标准)$"),
+    "date": re.compile(r"(时限|期限|有效期|日期|截止时间|报名时间)$"),
+    "count": re.compile(r"(人数|名额|个数)$"),
+}
+#: How long a query with no ask in it may be to be read as a search-box query.
+_TERSE_MAX_CHARS = 24
+
+
+def _terse_asks(question: str) -> list[str]:
+    """The kinds a search-box query asks by its last noun; none when it asks in words."""
+    text = question.strip().rstrip("。.！!")
+    if len(text) > _TERSE_MAX_CHARS or _ASKS_RE.search(text):
+        return []
+    return [name for name, tail in _TERSE_ASKS.items() if tail.search(text)]
+
+
 @functools.lru_cache(maxsize=1024)  # an answer asks it of every evidence sentence it weighs
 def asked_in(question: str) -> tuple[AnswerType, ...]:
     """The kinds of answer ``question`` asks for, read the way a person would: only in its
     asking sentences; in a clause before the last one only an ask that ends that clause
     (补贴标准是多少，怎么申请 — but not 每人每月出多少钱写下来，这协议算数吗); no number in a
-    yes/no clause (收了多少钱会不会晒出来) or a denied one (没几个人用). :func:`asked_types` reads
-    every match, for the second stage's features."""
-    found: list[AnswerType] = []
+    yes/no clause (收了多少钱会不会晒出来) or a denied one (没几个人用); a search-box query by the noun
+    it ends in (:data:`_TERSE_ASKS`). :func:`asked_types` reads every match, for the second
+    stage's features."""
+    terse = _terse_asks(question)
+    found: list[AnswerType] = [k for k in ANSWER_TYPES if k.name in terse]
     for sentence in _sentences(question):
         clauses = _clauses(_NEGATED_QUANTITY_RE.sub("　", sentence))
         for i, clause in enumerate(clauses):
@@ -175,10 +204,6 @@ def asked_in(question: str) -> tuple[AnswerType, ...]:
                 if ends and (last or any(_CLAUSE_TAIL_RE.fullmatch(clause[e:]) for e in ends)):
                     found.append(kind)
     return tuple(k for k in ANSWER_TYPES if k in found)
-
-
-#: A clause that asks: a question word or particle in it.
-_ASKS_RE = re.compile(r"吗|呢|么|多少|几|什么|啥|哪|怎|谁|是否|能否|能不能|会不会|是不是|可不可以|行不行|算不算|要不要|有没有|[？?]")
 
 
 def asking_part(question: str) -> str:
@@ -205,7 +230,7 @@ STATUS = AnswerType(
     "status", "实际完成情况",
     # (截至 only with now or a past year's end: 截至2025年要达到多少 asks the target)
     re.compile(r"实际(有|是|占比|达到|完成|情况)|截至(目前|现在|今年|去年)|完成了多少|达到了没有|达到没有|达没达到|达标了[吗没]|还差多少|"
-               r"(已经|现在|目前)[^，。？]{0,4}(建成|建了|完成|达到|培训了|建设)了?[^，。？]{0,2}多少|(完成|实现)了?没有|"
+               r"(已经|现在|目前)[^，。？]{0,4}(建成|建了|完成|达到|培训了|建设)了?[^，。？]{0,2}多少|(完成|实现)了?没有|实际[^，。？]{0,4}(人数|数量)|"
                r"完成情况|进展(如何|怎么样|到哪)"),
     re.compile(r"实际完成|已经?完成|已经?达到|完成情况"))
 _YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年|(十[一二三四五六七]五)")

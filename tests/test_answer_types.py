@@ -207,3 +207,29 @@ def test_the_asking_part_leaves_the_story_out():
     assert "399" not in asking_part(story) and asking_part(story).endswith("现在还能退吗")
     assert "1.5%" in asking_part("残疾人就业保障金是按上年职工工资总额的1.5%交吗")
     assert "2024" in asking_part("2024年甘肃最低工资标准是多少？")
+
+
+def test_a_second_ask_left_open_after_a_question_mark_is_read_too():
+    from index.answer_types import asking_part
+    # 地址在哪 asks, after a first question that ends in ？; 预算三千 only tells
+    assert unstated("陇原妹家政在酒泉有门店吗？地址在哪", ["支持家政企业在酒泉设立门店。"]).name == "contact"
+    assert "预算三千" not in asking_part("哪款扫地机器人好？预算三千")
+    assert "怎么申请" in asking_part("补贴标准是多少？怎么申请")
+
+
+@pytest.mark.parametrize("query, kind", [
+    ("甘肃失业保险金每月标准", "money"), ("婴幼儿照护个税扣除额度", "money"), ("工伤认定申请时限", "date"),
+    ("护士执业注册有效期", "date"), ("养老护理员培训人数", "count")])
+def test_a_search_box_query_asks_by_the_noun_it_ends_in(query, kind):
+    assert [k.name for k in asked_in(query)] == [kind]
+
+
+@pytest.mark.parametrize("query", ["养老服务设施配建标准", "一个执照登记多个经营地址", "托育机构用地政策",
+                                   "失业保险金的标准是怎么定的"])
+def test_a_query_that_asks_in_words_or_names_no_paid_standard_is_not_read_by_its_last_noun(query):
+    # 配建标准 is an area, 地址 here is what is registered, and a question in words is read as written
+    assert not {k.name for k in asked_in(query)} & {"money", "date", "count"}
+
+
+def test_progress_of_a_count_asked_in_a_search_box_query():
+    assert unstated("爱心理发员实际培训人数", ["力争到2023年累计培训“爱心理发员”2万人次"]).name == "status"
