@@ -188,6 +188,14 @@ def content_words(question: str) -> list[str]:
     return list(dict.fromkeys(words))
 
 
+def rarest_word_in(index: HybridIndex, question: str, text: str) -> str | None:
+    """Of the question's content words that ``text`` writes, the rarest in ``index`` (largest
+    IDF): what the question and that text share that fewest clauses do (城市书房, not 建设)."""
+    tables = _tables(index)
+    shared = [w for w in content_words(question) if w in text]
+    return max(shared, key=tables.idf) if shared else None
+
+
 def _ranks(values: np.ndarray) -> np.ndarray:
     """0 for the largest value, 1 for the next … (ties share the better rank)."""
     order = np.argsort(-values, kind="stable")

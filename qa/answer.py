@@ -371,7 +371,7 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
         answer_lookup(index, hits, composer)
     elif not is_weak(query, retrieval, settings, gap, domain):
         if intent == "department":
-            departments = answer_department(index, hits, composer)
+            departments = answer_department(index, hits, composer, query.text)
         elif intent == "target":
             targets = answer_target(query.text, hits, composer)
         elif intent == "support" and measures:

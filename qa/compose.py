@@ -11,6 +11,7 @@ from corpus.targets import amount_text
 from index.answer_types import unstated
 from index.hits import short_title
 from index.hybrid import Filters, Hit, HybridIndex
+from index.rerank_features import QUOTED_RE, rarest_word_in
 from qa.citations import Citation, cite, verify
 from qa.shapes import TargetAnswer
 
@@ -156,13 +157,30 @@ def _handed_down(index: HybridIndex) -> dict[str, tuple[Record, int, int]]:
     return table
 
 
-def answer_department(index, hits, composer) -> Departments:
-    with_departments = [h for h in hits[:3] if h.record.departments]
+#: A sentence that names a public body (its own words answer who).
+BODY_WORD_RE = re.compile(r"部门|机关|人民政府|委员会|[厅局]")
+
+
+def answer_department(index, hits, composer, question: str = "") -> Departments:
+    about, keys = hits[:3], []
+    if question:
+        # a clause's departments answer only when it is about what is asked: it writes the names the
+        # question quotes (“城市书房”), else the rarest word the question shares with the best clause
+        # (托位 of a target paragraph is no task of 社区托育's departments)
+        keys = QUOTED_RE.findall(question) or [rarest_word_in(index, question, hits[0].record.text)]
+        keys = [k for k in keys if k]
+        about = [h for h in about if all(k in h.record.text for k in keys)] or about
+    with_departments = [h for h in about if h.record.departments]
     if not with_departments:
-        top = hits[0].record
-        if hits[0].evidence:
-            s = quotable(top, hits[0].evidence)[0]
-            composer.add(f"{label(top)} 未写明责任部门：" + s.text, cite(top, s.start, s.end))
+        top_hit = about[0]
+        top = top_hit.record
+        if top_hit.evidence:
+            sentences = quotable(top, top_hit.evidence)
+            s = next((x for x in sentences if keys and all(k in x.text for k in keys)), None) or next(
+                (x for x in top.sentences if keys and all(k in x.text for k in keys)), sentences[0])
+            # no department recorded; a sentence that names a body itself (向劳动行政部门申请) is quoted as is
+            says = "：" if BODY_WORD_RE.search(s.text) else " 未写明责任部门："
+            composer.add(f"{label(top)}{says}" + s.text, cite(top, s.start, s.end))
         return Departments()
     best = with_departments[0].record
     _responsibility_statements(best, index, composer)

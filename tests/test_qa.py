@@ -50,6 +50,15 @@ def test_department_question_with_alias(plan_index):
     assert "省卫生健康委" in answer.departments.lead
 
 
+def test_a_department_answer_is_about_what_the_question_names(plan_index):
+    # 城市书房 is only in a target paragraph, which names no department: the departments of a
+    # community-facilities task ranked near it are no answer
+    answer = ask(plan_index, "方案的任务分工里，“城市书房”建设由哪个厅局牵头负责？")
+    assert not answer.departments.lead and not answer.departments.co
+    assert "未写明责任部门" in answer.answer and "城市书房" in answer.citations[0].quote
+    assert_citations_verbatim(answer, plan_index)
+
+
 def test_target_question_quotes_the_value(plan_index):
     answer = ask(plan_index, "到2025年每千人口托位数要达到多少？")
     assert answer.intent == "target" and not answer.abstained
