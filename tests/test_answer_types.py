@@ -32,6 +32,12 @@ def names(question: str) -> list[str]:
     ("增值税税率是多少？", ["rate"]),                    # a rate, not a sum of tax
     ("养老院要配几个护理员？", ["count"]),
     ("12345热线能投诉吗？", ["contact"]),
+    ("国家中小企业发展基金的总规模有多少亿元？", ["money"]),   # a sum in 万元 or 亿元
+    ("跟团游的意外险保额最少得买多少？", ["money"]),
+    ("平台要收多少服务费？", ["money"]),
+    ("住院费用能报销百分之多少？", ["rate"]),
+    ("医疗机构执业许可证的有效期是几年？", ["date"]),        # a period asked as 有效期, 几年, 多少年
+    ("社保要交满多少年才能按月领养老金？", ["date"]),
 ])
 def test_questions_asking_for_a_specific_answer(question, expected):
     assert names(question) == expected
@@ -54,6 +60,7 @@ def test_questions_asking_for_a_specific_answer(question, expected):
     "小区活动中心空着，几个老住户想自己管起来，行不行？",
     # a telephone number named, not asked for
     "旅行社把我的身份证号、电话泄露给推销的了，算违规吧？",
+    "再过几年，新盖的小区是不是都得配上托育的地方？",  # 过几年: in a few years, no period asked
 ])
 def test_questions_not_asking_for_one(question):
     assert names(question) == []
