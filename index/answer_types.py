@@ -258,6 +258,22 @@ def _unstated_year(question: str, asking: str, texts: list[str]) -> AnswerType |
     return None
 
 
+#: A count asked in a unit no wording changes (多少岁, 多少平方米, 几张床): stated only by a number in
+#: that unit — 2.5平方米 of sports ground states no 人均预期寿命 in 岁.
+_COUNT_UNIT_RE = re.compile(r"(?:多少|几)(平方米|公里|周岁|岁|张床位|张床|张)")
+_UNIT_STATED = {"平方米": "平方米", "公里": "公里", "周岁": "周?岁", "岁": "周?岁", "张床位": "张|床",
+                "张床": "张|床", "张": "张"}
+_NUMERAL = r"(?:\d|[一二三四五六七八九十两百千万])"
+
+
+def _unit_unstated(asking: str, texts: list[str]) -> bool:
+    m = _COUNT_UNIT_RE.search(asking)
+    if not m:
+        return False
+    stated = re.compile(_NUMERAL + r"\s*(?:" + _UNIT_STATED[m.group(1)] + ")")
+    return not any(stated.search(t) for t in texts)
+
+
 def unstated(question: str, texts: list[str]) -> AnswerType | None:
     """The first kind of answer ``question`` asks for (:func:`asked_in`) that none of ``texts``
     states, if any (:meth:`AnswerType.answers`); a sum asked as a cap is also stated by a share,
@@ -273,6 +289,8 @@ def unstated(question: str, texts: list[str]) -> AnswerType | None:
         if not any(k.answers(question, t) for k in (kind, *also) for t in texts):
             return kind
     asking = "".join(_sentences(question))
+    if any(k.name == "count" for k in asked_in(question)) and _unit_unstated(asking, texts):
+        return next(k for k in ANSWER_TYPES if k.name == "count")
     if STATUS.asks.search(asking) and not any(STATUS.stated_in(t) for t in texts):
         return STATUS
     if _CONTACT_VALUE_ASKED.search(asking) and not any(_REAL_CONTACT.search(t) for t in texts):

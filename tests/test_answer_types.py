@@ -240,3 +240,10 @@ def test_a_query_that_asks_in_words_or_names_no_paid_standard_is_not_read_by_its
 
 def test_progress_of_a_count_asked_in_a_search_box_query():
     assert unstated("爱心理发员实际培训人数", ["力争到2023年累计培训“爱心理发员”2万人次"]).name == "status"
+
+
+def test_a_count_asked_in_a_unit_is_stated_only_in_that_unit():
+    target = "人均体育场地面积达到2.5平方米，每千人口拥有医疗卫生机构床位数达到6.5张"
+    assert unstated("到2025年甘肃人均预期寿命要达到多少岁？", [target]).name == "count"
+    assert unstated("人均体育场地面积要达到多少平方米？", [target]) is None
+    assert unstated("每千人口床位数要达到几张？", [target]) is None
