@@ -44,6 +44,7 @@ from qa.document_facts import (
     named_by_number,
     named_by_title,
     other_region,
+    region_policy_asked,
     stating_sentences,
     unquoted_law_names,
     which_document,
@@ -57,6 +58,7 @@ from qa.shapes import (
     NOT_HELD_TEXT,
     OFF_DOMAIN_TEXT,
     OTHER_REGION_TEXT,
+    REGION_NOT_HELD_TEXT,
     UNSTATED_TEXT,
     Answer,
 )
@@ -303,6 +305,8 @@ def about_the_documents(asked: str, query: Query, index: HybridIndex, filters: F
         place, held = region
         # no clause is "related" to another province's policy, nor to the document's own 文号
         return Answer(query.shown, intent, OTHER_REGION_TEXT.format("、".join(held), place), True, notice=notice)
+    if place := region_policy_asked(query.text, lambda place: in_documents(index, place)):
+        return Answer(query.shown, intent, REGION_NOT_HELD_TEXT.format(place), True, notice=notice)
     composer = Composer(index)
     # who drafted a plan: its 前言 — scanned for only when a document fact is asked
     preambles = [r for r in index.records if r.level == "preamble"] if asked_facts(asked) else []

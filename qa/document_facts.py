@@ -306,6 +306,28 @@ def places(question: str) -> list[str]:
     return list(dict.fromkeys(name for name in map(place_name, tokenize(question)) if name))
 
 
+#: What follows a place when the question asks that region's own policy (四川对家政服务企业有没有免房租的
+#: 扶持, 青海省有没有出台类似的托育补贴政策, 宁夏的养老护理员岗位补贴): a few characters up to what a region
+#: grants or issues. A place the asker is in or goes to (我在上海住院, 去云南旅游) is no such subject.
+_REGION_POLICY_RE = re.compile(r"(?:省|市|自治区|地区|当地|那边|政府|省里|市里)*(?:的|对|有没有|有无|是否|也|出台|发布|给)"
+                               r"[^，。？！；,?!;]{0,14}?(?:政策|补贴|补助|津贴|扶持|优惠|方案|条例|规定|办法|标准)")
+_PLACE_OF_THE_ASKER_RE = re.compile(r"(?:在|去|到|从|跑|回|来自|户口在)$")
+
+
+def region_policy_asked(question: str, mentioned) -> str | None:
+    """The region whose own policy ``question`` asks about, when no record mentions it
+    (``mentioned(place)`` is false): a national law answers anywhere, but not for what 四川 or 青海
+    grants (:data:`_REGION_POLICY_RE`)."""
+    for place in places(question):
+        if mentioned(place):
+            continue
+        for m in re.finditer(re.escape(place), question):
+            if (_REGION_POLICY_RE.match(question, m.end())
+                    and not _PLACE_OF_THE_ASKER_RE.search(question, 0, m.start())):
+                return place
+    return None
+
+
 def other_region(question: str, documents: Sequence[DocumentFacts], mentioned) -> tuple[str, list[str]] | None:
     """(the place asked about, the provinces the documents cover) when every document held is a
     province's own, the question names another province or one of its large cities, names none of

@@ -19,6 +19,8 @@ NO_MEASURE_TEXT = "已收录的政策文件中没有找到与所问相应的支�
 NOT_HELD_TEXT = "已收录的政策文件中没有《{}》。"
 #: The abstention when every document held is a province's own and the question asks about another.
 OTHER_REGION_TEXT = "已收录的政策文件只适用于{}，没有关于{}的规定。"
+#: The abstention when the question asks another region's own policy and no record mentions that region.
+REGION_NOT_HELD_TEXT = "已收录的政策文件中没有{}的地方规定。"
 #: The abstention when the domain gate says the question is not about policy at all.
 OFF_DOMAIN_TEXT = "这不像是关于政策文件的问题：本助手只回答已收录的政策、法规中写明的内容（支持措施、牵头部门、目标指标等）。"
 

@@ -186,3 +186,25 @@ def test_who_drafted_the_plan_is_cited_from_its_preamble(index_settings, plan_in
         AskRequest("甘肃这个生活性服务业补短板的行动方案，最早是省里哪个部门起草报上去的？"))
     assert not answer.abstained and answer.citations, answer.answer
     assert answer.citations[0].path == "前言" and "省发展改革委" in answer.citations[0].quote
+
+
+@pytest.mark.parametrize("question, place", [
+    ("四川对家政服务企业有没有免房租的扶持？", "四川"),
+    ("青海省有没有出台类似的托育补贴政策？", "青海"),
+    ("宁夏的养老护理员岗位补贴一个月给多少？", "宁夏"),
+    # where the asker is or goes is no region asked about: a national law answers anywhere
+    ("我在上海住院，用的是甘肃老家的医保，能直接在医院结账吗？", None),
+    ("跟团去云南，被拉进玉石店不买不让走，回来还能退货吗？", None),
+    ("我是甘肅戶口，媳婦是新疆戶口，兩邊對再要孩子的規定不一樣，到底按哪邊的來？", None),
+])
+def test_another_regions_own_policy_asked(question, place):
+    from qa.document_facts import region_policy_asked
+
+    assert region_policy_asked(question, lambda p: p in ("甘肃", "兰州")) == place
+
+
+def test_a_region_a_record_mentions_is_not_another_region():
+    from qa.document_facts import region_policy_asked
+
+    # the plan names 上海 (劳务对接): its clauses may answer what is asked of it
+    assert region_policy_asked("上海市对持证上岗的家政服务员有多少补贴？", lambda p: p == "上海") is None
