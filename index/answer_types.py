@@ -81,7 +81,7 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
         "contact", "电话、网址或办理地点",
         # a telephone number asked for, not one named (身份证号、电话泄露给推销的)
         re.compile(r"(电话|热线)(号码?)?[^，。？?]{0,6}(多少|是什么|是啥|哪个|几号)|(打|拨)[^，。？?]{0,6}(电话|热线)|"
-                   r"热线|网址|网站|在哪(里|儿)?(下载|找|查|领|办|交)|官网|二维码|公众号"),
+                   r"热线|网址|网站|在哪(里|儿)?(下载|找|查|领|办|交)|官网|二维码|公众号|哪个窗口"),
         re.compile(r"\d{5,}|12345|热线|https?://|网址|网站")),
     AnswerType(
         "form", "表格或申请材料",
@@ -95,7 +95,8 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
         "procedure", "办理流程或手续",
         re.compile(r"办理(流程|程序|手续|步骤)|(怎么|如何|怎样|咋)办理|(要|需要|得)办(什么|哪些|啥|哪几个)|"
                    r"(什么|哪些|啥)手续|(去|在|到)哪(里|儿)?(办|报名|申请|考)|哪里办|"
-                   r"(怎么|如何|怎样|咋)(申请|申领|领取|报名|申报|注册|备案|考|补办|补领|换领|换证|挂失|注销)|操作步骤|跑几个部门"),
+                   r"(怎么|如何|怎样|咋)(申请|申领|领取|报名|申报|注册|备案|考|补办|补领|换领|换证|挂失|注销|开通|操作)|"
+                   r"操作步骤|跑几个部门"),
         re.compile(r"(向|到|在)[^，。；]{1,30}(申请|办理|提出|提交|登记|备案|报名)|"
                    r"(申请|办理|登记|备案)[^，。；]{0,8}(应当|须|需要|需)|(办理|申请|登记)(程序|手续|流程)"),
         of_the_question=True),
@@ -245,14 +246,27 @@ _CONTACT = next(k for k in ANSWER_TYPES if k.name == "contact")
 _NUMBER_ASKED_RE = re.compile(r"多少|几")
 
 
+#: A goal asked (2030年养老服务的发展目标是什么): for a year after every year the text names, it is
+#: another plan's.
+_GOAL_ASKED_RE = re.compile(r"目标|指标|规划|任务")
+
+
+def _beyond_the_texts(year: str, texts: list[str]) -> bool:
+    years = [int(y) for t in texts for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", t)]
+    return bool(year) and bool(years) and int(year) > max(years)
+
+
 def _unstated_year(question: str, asking: str, texts: list[str]) -> AnswerType | None:
     """A figure asked (in ``asking``, the question's asking sentences) for a year no text names
-    (到2030年要达到多少 of a plan to 2025, 2024年的标准是多少): the figure stated is another year's."""
-    if not (_NUMBER_ASKED_RE.search(asking) or any(k.name in ("money", "rate", "count") for k in asked_in(question))):
+    (到2030年要达到多少 of a plan to 2025, 2024年的标准是多少): the figure stated is another year's;
+    a goal asked for a year after every year the texts name (2030年的发展目标 of a plan to 2025)."""
+    figure = _NUMBER_ASKED_RE.search(asking) or any(k.name in ("money", "rate", "count") for k in asked_in(question))
+    goal = _GOAL_ASKED_RE.search(asking)
+    if not (figure or goal):
         return None
     for year, plan_period in dict.fromkeys(_YEAR_RE.findall(asking)):
         named = year or plan_period  # 2030 of 到2030年, or the five-year plan 十五五
-        if not any(named in t for t in texts):
+        if not any(named in t for t in texts) and (figure or _beyond_the_texts(year, texts)):
             label = f"{year}年的情况" if year else f"“{plan_period}”期间的情况"
             return AnswerType("year", label, re.compile(named), re.compile(named))
     return None

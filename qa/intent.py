@@ -48,6 +48,7 @@ from typing import Literal
 import numpy as np
 
 from corpus.normalize import normalize_text
+from index.answer_types import asked_in
 from qa.intent_features import Slots, features, slots
 
 Intent = Literal["lookup", "dept_tasks", "department", "target", "support", "general"]
@@ -84,6 +85,10 @@ def load_model(path: Path = MODEL_PATH) -> Model:
     return Model.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
+#: Kinds of answer (index.answer_types) that ask how or where to get something done.
+_HOW_KINDS = frozenset({"form", "procedure", "contact"})
+
+
 def _softmax(z: np.ndarray) -> np.ndarray:
     e = np.exp(z - z.max())
     return e / e.sum()
@@ -96,8 +101,10 @@ def _proba(question: str, model: Model | None = None) -> tuple[dict[str, float],
         return {i: float(i == "lookup") for i in INTENTS}, s
     model = model or load_model()
     z = model.scores(features(question, s))
-    allowed = np.array([lab != "lookup" and (lab != "dept_tasks" or bool(s.mentions))
-                        for lab in model.labels])
+    # a department named in a question asking how or where to get something done (残联那边需要带什么材料,
+    # 去人社局哪个窗口) names whom to ask, not whose tasks to list
+    tasks_possible = bool(s.mentions) and not any(k.name in _HOW_KINDS for k in asked_in(question))
+    allowed = np.array([lab != "lookup" and (lab != "dept_tasks" or tasks_possible) for lab in model.labels])
     z = np.where(allowed, z, -np.inf)
     p = _softmax(z)
     out = {i: 0.0 for i in INTENTS}

@@ -247,3 +247,14 @@ def test_a_count_asked_in_a_unit_is_stated_only_in_that_unit():
     assert unstated("到2025年甘肃人均预期寿命要达到多少岁？", [target]).name == "count"
     assert unstated("人均体育场地面积要达到多少平方米？", [target]) is None
     assert unstated("每千人口床位数要达到几张？", [target]) is None
+
+
+def test_how_to_switch_a_service_on_and_which_window_are_asked():
+    assert [k.name for k in asked_in("医保家庭共济怎么开通")] == ["procedure"]
+    assert "contact" in [k.name for k in asked_in("去人社局哪个窗口办")]
+
+
+def test_a_goal_asked_for_a_year_after_every_year_the_clause_names():
+    clause = ["到2025年，配套托育服务设施覆盖所有新建住宅小区"]
+    assert unstated("甘肃2030年养老服务的发展目标是什么", clause).name == "year"
+    assert unstated("2022年出台的方案里托育的目标是什么", clause) is None  # a year before: the plan's own

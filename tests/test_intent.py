@@ -241,3 +241,10 @@ def test_trainer_exports_a_model_that_reads_back():
     assert set(model.labels) == {label for _, label in rows}
     correct = sum(p == label for p, (_, label) in zip(predict(model, [q for q, _ in rows]), rows))
     assert correct / len(rows) > 0.95
+
+
+@pytest.mark.parametrize("question", ["甘肃残疾证去哪办，残联那边需要带什么材料", "办退休手续需要哪些材料，去人社局哪个窗口"])
+def test_a_department_named_in_a_how_or_where_question_is_no_tasks_question(question):
+    # 残联那边 names whom to ask for a card, not whose tasks to list
+    assert classify(question).intent != "dept_tasks"
+    assert classify("残联那边主抓哪几件事").intent == "dept_tasks"
