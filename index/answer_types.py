@@ -232,8 +232,8 @@ STATUS = AnswerType(
     # (截至 only with now or a past year's end: 截至2025年要达到多少 asks the target)
     re.compile(r"实际(有|是|占比|达到|完成|情况)|截至(目前|现在|今年|去年)|完成了多少|达到了没有|达到没有|达没达到|达标了[吗没]|还差多少|"
                r"(已经|现在|目前)[^，。？]{0,4}(建成|建了|完成|达到|培训了|建设)了?[^，。？]{0,2}多少|(完成|实现)了?没有|实际[^，。？]{0,4}(人数|数量)|"
-               r"完成情况|进展(如何|怎么样|到哪)"),
-    re.compile(r"实际完成|已经?完成|已经?达到|完成情况"))
+               r"完成情况|进展(如何|怎么样|到哪)|(出台|印发|发布|公布)了(没有?|吗)|出台没有?"),
+    re.compile(r"实际完成|已经?完成|已经?达到|完成情况|已经?(出台|印发|发布|同意)"))
 _YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年|(十[一二三四五六七]五)")
 #: A contact the documents actually give — a number, an address, a web address — not the word
 #: 网站 or 热线 (依托省级信用平台网站 gives no address of it).

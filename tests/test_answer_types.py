@@ -258,3 +258,10 @@ def test_a_goal_asked_for_a_year_after_every_year_the_clause_names():
     clause = ["到2025年，配套托育服务设施覆盖所有新建住宅小区"]
     assert unstated("甘肃2030年养老服务的发展目标是什么", clause).name == "year"
     assert unstated("2022年出台的方案里托育的目标是什么", clause) is None  # a year before: the plan's own
+
+
+def test_whether_a_document_was_issued_is_progress_a_plan_does_not_report():
+    plan = ["推动市县因地制宜制定社区普惠性生活服务机构（网点）认定支持具体办法"]
+    assert unstated("兰州市社区普惠性生活服务机构认定办法出台了没，具体条件是啥", plan).name == "status"
+    # will it be published: a plan's promise answers that
+    assert unstated("生活服务行业的统计信息，会定期向社会发布吗？", plan) is None
