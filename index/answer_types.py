@@ -243,6 +243,7 @@ _REAL_CONTACT = re.compile(r"\d{5,}|12345|https?://|www\.|\.gov\.cn|\.com|[路�
 _CONTACT_VALUE_ASKED = re.compile(r"(电话|热线|号码|网址|网站|地址)[^，。？]{0,6}(多少|是什么|是啥|哪个|几号|在哪)|"
                                   r"在哪个窗口|哪个窗口|门店在哪|办公地点|在哪办公")
 _CONTACT = next(k for k in ANSWER_TYPES if k.name == "contact")
+_COUNT = next(k for k in ANSWER_TYPES if k.name == "count")
 _NUMBER_ASKED_RE = re.compile(r"多少|几")
 
 
@@ -252,7 +253,7 @@ _GOAL_ASKED_RE = re.compile(r"目标|指标|规划|任务")
 
 
 def _beyond_the_texts(year: str, texts: list[str]) -> bool:
-    years = [int(y) for t in texts for y in re.findall(r"(?<!\d)((?:19|20)\d{2})(?!\d)", t)]
+    years = [int(y) for t in texts for y, _ in _YEAR_RE.findall(t) if y]
     return bool(year) and bool(years) and int(year) > max(years)
 
 
@@ -275,17 +276,15 @@ def _unstated_year(question: str, asking: str, texts: list[str]) -> AnswerType |
 #: A count asked in a unit no wording changes (多少岁, 多少平方米, 几张床): stated only by a number in
 #: that unit — 2.5平方米 of sports ground states no 人均预期寿命 in 岁.
 _COUNT_UNIT_RE = re.compile(r"(?:多少|几)(平方米|公里|周岁|岁|张床位|张床|张)")
-_UNIT_STATED = {"平方米": "平方米", "公里": "公里", "周岁": "周?岁", "岁": "周?岁", "张床位": "张|床",
-                "张床": "张|床", "张": "张"}
-_NUMERAL = r"(?:\d|[一二三四五六七八九十两百千万])"
+#: The unit asked → a number written in it (a numeral, then the unit).
+_UNIT_STATED = {asked: re.compile(r"(?:\d|[一二三四五六七八九十两百千万])\s*(?:" + written + ")") for asked, written in
+                {"平方米": "平方米", "公里": "公里", "周岁": "周?岁", "岁": "周?岁", "张床位": "张|床",
+                 "张床": "张|床", "张": "张"}.items()}
 
 
 def _unit_unstated(asking: str, texts: list[str]) -> bool:
     m = _COUNT_UNIT_RE.search(asking)
-    if not m:
-        return False
-    stated = re.compile(_NUMERAL + r"\s*(?:" + _UNIT_STATED[m.group(1)] + ")")
-    return not any(stated.search(t) for t in texts)
+    return bool(m) and not any(_UNIT_STATED[m.group(1)].search(t) for t in texts)
 
 
 def unstated(question: str, texts: list[str]) -> AnswerType | None:
@@ -303,8 +302,8 @@ def unstated(question: str, texts: list[str]) -> AnswerType | None:
         if not any(k.answers(question, t) for k in (kind, *also) for t in texts):
             return kind
     asking = "".join(_sentences(question))
-    if any(k.name == "count" for k in asked_in(question)) and _unit_unstated(asking, texts):
-        return next(k for k in ANSWER_TYPES if k.name == "count")
+    if _COUNT in asked_in(question) and _unit_unstated(asking, texts):
+        return _COUNT
     if STATUS.asks.search(asking) and not any(STATUS.stated_in(t) for t in texts):
         return STATUS
     if _CONTACT_VALUE_ASKED.search(asking) and not any(_REAL_CONTACT.search(t) for t in texts):

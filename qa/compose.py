@@ -175,9 +175,10 @@ def answer_department(index, hits, composer, question: str = "") -> Departments:
         top_hit = about[0]
         top = top_hit.record
         if top_hit.evidence:
+            # the sentence that writes what is asked, best among the evidence
             sentences = quotable(top, top_hit.evidence)
-            s = next((x for x in sentences if keys and all(k in x.text for k in keys)), None) or next(
-                (x for x in top.sentences if keys and all(k in x.text for k in keys)), sentences[0])
+            s = next((x for x in (*sentences, *top.sentences) if keys and all(k in x.text for k in keys)),
+                     sentences[0])
             # no department recorded; a sentence that names a body itself (向劳动行政部门申请) is quoted as is
             says = "：" if BODY_WORD_RE.search(s.text) else " 未写明责任部门："
             composer.add(f"{label(top)}{says}" + s.text, cite(top, s.start, s.end))

@@ -395,7 +395,7 @@ def test_a_law_written_out_without_brackets_is_not_held_either(plan_index):
 @pytest.mark.parametrize("question", ["自家人拿钱也犯法吗", "公司不开证明我都没法办失业登记", "退休了想学点书法唱歌，小区附近有地方上课不",
                                       "政府鼓励服务业换个什么活法", "加班费怎么算，周末和法定节假日一样吗", "有什么好办法让老人出门方便"])
 def test_a_word_ending_in_fa_names_no_law(plan_index, question):
-    from qa.answer import documents_not_held
+    from qa.about import documents_not_held
     from qa.document_facts import unquoted_law_names
 
     assert unquoted_law_names(question) == []
@@ -405,7 +405,7 @@ def test_a_word_ending_in_fa_names_no_law(plan_index, question):
 @pytest.mark.parametrize("question", ["北京户口的老人在兰州养老有什么办法", "我是陕西人在兰州开店有什么补贴办法",
                                       "黄河南岸的生态保护规划", "甘肃省的行动方案里养老有什么目标"])
 def test_a_province_in_an_ordinary_question_names_no_document(plan_index, question):
-    from qa.answer import documents_not_held
+    from qa.about import documents_not_held
 
     assert documents_not_held(qa.make_query(question), plan_index) == []
 
