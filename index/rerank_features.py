@@ -44,6 +44,7 @@ import numpy as np
 
 from corpus.departments import load_dictionary
 from corpus.normalize import normalize_text
+from corpus.numerals import writes_number
 from corpus.tokenize import tokenize_for_search
 from index.answer_types import asked_types, asking_part
 from index.expansion import matched_rules
@@ -130,10 +131,8 @@ class _IndexTables:
     """Per-index look-up tables, built once per index (no per-query loop over records)."""
 
     def __init__(self, index: HybridIndex):
-        scores = index.sparse.retriever.scores
-        indptr = np.asarray(scores["indptr"])
-        self.n_docs = int(scores["num_docs"])
-        self.df = np.diff(indptr)
+        self.sparse = index.sparse
+        self.n_docs = int(index.sparse.retriever.scores["num_docs"])
         self.vocab = index.sparse.retriever.vocab_dict
         self.log_n = math.log(self.n_docs + 1.0)
         self.sentence_start = np.searchsorted(index.sentence_rows, np.arange(len(index.records) + 1))
@@ -141,9 +140,7 @@ class _IndexTables:
         self._lock = threading.Lock()
 
     def idf(self, word: str) -> float:
-        token = self.vocab.get(word)
-        df = int(self.df[token]) if token is not None and token < len(self.df) else 0
-        return math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
+        return self.sparse.idf(word)
 
     def texts(self, index: HybridIndex, row: int) -> _RowText:
         cached = self._texts.get(row)
@@ -194,6 +191,20 @@ def rarest_word_in(index: HybridIndex, question: str, text: str) -> str | None:
     tables = _tables(index)
     shared = [w for w in content_words(question) if w in text]
     return max(shared, key=tables.idf) if shared else None
+
+
+def writes(text: str, word: str) -> bool:
+    """Whether ``text`` writes the question's ``word``; a number typed in digits also when the
+    text spells it (16 → 十六周岁: laws write numbers in words)."""
+    return word in text or (word.isdigit() and writes_number(text, word))
+
+
+def written_share(index: HybridIndex, question: str, text: str) -> float:
+    """IDF-weighted share of the question's content words that ``text`` writes: what it says of
+    what the question is about (失业保险金 and 期限 weigh; 地方, 单位, 政策 hardly)."""
+    weights = {w: index.sparse.idf(w) for w in content_words(question)}
+    total = sum(weights.values())
+    return sum(v for w, v in weights.items() if writes(text, w)) / total if total else 0.0
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:
@@ -296,11 +307,11 @@ def features(index: HybridIndex, question, hits: list[Hit], intent: str = "gener
     for i, row in enumerate(rows):
         t = tables.texts(index, int(row))
         if total > 0:
-            in_clause = np.array([w in t.clause for w in words])
+            in_clause = np.array([writes(t.clause, w) for w in words])
             best = t.sentences[best_sentence[i]] if best_sentence[i] < len(t.sentences) else t.sentences[0]
             col["cov_clause"][i] = idf[in_clause].sum() / total
-            col["cov_sentence"][i] = sum(v for w, v in zip(words, idf) if w in best) / total
-            col["cov_sentence_max"][i] = max(sum(v for w, v in zip(words, idf) if w in s)
+            col["cov_sentence"][i] = sum(v for w, v in zip(words, idf) if writes(best, w)) / total
+            col["cov_sentence_max"][i] = max(sum(v for w, v in zip(words, idf) if writes(s, w))
                                              for s in t.sentences) / total
             col["cov_heading"][i] = sum(v for w, v in zip(words, idf) if w in t.heading) / total
             col["cov_doc_title"][i] = sum(v for w, v in zip(words, idf) if w in t.doc_title) / total
@@ -308,7 +319,7 @@ def features(index: HybridIndex, question, hits: list[Hit], intent: str = "gener
             col["cov_missing_idf"][i] = (missing.max() if len(missing) else 0.0) / tables.log_n
         if quoted:
             col["quoted_missing"][i] = sum(q not in t.clause and q not in t.doc_title for q in quoted) / len(quoted)
-        col["number_missing"][i] = float(any(d not in t.clause for d in numbers))
+        col["number_missing"][i] = float(any(not writes_number(t.clause, d) for d in numbers))
         col["dept_match"][i] = float(bool(wanted) and bool(wanted & t.departments))
         col["intent_number"][i] = float(want_number and t.has_number)
         col["intent_department"][i] = float(want_note and t.has_note)

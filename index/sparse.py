@@ -12,6 +12,7 @@ Files (all NumPy / JSON, written by bm25s with ``allow_pickle=False``):
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -49,6 +50,7 @@ class SparseIndex:
     def __init__(self, retriever: bm25s.BM25, bigrams: bool):
         self.retriever = retriever
         self.bigrams = bigrams
+        self._df: np.ndarray | None = None  # documents per token, read on the first idf()
 
     @classmethod
     def build(cls, texts: list[str], bigrams: bool = False) -> SparseIndex:
@@ -67,6 +69,15 @@ class SparseIndex:
         if not tokens:
             return np.zeros(self.retriever.scores["num_docs"], dtype=np.float32)
         return self.retriever.get_scores(tokens).astype(np.float32, copy=False)
+
+    def idf(self, word: str) -> float:
+        """Robertson IDF of token ``word`` (as BM25 weighs it); a word no record has gets the largest."""
+        if self._df is None:
+            self._df = np.diff(np.asarray(self.retriever.scores["indptr"]))
+        n_docs = int(self.retriever.scores["num_docs"])
+        token = self.retriever.vocab_dict.get(word)
+        df = int(self._df[token]) if token is not None and token < len(self._df) else 0
+        return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
 
     def save(self, folder: Path) -> None:
         self.retriever.save(str(folder), allow_pickle=False, show_progress=False)

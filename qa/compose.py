@@ -11,7 +11,7 @@ from corpus.targets import amount_text
 from index.answer_types import unstated
 from index.hits import short_title
 from index.hybrid import Filters, Hit, HybridIndex
-from index.rerank_features import QUOTED_RE, rarest_word_in
+from index.rerank_features import NUMBER_RE, QUOTED_RE, rarest_word_in, written_share
 from qa.citations import Citation, cite, verify
 from qa.shapes import TargetAnswer
 
@@ -66,6 +66,14 @@ YEAR_OR_NUMBER_RE = re.compile(r"\d+(?:\.\d+)?[年月日]?")
 def overlap(question: str, text: str) -> float:
     q = char_pairs(question)
     return len(q & char_pairs(text)) / (len(q) or 1)
+
+
+def meets(index: HybridIndex, question: str, text: str) -> tuple[float, float]:
+    """How much of what ``question`` is about ``text`` writes, for choosing a clause's sentence to
+    quote: first the IDF-weighted share of its content words, then of its character pairs. Pairs
+    alone pick a sentence for a pair such as 的失 (失业了能领多久的失业保险金 → 再次失业的…尚未
+    领取的失业保险金, not the periods by years paid) or 地方 (…的地方都没有 → 县级以上地方…)."""
+    return written_share(index, question, text), overlap(question, text)
 
 
 def is_heading(record: Record, sentence: Sentence) -> bool:
@@ -235,7 +243,7 @@ def answer_target(question, hits, composer) -> list[TargetAnswer]:
                 scored.append((overlap(question, t.deadline_text + t.indicator + t.phrase) - 0.05 * rank,
                                hit.record, t))
         for s in hit.record.sentences:
-            if re.search(r"\d", s.text) and overlap(subject, YEAR_OR_NUMBER_RE.sub("", s.text)) > 0:
+            if NUMBER_RE.search(s.text) and overlap(subject, YEAR_OR_NUMBER_RE.sub("", s.text)) > 0:
                 numeric.append((overlap(question, s.text) - 0.05 * rank, hit.record, s.start, s.end))
     scored.sort(key=lambda x: -x[0])
     numeric.sort(key=lambda x: -x[0])
@@ -267,6 +275,6 @@ def answer_general(question: str, hits, composer) -> None:
         r = hit.record
         if hit.evidence:
             s = max(quotable(r, hit.evidence),  # ties: the first
-                    key=lambda e: (unstated(question, [e.text]) is None, overlap(question, e.text)))
+                    key=lambda e: (unstated(question, [e.text]) is None, *meets(composer.index, question, e.text)))
             composer.add(f"{label(r)}：{s.text}", cite(r, s.start, s.end))
 

@@ -12,7 +12,7 @@ import re
 
 from index.hybrid import Hit, HybridIndex
 from qa.citations import cite
-from qa.compose import Composer, is_heading, label, overlap, quotable
+from qa.compose import Composer, is_heading, label, meets, overlap, quotable
 
 SUPPORT_SENTENCE_RE = re.compile(
     r"补贴|补助|减免|免征|先征后退|贷款|信贷|优惠|给予|奖励|激励|专项债|返还|支持|鼓励|允许|放宽|简化|降低|"
@@ -304,7 +304,7 @@ def answer_support_fallback(question: str, hits, composer, topic: list[str], sur
     for hit in hits[:3]:
         if not hit.evidence:
             continue
-        s = max(quotable(hit.record, hit.evidence), key=lambda e: overlap(question, e.text))
+        s = max(quotable(hit.record, hit.evidence), key=lambda e: meets(composer.index, question, e.text))
         sure = sure_p is not None and hit.score >= sure_p and (
             not MONEY_ASKED_RE.search(question) or shares_what_is_asked(question, hit.record.text))
         if sure or states_topic(s.text, topic, composer.index, question):

@@ -14,6 +14,7 @@ import pytest
 
 from corpus.records import Sentence
 from index.hits import Hit
+from index.sparse import SparseIndex
 from qa.citations import verify
 from qa.compose import (
     Composer,
@@ -26,10 +27,12 @@ from qa.compose import (
 
 
 class Records:
-    """The part of a HybridIndex the composer asks: a record by id."""
+    """The part of a HybridIndex the composer asks: a record by id, and BM25 over the records
+    (whose IDF weighs the question's words when a sentence is chosen)."""
 
     def __init__(self, *records):
         self.by_id = {r.id: r for r in records}
+        self.sparse = SparseIndex.build([r.text for r in records])
 
     def record(self, record_id):
         return self.by_id.get(record_id)

@@ -288,6 +288,20 @@ def test_doc_filter_on_the_law_index(law_index):
     assert len(hits) == 10 and {h.record.doc_id for h in hits} == {ELDERLY}
 
 
+def test_a_number_typed_in_digits_is_written_by_a_law_that_spells_it(law_index):
+    """Laws write 六十周岁; the user types 60周岁. The second stage must not read the article as
+    missing the question's number, nor its coverage as missing the word 60."""
+    from index.rerank_features import FEATURES, features
+
+    article = law_index.record(f"{ELDERLY}#第一章/第二条")
+    assert "六十周岁" in article.text and "60" not in article.text
+    hits = [h for h in law_index.search("60周岁以上就算老年人吗", k=20) if h.record.id == article.id]
+    assert hits, "the article is a candidate"
+    typed = features(law_index, "60周岁以上就算老年人吗", hits, "general")[0]
+    assert typed[FEATURES.index("number_missing")] == 0.0
+    assert typed[FEATURES.index("cov_clause")] > 0.6  # 60, 周岁, 以上, 老年人 are written; 就算 is not
+
+
 # ------------------------------------------------------------------ evidence
 def test_evidence_sentences_are_spans_of_the_record_text(plan_index):
     runs = [(q, "bm25") for q in ["托位数要达到多少", "养老服务机构覆盖率", "家政服务", "三(五)1"]]
