@@ -85,8 +85,9 @@ def load_model(path: Path = MODEL_PATH) -> Model:
     return Model.from_json(json.loads(Path(path).read_text(encoding="utf-8")))
 
 
-#: Kinds of answer (index.answer_types) that ask how or where to get something done.
-_HOW_KINDS = frozenset({"form", "procedure", "contact"})
+#: Kinds of answer (index.answer_types) a list of a department's tasks does not give: how or where
+#: to get something done, a sum, a share, a date or a time (a count does: 民政厅牵头几项任务).
+_NOT_TASK_KINDS = frozenset({"form", "procedure", "contact", "money", "rate", "date", "clock"})
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
@@ -102,8 +103,9 @@ def _proba(question: str, model: Model | None = None) -> tuple[dict[str, float],
     model = model or load_model()
     z = model.scores(features(question, s))
     # a department named in a question asking how or where to get something done (残联那边需要带什么材料,
-    # 去人社局哪个窗口) names whom to ask, not whose tasks to list
-    tasks_possible = bool(s.mentions) and not any(k.name in _HOW_KINDS for k in asked_in(question))
+    # 去人社局哪个窗口) or when (兰州新区…招聘会什么时候举办) names whom to ask or where, not whose
+    # tasks to list
+    tasks_possible = bool(s.mentions) and not any(k.name in _NOT_TASK_KINDS for k in asked_in(question))
     allowed = np.array([lab != "lookup" and (lab != "dept_tasks" or tasks_possible) for lab in model.labels])
     z = np.where(allowed, z, -np.inf)
     p = _softmax(z)

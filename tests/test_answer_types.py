@@ -265,3 +265,24 @@ def test_whether_a_document_was_issued_is_progress_a_plan_does_not_report():
     assert unstated("兰州市社区普惠性生活服务机构认定办法出台了没，具体条件是啥", plan).name == "status"
     # will it be published: a plan's promise answers that
     assert unstated("生活服务行业的统计信息，会定期向社会发布吗？", plan) is None
+
+
+@pytest.mark.parametrize("question", ["2023年甘肃全省实际培训了多少名养老护理员？完成进度怎么样？",
+                                      "甘肃目前已经建成的文化旅游康养小镇有哪几个？"])
+def test_progress_asked_as_what_was_actually_done_or_built(question):
+    assert unstated(question, ["力争到2025年培养养老护理员5万名，创新开发10个左右文化旅游康养小镇。"]).name == "status"
+
+
+def test_a_subsidy_asked_as_how_much_is_a_sum():
+    question = "兰州市新建普惠托育机构，每个托位能拿到多少建设补贴？"
+    assert [k.name for k in asked_in(question)] == ["money"]
+    assert unstated(question, [TARGET_2025]).name == "money"
+    assert "money" not in [k.name for k in asked_in("多少人能领补贴")]  # a number of people
+
+
+@pytest.mark.parametrize("question, law", [("全国助残日 日期", "每年5月的第三个星期日为全国助残日。"),
+                                           ("老年节是哪一天", "每年农历九月初九为老年节。"),
+                                           ("国庆节是几月", "十月一日为国庆节。")])
+def test_a_day_of_the_year_states_a_date(question, law):
+    assert [k.name for k in asked_in(question)] == ["date"]
+    assert unstated(question, [law]) is None

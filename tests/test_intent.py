@@ -243,8 +243,10 @@ def test_trainer_exports_a_model_that_reads_back():
     assert correct / len(rows) > 0.95
 
 
-@pytest.mark.parametrize("question", ["甘肃残疾证去哪办，残联那边需要带什么材料", "办退休手续需要哪些材料，去人社局哪个窗口"])
-def test_a_department_named_in_a_how_or_where_question_is_no_tasks_question(question):
-    # 残联那边 names whom to ask for a card, not whose tasks to list
+@pytest.mark.parametrize("question", ["甘肃残疾证去哪办，残联那边需要带什么材料", "办退休手续需要哪些材料，去人社局哪个窗口",
+                                      "兰州新区家政服务业专场招聘会什么时候举办？", "省人社厅发的技能补贴每人多少钱"])
+def test_a_department_named_in_a_how_where_when_or_how_much_question_is_no_tasks_question(question):
+    # 残联那边 names whom to ask for a card, 兰州新区 where a fair is held: not whose tasks to list
     assert classify(question).intent != "dept_tasks"
     assert classify("残联那边主抓哪几件事").intent == "dept_tasks"
+    assert classify("省民政厅牵头几项任务").intent == "dept_tasks"  # a count of tasks is a list of them
