@@ -238,6 +238,13 @@ class Settings:
     #: clause it shares 周末 with gets p 0.03–0.05). Chosen with the rule above; 1.01 = off.
     abstain_domain_above: float = field(default_factory=env_float("ABSTAIN_DOMAIN_ABOVE", 0.8, high=1.01))
     abstain_domain_guard: float = field(default_factory=env_float("ABSTAIN_DOMAIN_GUARD", 0.3, high=1.01))
+    #: And when the best clause is of a document with its own scope model (the shipped plan:
+    #: index/data/document-scope/) that gives P(the question is not about the document) ≥
+    #: ``abstain_document_above`` while p < ``abstain_document_guard``: on the plan alone a law
+    #: question (用人单位不给员工交社保怎么办) finds a plan clause sharing a word; chosen on dev
+    #: (``python -m eval.train_document_scope``, eval/report-document-scope.md); 1.01 = off.
+    abstain_document_above: float = field(default_factory=env_float("ABSTAIN_DOCUMENT_ABOVE", 0.9, high=1.01))
+    abstain_document_guard: float = field(default_factory=env_float("ABSTAIN_DOCUMENT_GUARD", 0.9, high=1.01))
     #: Before any of that, the domain gate (index/data/domain.json, ``python -m eval.train_domain``):
     #: a question that is no policy question at all (weather, chit-chat, recipes) — P ≥ this — is
     #: declined as such, whatever clause shares a word with it. The gate is trained on policy

@@ -32,6 +32,9 @@ DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "scope.json"
 #: government services (whatever documents are loaded) from one that is not (weather, chit-chat,
 #: recipes); ``python -m eval.train_domain``.
 DOMAIN_PATH = Path(__file__).resolve().parent / "data" / "domain.json"
+#: One model per document whose own questions were labelled — P(a question is not about that
+#: document), named ``<doc_id>.json`` (the shipped plan: ``python -m eval.train_document_scope``).
+DOCUMENT_SCOPE_DIR = Path(__file__).resolve().parent / "data" / "document-scope"
 NGRAM_RANGE = (1, 3)
 _SPACES = re.compile(r"\s+")
 
@@ -154,3 +157,11 @@ def default_scope_model() -> ScopeModel:
 def default_domain_model() -> ScopeModel:
     """The shipped domain gate (``index/data/domain.json``): P(not a policy question at all)."""
     return default_model(DOMAIN_PATH)
+
+
+def document_scope_model(doc_id: str) -> ScopeModel | None:
+    """The scope model of document ``doc_id``, if it has one (:data:`DOCUMENT_SCOPE_DIR`)."""
+    path = DOCUMENT_SCOPE_DIR / f"{doc_id}.json"
+    if path.parent != DOCUMENT_SCOPE_DIR or not path.is_file():
+        return None  # a doc_id with a path separator names no model
+    return default_model(path)

@@ -115,8 +115,9 @@ def abstains(p: float, best_dense: float, cover: float, unstated: bool, settings
 
 
 def _question_probability(load, what: str, fix: str, query: Query, retrieval: Retrieval) -> float | None:
-    """A question-level model's probability (:mod:`index.scope`); None without a query vector
-    (BM25 only) or when its weights cannot be read (logged once per model: the rest decides)."""
+    """A question-level model's probability (:mod:`index.scope`); None without a model (``load``
+    gave none), without a query vector (BM25 only) or when its weights cannot be read (logged
+    once per model: the rest decides)."""
     try:
         model = load()
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -124,7 +125,7 @@ def _question_probability(load, what: str, fix: str, query: Query, retrieval: Re
             _WARNED.add(what)
             log.warning("%s unavailable (%s); answering without it — %s", what, exc, fix)
         return None
-    return model.probability(query.text, retrieval.query_vector)
+    return None if model is None else model.probability(query.text, retrieval.query_vector)
 
 
 _WARNED: set[str] = set()
@@ -145,6 +146,38 @@ def off_domain(query: Query, retrieval: Retrieval) -> float | None:
 
     return _question_probability(default_domain_model, "domain gate", "restore index/data/domain.json "
                                  "or run `python -m eval.train_domain`", query, retrieval)
+
+
+#: Words of a document's title a question writes to name it: four or more Chinese characters in a
+#: row (生活性服务业, 行动方案), not a year.
+TITLE_WORDS_CHARS = 4
+
+
+def names_title(question: str, title: str) -> bool:
+    """Whether ``question`` writes :data:`TITLE_WORDS_CHARS` or more Chinese characters of ``title``
+    in a row."""
+    n = TITLE_WORDS_CHARS
+    pieces = {run[i : i + n] for run in re.findall(r"[\u4e00-\u9fff]+", title) for i in range(len(run) - n + 1)}
+    return any(piece in question for piece in pieces)
+
+
+def off_document(query: Query, retrieval: Retrieval) -> float | None:
+    """P(the question is not about the document every clause found belongs to), from that
+    document's own scope model (:func:`index.scope.document_scope_model`: the shipped plan has
+    one); None when the clauses found are of several documents (beside a law's article the plan's
+    clause may be the weaker answer, not a wrong one), for a document without a model, or without
+    a query vector; 0 when the question names the document by words of its title."""
+    from index.scope import document_scope_model
+
+    documents = {h.record.doc_id for h in retrieval.hits}
+    if len(documents) != 1:
+        return None
+    doc_id = documents.pop()
+    if names_title(query.shown, retrieval.hits[0].record.doc_title):  # as written, before a named title is cut
+        return 0.0  # 甘肃为什么要出台这个生活性服务业方案: a question naming the document is about it
+    return _question_probability(lambda: document_scope_model(doc_id), f"scope model of {doc_id}",
+                                 "restore index/data/document-scope or run `python -m eval.train_document_scope`",
+                                 query, retrieval)
 
 
 #: A search term, as typed: the question without punctuation or white space, if that short.
@@ -187,6 +220,10 @@ def is_weak(query: Query, retrieval: Retrieval, settings: Settings, gap: AnswerT
                  if settings.abstain_scope_above <= 1.0 and p < settings.abstain_scope_guard else None)
         if domain is None and settings.abstain_domain_above <= 1.0 and p < settings.abstain_domain_guard:
             domain = off_domain(query, retrieval)
+        if (settings.abstain_document_above <= 1.0 and p < settings.abstain_document_guard
+                and (outside := off_document(query, retrieval)) is not None
+                and outside >= settings.abstain_document_above):
+            return True
         return abstains(p, retrieval.best_dense, coverage(query, hits), gap is not None, settings, scope, domain)
     return ((retrieval.best_dense < settings.abstain_dense and coverage(query, hits) < settings.abstain_coverage)
             or (settings.abstain_unstated and gap is not None))

@@ -206,3 +206,45 @@ def test_the_shipped_domain_question_set_is_well_formed():
     for split in ("dev", "test"):
         labels = {r.off_domain for r in rows if r.split == split}
         assert labels == {True, False}, split
+
+
+# ------------------------------------------------------------ the plan's own scope model
+def test_the_plan_has_its_own_scope_model_and_other_documents_none():
+    from index.scope import document_scope_model
+
+    model = document_scope_model("gansu-2022-46")
+    assert model is not None and model.meta["document"] == "gansu-2022-46"
+    assert document_scope_model("老年人权益保障法-2018-12-29") is None
+    assert document_scope_model("../scope") is None  # a doc_id never names a file elsewhere
+
+
+def test_on_the_plan_alone_a_law_question_is_declined_and_the_plan_s_own_are_answered(plan_index):
+    """A law question finds plan clauses sharing a word (员工, 旅游, 失业); the plan's model says it is
+    not about the plan. A plan question the second stage is sure of is answered however it reads."""
+    from qa import answer, make_query
+    from qa.answer import off_document
+
+    def outside(question: str) -> float:
+        query = make_query(question)
+        return off_document(query, plan_index.retrieve(query, k=5, rerank=True))
+
+    assert outside("招用未满16周岁的员工有什么规定") > 0.9 > outside("到2025年每千人口托位数目标是多少")
+    for question in ("招用未满16周岁的员工有什么规定", "旅行社可以强迫游客购物吗", "失业了能领多久的失业保险金"):
+        assert answer(question, plan_index).abstained, question
+    for question in ("员工制家政企业招高校毕业生有什么补贴？", "我想在小区里开个托育点，政府支持吗", "兰州牛肉拉面 品牌"):
+        assert not answer(question, plan_index).abstained, question
+
+
+def test_the_plan_s_model_is_not_asked_when_another_document_s_clause_is_found():
+    from index.hits import Hit, Retrieval
+    from qa import make_query
+    from qa.answer import off_document
+
+    class Rec:  # a record as off_document reads it: its document
+        def __init__(self, doc_id):
+            self.doc_id, self.id = doc_id, doc_id + "#1"
+
+    hits = [Hit(rank=1, record=Rec("gansu-2022-46"), score=0.5, bm25=None, dense=None),
+            Hit(rank=2, record=Rec("社会保险法-2018-12-29"), score=0.4, bm25=None, dense=None)]
+    query = make_query("招用未满16周岁的员工有什么规定")
+    assert off_document(query, Retrieval(hits, 0.9, np.ones(384, np.float32))) is None
