@@ -170,6 +170,8 @@ _TERSE_ASKS = {
     "money": re.compile(r"(金额|额度|起征点|限额|(金|工资|补贴|津贴|补助|费|价格?|待遇)[^，。？?]{0,4}标准)$"),
     "date": re.compile(r"(时限|期限|有效期|日期|截止时间|报名时间)$"),
     "count": re.compile(r"(人数|名额|个数)$"),
+    "form": re.compile(r"(材料|表格|申请表|材料清单)$"),
+    "procedure": re.compile(r"(申报|申请|办理|报名|注册|备案|登记)\s*(流程|程序|手续|步骤)$"),
 }
 #: How long a query with no ask in it may be to be read as a search-box query.
 _TERSE_MAX_CHARS = 24

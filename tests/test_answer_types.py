@@ -286,3 +286,11 @@ def test_a_subsidy_asked_as_how_much_is_a_sum():
 def test_a_day_of_the_year_states_a_date(question, law):
     assert [k.name for k in asked_in(question)] == ["date"]
     assert unstated(question, [law]) is None
+
+
+@pytest.mark.parametrize("question, kind", [("产教融合型企业建设培育库 申报流程 材料", "form"),
+                                            ("养老机构 建设补贴 申请流程", "procedure")])
+def test_a_search_box_query_ending_in_materials_or_a_procedure_asks_for_them(question, kind):
+    assert [k.name for k in asked_in(question)] == [kind]
+    assert unstated(question, ["支持生活性服务业企业联合高等学校和职业院校共同开发课程标准。"]).name == kind
+    assert asked_in("家政服务 税收减免 甘肃") == ()
