@@ -110,16 +110,45 @@ class Signals:
         return cls(*(np.array(c, dtype=bool if k in (0, 4) else np.float64) for k, c in enumerate(columns)))
 
 
+def signal_row(index, text: str, unseen: dict[str, Reranker] | None = None,
+               scope_unseen: dict[str, float] | None = None, scope_new_doc: dict[str, float] | None = None,
+               domain_unseen: dict[str, float] | None = None, domain_new_doc: dict[str, float] | None = None):
+    """``(query, retrieval, row)`` of one question on ``index`` — ``row`` is what the rule reads,
+    (p, best dense, coverage, unstated, P(out of scope), the same as on a new document, P(off
+    domain), the same as on a new document) — or None for a question the rule never judges (empty,
+    a clause named, a department's tasks). A question in ``unseen`` is scored by that model instead
+    of the shipped one, and takes its scope and domain probabilities from ``scope_unseen`` /
+    ``domain_unseen`` when there."""
+    from qa import make_query
+    from qa.answer import coverage, off_domain, out_of_scope, unstated_answer
+
+    try:
+        query = make_query(text)
+    except PolicyError:
+        return None
+    if query.intent in ("lookup", "dept_tasks"):
+        return None  # answered without the weak-evidence test
+    key = normalize_text(text)
+    r = index.retrieve(query, k=5, rerank=(unseen or {}).get(key, True))  # the production first stage (its defaults)
+    scope = (scope_unseen or {}).get(key)
+    if scope is None:
+        scope = out_of_scope(query, r)
+    new_doc = (scope_new_doc or {}).get(key, scope)
+    domain = (domain_unseen or {}).get(key)
+    if domain is None:
+        domain = off_domain(query, r)
+    domain_new = (domain_new_doc or {}).get(key, domain)
+    row = (r.confidence or 0.0, r.best_dense, coverage(query, r.hits), unstated_answer(query, r.hits) is not None,
+           math.nan if scope is None else scope, math.nan if new_doc is None else new_doc,
+           math.nan if domain is None else domain, math.nan if domain_new is None else domain_new)
+    return query, r, row
+
+
 def signals(home: Path, files: tuple[str, ...], split: str, unseen: dict[str, Reranker] | None = None,
             scope_unseen: dict[str, float] | None = None, scope_new_doc: dict[str, float] | None = None,
             domain_unseen: dict[str, float] | None = None, domain_new_doc: dict[str, float] | None = None) -> Signals:
-    """(in scope, p, best dense, coverage, unstated, P(out of scope), the same as on a new document,
-    P(off domain), the same as on a new document) per question of ``split``; a question in
-    ``unseen`` is scored by that model instead of the shipped one, and takes its scope and domain
-    probabilities from ``scope_unseen`` / ``domain_unseen`` when there."""
+    """(in scope, then :func:`signal_row`'s row) per question of ``split``."""
     from core import Assistant
-    from qa import make_query
-    from qa.answer import coverage, off_domain, out_of_scope, unstated_answer
 
     index = Assistant(Settings(home=home)).index
     rows = []
@@ -130,27 +159,9 @@ def signals(home: Path, files: tuple[str, ...], split: str, unseen: dict[str, Re
             q = json.loads(line)
             if q.get("split") != split:
                 continue
-            try:
-                query = make_query(q["question"])
-            except PolicyError:
-                continue
-            if query.intent in ("lookup", "dept_tasks"):
-                continue  # answered without the weak-evidence test
-            text = normalize_text(q["question"])
-            scorer = (unseen or {}).get(text, True)
-            r = index.retrieve(query, k=5, rerank=scorer)  # the production first stage (its defaults)
-            scope = (scope_unseen or {}).get(text)
-            if scope is None:
-                scope = out_of_scope(query, r)
-            new_doc = (scope_new_doc or {}).get(text, scope)
-            domain = (domain_unseen or {}).get(text)
-            if domain is None:
-                domain = off_domain(query, r)
-            domain_new = (domain_new_doc or {}).get(text, domain)
-            rows.append((bool(q["gold"]), r.confidence or 0.0, r.best_dense, coverage(query, r.hits),
-                         unstated_answer(query, r.hits) is not None,
-                         math.nan if scope is None else scope, math.nan if new_doc is None else new_doc,
-                         math.nan if domain is None else domain, math.nan if domain_new is None else domain_new))
+            found = signal_row(index, q["question"], unseen, scope_unseen, scope_new_doc, domain_unseen, domain_new_doc)
+            if found is not None:
+                rows.append((bool(q["gold"]), *found[2]))
     return Signals.of(rows)
 
 

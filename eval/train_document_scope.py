@@ -32,7 +32,6 @@ of its own, trained on questions labelled for it:
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 from collections.abc import Sequence
@@ -41,11 +40,18 @@ from pathlib import Path
 import numpy as np
 
 from corpus.config import REPO_ROOT, Settings
-from corpus.errors import PolicyError
 from corpus.normalize import normalize_text
-from eval.choose_abstention import QUESTIONS, fold_models, question_folds
+from eval.choose_abstention import (
+    DOMAIN_FOLDS_PATH,
+    QUESTIONS,
+    fold_models,
+    question_folds,
+    signal_row,
+)
+from eval.questions import load_questions
 from eval.train_scope import FOLDS, choose, fit
 from index.scope import DOCUMENT_SCOPE_DIR
+from qa.answer import abstains, names_title
 
 PLAN = "gansu-2022-46"
 REPORT = REPO_ROOT / "eval" / "report-document-scope.md"
@@ -60,56 +66,33 @@ def labelled_questions() -> list[tuple[str, bool, bool, str]]:
     """(question, about the plan, answered by the library, split) for every labelled question,
     once per text."""
     out, seen = [], set()
-
-    def add(text: str, about: bool, answered: bool, split: str) -> None:
-        key = normalize_text(text)
-        if key not in seen and split in ("dev", "test"):
-            seen.add(key)
-            out.append((text, about, answered, split))
-
     for name in ("plan.jsonl", "library-plan.jsonl", "library-dept.jsonl", "library-laws.jsonl", "library-oos.jsonl"):
-        for line in (QUESTIONS / name).read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                q = json.loads(line)
-                gold = q.get("gold") or []
-                ids = list(gold) if isinstance(gold, (list, dict)) else []
-                add(q["question"], any(i.startswith(PLAN + "#") for i in ids), bool(ids), q.get("split", ""))
+        for q in load_questions(QUESTIONS / name)[0]:
+            key = normalize_text(q.question)
+            if key not in seen and q.split in ("dev", "test"):
+                seen.add(key)
+                out.append((q.question, any(i.startswith(PLAN + "#") for i in q.gold), bool(q.gold), q.split))
     return out
 
 
-def _signals(home: Path, questions, unseen) -> list[dict | None]:
-    """Per question, what the shipped rule reads on ``home`` (None for a question answered without
-    the weak-evidence test: a clause named, a department's tasks)."""
+def _signals(home: Path, questions) -> list[dict | None]:
+    """Per question, what the shipped rule decides on ``home`` (:func:`eval.choose_abstention.signal_row`;
+    a dev question scored out of fold), or None for a question it never judges."""
     from core import Assistant
-    from qa import make_query
-    from qa.answer import abstains, coverage, names_title, off_domain, out_of_scope, unstated_answer
 
     index = Assistant(Settings(home=home)).index
     settings = Settings()
-    scope_oof, _ = question_folds()
-    domain_oof, _ = question_folds(REPO_ROOT / "eval" / "domain-folds.json")
+    out_of_fold = (fold_models(), question_folds()[0], None, question_folds(DOMAIN_FOLDS_PATH)[0])
     rows = []
     for text, _, _, split in questions:
-        try:
-            query = make_query(text)
-        except PolicyError:
+        found = signal_row(index, text, *(out_of_fold if split == "dev" else ()))
+        if found is None:
             rows.append(None)
             continue
-        if query.intent in ("lookup", "dept_tasks"):
-            rows.append(None)
-            continue
-        key = normalize_text(text)
-        r = index.retrieve(query, k=5, rerank=(unseen.get(key, True) if split == "dev" else True))
-        scope = scope_oof.get(key) if split == "dev" else None
-        scope = out_of_scope(query, r) if scope is None else scope
-        domain = domain_oof.get(key) if split == "dev" else None
-        domain = off_domain(query, r) if domain is None else domain
-        p = r.confidence or 0.0
-        shipped = abstains(p, r.best_dense, coverage(query, r.hits), unstated_answer(query, r.hits) is not None,
-                           settings, scope, domain)
-        rows.append({"p": p, "shipped": shipped, "plan_only": bool(r.hits) and all(h.record.doc_id == PLAN for h in r.hits)
-                     and not names_title(query.shown, r.hits[0].record.doc_title),
-                     "vector": r.query_vector})
+        query, r, (p, dense, cover, unstated, scope, _, domain, _) = found
+        rows.append({"p": p, "shipped": abstains(p, dense, cover, unstated, settings, scope, domain), "vector": r.query_vector,
+                     "plan_only": bool(r.hits) and all(h.record.doc_id == PLAN for h in r.hits)
+                     and not names_title(query.shown, r.hits[0].record.doc_title)})
     return rows
 
 
@@ -135,9 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     questions = labelled_questions()
-    unseen = fold_models()
-    homes = {"plan alone": _signals(args.plan_home, questions, unseen),
-             "library": _signals(args.library_home, questions, unseen)}
+    homes = {"plan alone": _signals(args.plan_home, questions), "library": _signals(args.library_home, questions)}
     vectors = {}
     for rows in homes.values():
         for (text, *_), row in zip(questions, rows):

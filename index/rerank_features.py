@@ -34,6 +34,7 @@ Features of one pair (names in :data:`FEATURES`, in this order):
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import threading
@@ -131,16 +132,12 @@ class _IndexTables:
     """Per-index look-up tables, built once per index (no per-query loop over records)."""
 
     def __init__(self, index: HybridIndex):
-        self.sparse = index.sparse
         self.n_docs = int(index.sparse.retriever.scores["num_docs"])
         self.vocab = index.sparse.retriever.vocab_dict
         self.log_n = math.log(self.n_docs + 1.0)
         self.sentence_start = np.searchsorted(index.sentence_rows, np.arange(len(index.records) + 1))
         self._texts: dict[int, _RowText] = {}
         self._lock = threading.Lock()
-
-    def idf(self, word: str) -> float:
-        return self.sparse.idf(word)
 
     def texts(self, index: HybridIndex, row: int) -> _RowText:
         cached = self._texts.get(row)
@@ -179,18 +176,18 @@ def in_vocabulary(index: HybridIndex, word: str) -> bool:
     return word in _tables(index).vocab
 
 
-def content_words(question: str) -> list[str]:
+@functools.lru_cache(maxsize=1024)  # an answer asks it of every sentence it weighs (qa.compose.meets)
+def content_words(question: str) -> tuple[str, ...]:
     """The question's words that say what it is about (jieba, no stopwords or question words)."""
     words = [w for w in tokenize_for_search(question) if len(w) > 1 and w not in QUESTION_WORDS]
-    return list(dict.fromkeys(words))
+    return tuple(dict.fromkeys(words))
 
 
 def rarest_word_in(index: HybridIndex, question: str, text: str) -> str | None:
     """Of the question's content words that ``text`` writes, the rarest in ``index`` (largest
     IDF): what the question and that text share that fewest clauses do (城市书房, not 建设)."""
-    tables = _tables(index)
     shared = [w for w in content_words(question) if w in text]
-    return max(shared, key=tables.idf) if shared else None
+    return max(shared, key=index.sparse.idf) if shared else None
 
 
 def writes(text: str, word: str) -> bool:
@@ -289,7 +286,7 @@ def features(index: HybridIndex, question, hits: list[Hit], intent: str = "gener
 
     # coverage of the question's content words (IDF-weighted), quoted names, numbers
     words = content_words(query)
-    idf = np.array([tables.idf(w) for w in words], np.float64)
+    idf = np.array([index.sparse.idf(w) for w in words], np.float64)
     total = float(idf.sum())
     unseen = np.array([w not in tables.vocab for w in words], bool)
     col["query_oov"][:] = float(idf[unseen].sum()) / total if total > 0 else 0.0
