@@ -290,22 +290,85 @@ def _unit_unstated(asking: str, texts: list[str]) -> bool:
     return bool(m) and not any(_UNIT_STATED[m.group(1)].search(t) for t in texts)
 
 
+#: Sectors a figure is for (their words: ``corpus/data/domains.json``): 人均体育场地面积2.5平方米 and
+#: 按室内人均建筑面积不低于0.1平方米…配建公共体育设施 give no area standard for 托育 facilities.
+SECTORS = ("养老", "托育", "医疗卫生", "教育", "文旅", "体育", "家政")
+#: Kinds of answer that are a figure of something: stated for the sector the question names.
+_FIGURE_KINDS = frozenset({"money", "rate", "count"})
+
+
+def sectors(text: str) -> frozenset[str]:
+    """The sectors of :data:`SECTORS` whose words ``text`` writes."""
+    from corpus.tagging import domain_lexicon
+
+    lexicon = domain_lexicon()
+    return frozenset(s for s in SECTORS if any(word in text for word in lexicon[s]))
+
+
+def for_the_sectors(texts: list[str], asked: frozenset[str]) -> list[str]:
+    """The sentences of ``texts`` not about other sectors only: each that names one of the
+    ``asked`` sectors or none (all of ``texts`` when nothing is asked)."""
+    if not asked:
+        return texts
+    from corpus.tagging import split_sentences
+
+    return [s.text for t in texts for s in split_sentences(t) if not (named := sectors(s.text)) or named & asked]
+
+
+#: A figure a target sentence states: a number in a unit or a share (not a year: 到2025年).
+_FIGURE_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|[万亿]?元|个|名|人|家|所|张|平方米|亩|米|公里|岁|倍|户|间|床|座|处|条|项|次|届)"
+                        r"|百分之|[一二三四五六七八九十百千万]+(?:个|名|家|所|张|平方米|亩|倍)")
+#: A figure asked by what it measures: an area is stated in 平方米 or 亩 (2.5平方米, not 4.5个托位).
+_AREA_ASKED_RE = re.compile(r"面积|多大地方|多大的地方|占地")
+_AREA_RE = re.compile(r"(?:\d|[一二三四五六七八九十百千万])\s*(?:平方米|平米|亩|公顷)")
+
+
+def figure_for_other_sectors(question: str, texts: list[str]) -> AnswerType | None:
+    """A figure asked for a sector (托育设施的建筑面积标准) that ``texts`` state only for other
+    sectors, or that the sentences about it do not state in what it measures (an area asked,
+    托位 counted): the kind of answer the
+    documents do not state, named by the sectors asked; None when they state one, or when the
+    question names no sector or the texts no figure."""
+    asked = sectors(question)
+    if not asked:
+        return None
+    from corpus.tagging import split_sentences
+
+    stating = [s.text for t in texts for s in split_sentences(t) if _FIGURE_RE.search(s.text)]
+    if not stating:
+        return None
+    measure = _AREA_RE if _AREA_ASKED_RE.search(asking_part(question)) else _FIGURE_RE
+    # the sentences about a sector asked, if any (二¶2 states 托育 figures in one sentence and the
+    # 社区 area figures in another); else those about no sector
+    own = [s for s in stating if sectors(s) & asked] or [s for s in stating if not sectors(s)]
+    if any(measure.search(s) for s in own):
+        return None
+    what = "面积" if measure is _AREA_RE else "数值"
+    return AnswerType("figure", f"{'、'.join(s for s in SECTORS if s in asked)}方面的具体{what}",
+                      re.compile(r"(?!)"), measure)
+
+
 def unstated(question: str, texts: list[str]) -> AnswerType | None:
     """The first kind of answer ``question`` asks for (:func:`asked_in`) that none of ``texts``
     states, if any (:meth:`AnswerType.answers`); a sum asked as a cap is also stated by a share,
-    one charged in proportion by a share or a multiple. Then progress asked (:data:`STATUS`) that
-    no text reports, a telephone, web or street address asked that no text gives (the word 网站 is
-    none), and a figure asked for a year or five-year plan no text names."""
+    one charged in proportion by a share or a multiple; a figure (an amount, a share, a count) for
+    the sector the question names only by a sentence about it or about no sector. Then progress
+    asked (:data:`STATUS`) that no text reports, a telephone, web or street address asked that no
+    text gives (the word 网站 is none), and a figure asked for a year or five-year plan no text names."""
+    own_sector = None
     for kind in asked_in(question):
+        if kind.name in _FIGURE_KINDS and own_sector is None:
+            own_sector = for_the_sectors(texts, sectors(question))
+        stating = own_sector if kind.name in _FIGURE_KINDS else texts
         also = []
         if kind.name == "money" and _CAP_ASKED_RE.search(question):
             also = [_RATE]
         elif kind.name == "money" and _PROPORTIONAL_RE.search(question):
             also = [_RATE, _MULTIPLE]
-        if not any(k.answers(question, t) for k in (kind, *also) for t in texts):
+        if not any(k.answers(question, t) for k in (kind, *also) for t in stating):
             return kind
     asking = "".join(_sentences(question))
-    if _COUNT in asked_in(question) and _unit_unstated(asking, texts):
+    if _COUNT in asked_in(question) and _unit_unstated(asking, own_sector if own_sector is not None else texts):
         return _COUNT
     if STATUS.asks.search(asking) and not any(STATUS.stated_in(t) for t in texts):
         return STATUS

@@ -117,6 +117,10 @@ class HybridIndex:
         """Documents in the index, in record order."""
         return list(self._rows_by_doc)
 
+    def opening_records(self) -> list[Record]:
+        """Each document's first record (a plan's 前言, a law's 第一条), in record order."""
+        return [self.records[rows[0]] for rows in self._rows_by_doc.values()]
+
     def department_rows(self, name: str, role: str) -> list[int]:
         """Rows where the canonical department ``name`` has ``role`` (lead/co/implementers)."""
         return self._rows_by_dept.get((role, name), [])

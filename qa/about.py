@@ -127,9 +127,14 @@ def about_the_documents(asked: str, query: Query, index: HybridIndex, filters: F
     if place := region_policy_asked(query.text, mentioned):
         return Answer(query.shown, intent, REGION_NOT_HELD_TEXT.format(place), True, notice=notice)
     composer = Composer(index)
-    # who drafted a plan: its 前言 — scanned for only when a document fact is asked
-    preambles = [r for r in index.records if r.level == "preamble"] if asked_facts(asked) else []
-    for record, sentence in stating_sentences(asked, documents, hits, preambles):
+    # who drafted a plan and why: its 前言; why a law was made: its 第一条 — looked up only when a
+    # document fact is asked
+    opening = []
+    if asked_facts(asked):
+        opening = [r for r in index.records if r.level == "preamble"]
+        seen = {r.id for r in opening}
+        opening += [r for r in index.opening_records() if r.id not in seen]
+    for record, sentence in stating_sentences(asked, documents, hits, opening):
         composer.add(f"{label(record)}：{sentence.text}", cite(record, sentence.start, sentence.end))
     if not composer.lines:
         for statement, record, sentence in structure_lines(asked, index, filters, documents, hits):

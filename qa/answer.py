@@ -20,7 +20,7 @@ import numpy as np
 
 from corpus.config import Settings, get_settings
 from corpus.records import Departments
-from index.answer_types import AnswerType, unstated
+from index.answer_types import AnswerType, figure_for_other_sectors, unstated
 from index.hits import search_text, short_title
 from index.hybrid import Filters, Hit, HybridIndex, Retrieval
 from index.query import Query
@@ -269,6 +269,9 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     intent = query.intent
     no_measure = False  # a support question no measure (nor support sentence) answers
     gap = unstated_answer(query, hits)
+    if gap is None and intent == "target":
+        # a target asked for a sector the best clauses give figures of other sectors for
+        gap = figure_for_other_sectors(query.text, [search_text(h.record) for h in hits[:3]])
     not_held = documents_not_held(query, index)
     if not not_held and (about := about_the_documents(asked, query, index, filters, documents, hits, notice)):
         return about

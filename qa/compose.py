@@ -8,7 +8,7 @@ import weakref
 
 from corpus.records import Departments, Record, Sentence, Target
 from corpus.targets import amount_text
-from index.answer_types import unstated
+from index.answer_types import sectors, unstated
 from index.hits import short_title
 from index.hybrid import Filters, Hit, HybridIndex
 from index.rerank_features import NUMBER_RE, QUOTED_RE, rarest_word_in, written_share
@@ -237,13 +237,22 @@ def answer_target(question, hits, composer) -> list[TargetAnswer]:
     # what is measured must be what is asked: a year shared with the deadline alone
     # (上海市2023年…GDP增长目标 and 力争到2023年 培训“爱心理发员”) matches nothing
     subject = YEAR_OR_NUMBER_RE.sub("", question)
+    # nor is a figure for another sector (人均体育场地面积 for a question on 托育设施)
+    asked = sectors(question)
+
+    def other_sector(text: str) -> bool:
+        named = sectors(text)
+        return bool(asked) and bool(named) and not named & asked
+
     for rank, hit in enumerate(hits[:3]):
         for t in hit.record.targets:
-            if overlap(subject, t.indicator + t.phrase) > 0:
+            start, end = _sentence_around(hit.record, t.start)
+            if overlap(subject, t.indicator + t.phrase) > 0 and not other_sector(hit.record.text[start:end]):
                 scored.append((overlap(question, t.deadline_text + t.indicator + t.phrase) - 0.05 * rank,
                                hit.record, t))
         for s in hit.record.sentences:
-            if NUMBER_RE.search(s.text) and overlap(subject, YEAR_OR_NUMBER_RE.sub("", s.text)) > 0:
+            if (NUMBER_RE.search(s.text) and overlap(subject, YEAR_OR_NUMBER_RE.sub("", s.text)) > 0
+                    and not other_sector(s.text)):
                 numeric.append((overlap(question, s.text) - 0.05 * rank, hit.record, s.start, s.end))
     scored.sort(key=lambda x: -x[0])
     numeric.sort(key=lambda x: -x[0])

@@ -30,6 +30,11 @@ FACT_RES = {
     # from when a law applies (职业教育法什么时候开始施行): its last article says, 本法自…起施行
     "effective": re.compile(r"(什么时候|何时|哪天|哪一天|哪年|几月|几号|啥时候|什么时间|从哪天|哪日)[^，。？]{0,8}(施行|生效)"
                             r"|(施行|生效)(的)?(日期|时间)"),
+    # why a document was made and on what basis (甘肃为什么要出台这个方案？依据是什么？): its 前言 or its
+    # first article says, 根据…，制定本方案 / 为了…，制定本法 — not why a measure is taken (补贴为什么停了)
+    "purpose": re.compile(r"(为什么|为何|为啥|干嘛|干吗)[^，。？]{0,6}(出台|制定|印发|发布|下发|发文|立法|出这个|搞这个)"
+                          r"|(出台|制定|印发|立法|发文)(的)?(目的|原因|背景|初衷|依据|根据|理由|宗旨)"
+                          r"|(方案|文件|法|条例)(的)?(制定|出台)?(依据|根据)是(什么|啥|哪)"),
 }
 #: A reference to a held document, needed beside the issuer, date and period words: the document
 #: itself (方案, 文件, 本方案, 这份文件), a 《title》 or a document number — not 补贴政策, 实施办法 or
@@ -62,10 +67,14 @@ def unquoted_law_names(text: str) -> list[str]:
     return out
 #: The sentence a law's last article states its start with: 本法自2022年5月1日起施行.
 EFFECTIVE_RE = re.compile(r"自[^。；，]{1,24}起施行")
+#: The sentence a document states why it was made and on what basis with (前言: …根据国务院…部署要求，
+#: 结合实际，制定本方案; 第一条: 为了…，根据宪法，制定本法).
+PURPOSE_RE = re.compile(r"制定本(方案|法|条例|办法|规定|意见|计划|细则|规划)|特制定|为了?[^。；]{2,120}制定")
 #: The years a plan covers, as its title writes them: （2022—2025年）.
 PERIOD_RE = re.compile(r"[（(](\d{4})\s*[—–\-~至到]\s*(\d{4})\s*年[）)]")
 
-LABELS = {"number": "文号", "issuer": "发文机关", "date": "日期", "period": "实施期限", "effective": "施行日期"}
+LABELS = {"number": "文号", "issuer": "发文机关", "date": "日期", "period": "实施期限", "effective": "施行日期",
+          "purpose": "制定目的和依据"}
 
 
 class DocumentFacts(Protocol):
@@ -161,8 +170,8 @@ def _value(doc: DocumentFacts, fact: str) -> str:
         return "、".join(doc.issuer)
     if fact == "date":
         return doc.date
-    if fact == "effective":
-        return ""  # no manifest field: a law's last article states it
+    if fact in ("effective", "purpose"):
+        return ""  # no manifest field: a law's last article states its start, its first why it was made
     period = PERIOD_RE.search(doc.title)
     return f"{period.group(1)}—{period.group(2)}年" if period else ""
 
@@ -205,7 +214,8 @@ def _forms(doc: DocumentFacts, fact: str) -> list[str]:
 def stating_sentences(question: str, documents: Sequence[DocumentFacts], hits, preambles=()) -> list:
     """(record, sentence) of the best clauses that state a document fact the question asks for
     — the plan's 前言 says 省发展改革委 drafted it and the years it covers: cited, not told.
-    ``preambles`` (records of level ``preamble``) are read too, wherever they rank."""
+    ``preambles`` (each document's opening record: a plan's 前言, a law's 第一条) are read too,
+    wherever they rank."""
     asked = asked_facts(question)
     doc = which_document(question, documents, [h.record.doc_id for h in hits]) if asked else None
     if doc is None:
@@ -220,7 +230,9 @@ def stating_sentences(question: str, documents: Sequence[DocumentFacts], hits, p
         if record.doc_id != doc.doc_id:
             continue
         for sentence in record.sentences:
-            states = any(f in sentence.text for f in forms) or ("effective" in asked and EFFECTIVE_RE.search(sentence.text))
+            states = (any(f in sentence.text for f in forms)
+                      or ("effective" in asked and EFFECTIVE_RE.search(sentence.text))
+                      or ("purpose" in asked and PURPOSE_RE.search(sentence.text)))
             if states and (record, sentence) not in found:
                 found.append((record, sentence))
     return found

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from index.answer_types import ANSWER_TYPES, asked_in, asked_types, unstated
+from index.answer_types import (
+    ANSWER_TYPES,
+    asked_in,
+    asked_types,
+    figure_for_other_sectors,
+    unstated,
+)
 
 
 def names(question: str) -> list[str]:
@@ -179,7 +185,7 @@ TARGET_2025 = "到2025年，每千人口拥有3岁以下婴幼儿托位数达到
 
 
 @pytest.mark.parametrize("question", ["社区托育服务机构覆盖率50%的目标，截至2023年底完成了多少？",
-                                      "养老机构护理型床位现在实际占比是多少？", "每千人口执业医师3.2人这个目标，酒泉市现在达到了没有？"])
+                                      "社区托育服务机构现在实际覆盖率是多少？", "每千人口执业医师3.2人这个目标，酒泉市现在达到了没有？"])
 def test_progress_asked_is_not_stated_by_a_target(question):
     assert unstated(question, [TARGET_2025]).name == "status"
 
@@ -294,3 +300,26 @@ def test_a_search_box_query_ending_in_materials_or_a_procedure_asks_for_them(que
     assert [k.name for k in asked_in(question)] == [kind]
     assert unstated(question, ["支持生活性服务业企业联合高等学校和职业院校共同开发课程标准。"]).name == kind
     assert asked_in("家政服务 税收减免 甘肃") == ()
+
+
+# 二¶2 as the plan writes it: 托育 figures in one sentence, 体育 areas in another
+TARGETS_BY_SECTOR = ("到2025年，配套托育服务设施覆盖所有新建住宅小区，社区托育服务机构覆盖率达到50%以上，"
+                     "每千人口拥有3岁以下婴幼儿托位数达到4.5个。人均体育场地面积达到2.5平方米，新建城区、居住（小）区"
+                     "按室内人均建筑面积不低于0.1平方米的标准配建公共体育设施。")
+
+
+def test_a_figure_asked_for_one_sector_is_not_stated_by_another_sectors_figures():
+    gap = figure_for_other_sectors("新建小区配建托育设施的建筑面积标准是多少", [TARGETS_BY_SECTOR])
+    assert gap is not None and gap.label == "托育方面的具体面积"
+    # the sector's own figures answer what they measure; the other sector's area answers for it
+    assert figure_for_other_sectors("每千人口托位数到2025年要达到多少", [TARGETS_BY_SECTOR]) is None
+    assert figure_for_other_sectors("新建小区配建体育设施的建筑面积标准是多少", [TARGETS_BY_SECTOR]) is None
+    # a question naming no sector, or texts with no figure: nothing to say
+    assert figure_for_other_sectors("新建小区配建设施的建筑面积标准是多少", [TARGETS_BY_SECTOR]) is None
+    assert figure_for_other_sectors("托育机构的面积标准是多少", ["支持社会力量发展普惠托育服务。"]) is None
+
+
+def test_an_amount_for_one_sector_is_not_stated_by_another_sectors_sum():
+    clause = ["对新建养老机构每张床位补助1万元。鼓励发展普惠托育服务。"]
+    assert unstated("托育机构每个托位补助多少钱", clause).name == "money"
+    assert unstated("养老机构每张床位补助多少钱", clause) is None

@@ -40,6 +40,14 @@ LAW = DocumentInfo("体育法-2022-06-24", "中华人民共和国体育法", Fal
     ("体育法的施行日期", ["effective"]),
     ("具体办法什么时候出台", []),
     ("依法什么时候施行", []),
+    # why a document was made and on what basis; not why a measure is taken
+    ("甘肃为什么要出台这个生活性服务业方案？依据是什么？", ["purpose"]),
+    ("领导让我给村民讲讲这个方案为啥要出台", ["purpose"]),
+    ("职业教育法的立法目的是什么", ["purpose"]),
+    ("托育补贴为什么停发了", []),
+    ("这项补贴的依据是什么", []),
+    ("方案里养老补贴的依据是什么", []),
+    ("这个方案的依据是什么", ["purpose"]),
 ])
 def test_which_document_facts_a_question_asks_for(question, facts):
     assert asked_facts(question) == facts
@@ -186,6 +194,22 @@ def test_who_drafted_the_plan_is_cited_from_its_preamble(index_settings, plan_in
         AskRequest("甘肃这个生活性服务业补短板的行动方案，最早是省里哪个部门起草报上去的？"))
     assert not answer.abstained and answer.citations, answer.answer
     assert answer.citations[0].path == "前言" and "省发展改革委" in answer.citations[0].quote
+
+
+def test_why_the_plan_was_made_is_cited_from_the_sentence_of_its_preamble_that_says_so(index_settings, plan_index):
+    """Before, 依据 and 甘肃 matched 三(七)2 (甘肃中医药) and 四(二) (甘肃信易贷) and those were cited."""
+    answer = Assistant(index_settings, index=plan_index).ask(
+        AskRequest("甘肃为什么要出台这个生活性服务业方案？依据是什么？"))
+    assert not answer.abstained and answer.citations, answer.answer
+    assert [c.path for c in answer.citations] == ["前言"]
+    assert "制定本方案" in answer.citations[0].quote and "根据国务院" in answer.citations[0].quote
+
+
+def test_why_a_law_was_made_is_cited_from_its_first_article(law_home):
+    answer = Assistant(law_home).ask(AskRequest("老年人权益保障法为什么要制定？"))
+    assert not answer.abstained and answer.citations, answer.answer
+    first = answer.citations[0]
+    assert first.record_id.endswith("第一条") and "制定本法" in first.quote
 
 
 @pytest.mark.parametrize("question, place", [
