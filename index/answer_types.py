@@ -316,8 +316,8 @@ def for_the_sectors(texts: list[str], asked: frozenset[str]) -> list[str]:
 
 
 #: A figure a target sentence states: a number in a unit or a share (not a year: 到2025年).
-_FIGURE_RE = re.compile(r"\d+(?:\.\d+)?\s*(?:%|[万亿]?元|个|名|人|家|所|张|平方米|亩|米|公里|岁|倍|户|间|床|座|处|条|项|次|届)"
-                        r"|百分之|[一二三四五六七八九十百千万]+(?:个|名|家|所|张|平方米|亩|倍)")
+_FIGURE_RE = re.compile(r"\d+(?:\.\d+)?\s*[万亿千百]?\s*(?:%|元|个|名|人|家|所|张|平方米|亩|米|公里|岁|倍|户|间|床|座|处|条|项|种|次|届)"
+                        r"|百分之|[一二三四五六七八九十百千万]+(?:个|名|人|家|所|张|平方米|亩|倍|种)")
 #: A figure asked by what it measures: an area is stated in 平方米 or 亩 (2.5平方米, not 4.5个托位).
 _AREA_ASKED_RE = re.compile(r"面积|多大地方|多大的地方|占地")
 _AREA_RE = re.compile(r"(?:\d|[一二三四五六七八九十百千万])\s*(?:平方米|平米|亩|公顷)")

@@ -323,3 +323,8 @@ def test_an_amount_for_one_sector_is_not_stated_by_another_sectors_sum():
     clause = ["对新建养老机构每张床位补助1万元。鼓励发展普惠托育服务。"]
     assert unstated("托育机构每个托位补助多少钱", clause).name == "money"
     assert unstated("养老机构每张床位补助多少钱", clause) is None
+
+
+def test_a_figure_in_ten_thousands_is_a_figure():
+    clause = ["力争到2025年，生活性服务业相关专业本科在校生规模比2020年增加0.5万人。"]
+    assert figure_for_other_sectors("2025年生活性服务业相关本科专业在校学生比2020年多出多少？", clause) is None
