@@ -268,7 +268,9 @@ def test_a_goal_asked_for_a_year_after_every_year_the_clause_names():
 
 def test_whether_a_document_was_issued_is_progress_a_plan_does_not_report():
     plan = ["推动市县因地制宜制定社区普惠性生活服务机构（网点）认定支持具体办法"]
-    assert unstated("兰州市社区普惠性生活服务机构认定办法出台了没，具体条件是啥", plan).name == "status"
+    assert unstated("兰州市社区普惠性生活服务机构认定办法出台了没", plan).name == "status"
+    # asked with its conditions too: the conditions, which come first among the kinds, are unstated as well
+    assert unstated("兰州市社区普惠性生活服务机构认定办法出台了没，具体条件是啥", plan).name == "conditions"
     # will it be published: a plan's promise answers that
     assert unstated("生活服务行业的统计信息，会定期向社会发布吗？", plan) is None
 
@@ -328,3 +330,14 @@ def test_an_amount_for_one_sector_is_not_stated_by_another_sectors_sum():
 def test_a_figure_in_ten_thousands_is_a_figure():
     clause = ["力争到2025年，生活性服务业相关专业本科在校生规模比2020年增加0.5万人。"]
     assert figure_for_other_sectors("2025年生活性服务业相关本科专业在校学生比2020年多出多少？", clause) is None
+
+
+@pytest.mark.parametrize("question", ["经营高危险性体育项目需要满足什么条件？", "开潜水馆这类高危险性体育项目，需要什么条件，去哪审批？"])
+def test_conditions_asked_are_stated_by_the_list_of_them_for_what_the_question_names(question):
+    law = "经营高危险性体育项目，应当符合下列条件，并向县级以上地方人民政府体育行政部门提出申请："
+    assert [k.name for k in asked_in(question)] == ["conditions"]
+    assert unstated(question, [law]) is None
+    # 符合条件的 names conditions it does not state; a list for another activity is none for this one
+    assert unstated(question, ["对符合条件的产教融合型企业按规定给予奖励。"]).name == "conditions"
+    assert unstated(question, ["职业培训机构的设立，应当符合下列基本条件："]).name == "conditions"
+    assert unstated("我想在县城开个电焊培训班，需要具备什么条件？", ["职业培训机构的设立，应当符合下列基本条件："]) is None
