@@ -67,7 +67,8 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
     AnswerType(
         "clock", "具体时间",
         re.compile(r"几点|开放时间|营业时间|上班时间"),
-        re.compile(r"\d{1,2}\s*[:：点时]|时间为")),
+        # 20:00, 8点, and as laws write it: 每日二十二时至次日八时
+        re.compile(r"\d{1,2}\s*[:：点时]|(?<![一二三四五六七八九十])(?!一\s*[点时])[一二三四五六七八九十]{1,3}\s*(?:点|时(?![间期候代段效限刻常]))|时间为")),
     AnswerType(
         "count", "具体数量",
         # 几 after 我们/被/a clause's start describes a few (我们几个朋友, 被几个同学, 几户邻居想…), asks nothing

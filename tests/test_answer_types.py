@@ -341,3 +341,9 @@ def test_conditions_asked_are_stated_by_the_list_of_them_for_what_the_question_n
     assert unstated(question, ["对符合条件的产教融合型企业按规定给予奖励。"]).name == "conditions"
     assert unstated(question, ["职业培训机构的设立，应当符合下列基本条件："]).name == "conditions"
     assert unstated("我想在县城开个电焊培训班，需要具备什么条件？", ["职业培训机构的设立，应当符合下列基本条件："]) is None
+
+
+def test_a_clock_time_in_words_states_one():
+    law = ["网络游戏服务提供者不得在每日二十二时至次日八时向未成年人提供网络游戏服务。"]
+    assert unstated("未成年人玩网络游戏，晚上几点以后平台就不能提供服务了？", law) is None
+    assert unstated("社区食堂几点开门？", ["一时难以满足的需求，及时处理。"]).name == "clock"
