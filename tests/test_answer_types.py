@@ -347,3 +347,12 @@ def test_a_clock_time_in_words_states_one():
     law = ["网络游戏服务提供者不得在每日二十二时至次日八时向未成年人提供网络游戏服务。"]
     assert unstated("未成年人玩网络游戏，晚上几点以后平台就不能提供服务了？", law) is None
     assert unstated("社区食堂几点开门？", ["一时难以满足的需求，及时处理。"]).name == "clock"
+
+
+@pytest.mark.parametrize("question, kinds", [("我在外地看病，异地就医备案在手机上怎么办？", ["procedure"]),
+                                             ("生育登记怎么办", ["procedure"]),
+                                             # what to do, not how to file
+                                             ("办了预付卡商家跑路了怎么办？", []),
+                                             ("“甘快办”APP实名认证一直失败该怎么办？", [])])
+def test_how_to_do_after_a_filing_or_a_certificate_asks_for_a_procedure(question, kinds):
+    assert [k.name for k in asked_in(question)] == kinds
