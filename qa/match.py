@@ -236,7 +236,10 @@ def _applies(m: Measure, wants: _Wants, lex: Lexicon) -> Match | None:
     if industries:
         # an industry of the profile: the kind of entity still has to fit (员工制, 外商投资 …);
         # people named beside an industry are whom the service is for or whom to hire
-        if not named_sectors or (kinds and not kinds & wants.entities):
+        # — unless the sentence also names one of the profile's kinds of entity by itself, without
+        # the industry (对员工制养老、托育服务企业…给予社保补贴，对符合条件的员工制企业…实施稳岗返还)
+        open_kinds = [k for k in kinds & wants.entities if k in m.quote]
+        if (not named_sectors and not open_kinds) or (kinds and not kinds & wants.entities):
             return None
     elif restricted:
         if not restricted & wanted:

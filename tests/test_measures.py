@@ -595,6 +595,10 @@ def test_elderly_care_does_not_get_the_trade_in_subsidy(plan_measures):
     assert SOCIAL_INSURANCE not in got_ids  # 员工制 only
     employer = [x.measure.id for x in match(plan_measures, {"sectors": ["养老"], "traits": ["employee_based"]})]
     assert SOCIAL_INSURANCE in employer
+    # 稳岗返还 in the same sentence is for every 员工制企业: a 员工制 kitchen gets that sentence too,
+    # a kitchen that is not 员工制 does not
+    assert SOCIAL_INSURANCE in [x.measure.id for x in match(plan_measures, {"sectors": ["餐饮"], "traits": ["employee_based"]})]
+    assert SOCIAL_INSURANCE not in [x.measure.id for x in match(plan_measures, {"sectors": ["餐饮"]})]
     appliance = [x.measure.id for x in match(plan_measures, {"sectors": ["家电"], "entities": ["龙头企业"]})]
     assert TRADE_IN in appliance and TAX not in appliance
 
