@@ -340,39 +340,6 @@ def for_the_sectors(texts: list[str], asked: frozenset[str]) -> list[str]:
     return [s.text for t in texts for s in split_sentences(t) if not (named := sectors(s.text)) or named & asked]
 
 
-#: A figure a target sentence states: a number in a unit or a share (not a year: 到2025年).
-_FIGURE_RE = re.compile(r"\d+(?:\.\d+)?\s*[万亿千百]?\s*(?:%|元|个|名|人|家|所|张|平方米|亩|米|公里|岁|倍|户|间|床|座|处|条|项|种|次|届)"
-                        r"|百分之|[一二三四五六七八九十百千万]+(?:个|名|人|家|所|张|平方米|亩|倍|种)")
-#: A figure asked by what it measures: an area is stated in 平方米 or 亩 (2.5平方米, not 4.5个托位).
-_AREA_ASKED_RE = re.compile(r"面积|多大地方|多大的地方|占地")
-_AREA_RE = re.compile(r"(?:\d|[一二三四五六七八九十百千万])\s*(?:平方米|平米|亩|公顷)")
-
-
-def figure_for_other_sectors(question: str, texts: list[str]) -> AnswerType | None:
-    """A figure asked for a sector (托育设施的建筑面积标准) that ``texts`` state only for other
-    sectors, or that the sentences about it do not state in what it measures (an area asked,
-    托位 counted): the kind of answer the
-    documents do not state, named by the sectors asked; None when they state one, or when the
-    question names no sector or the texts no figure."""
-    asked = sectors(question)
-    if not asked:
-        return None
-    from corpus.tagging import split_sentences
-
-    stating = [s.text for t in texts for s in split_sentences(t) if _FIGURE_RE.search(s.text)]
-    if not stating:
-        return None
-    measure = _AREA_RE if _AREA_ASKED_RE.search(asking_part(question)) else _FIGURE_RE
-    # the sentences about a sector asked, if any (二¶2 states 托育 figures in one sentence and the
-    # 社区 area figures in another); else those about no sector
-    own = [s for s in stating if sectors(s) & asked] or [s for s in stating if not sectors(s)]
-    if any(measure.search(s) for s in own):
-        return None
-    what = "面积" if measure is _AREA_RE else "数值"
-    return AnswerType("figure", f"{'、'.join(s for s in SECTORS if s in asked)}方面的具体{what}",
-                      re.compile(r"(?!)"), measure)
-
-
 def unstated(question: str, texts: list[str]) -> AnswerType | None:
     """The first kind of answer ``question`` asks for (:func:`asked_in`) that none of ``texts``
     states, if any (:meth:`AnswerType.answers`); a sum asked as a cap is also stated by a share,

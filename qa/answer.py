@@ -20,7 +20,7 @@ import numpy as np
 
 from corpus.config import Settings, get_settings
 from corpus.records import Departments
-from index.answer_types import AnswerType, figure_for_other_sectors, unstated
+from index.answer_types import AnswerType, unstated
 from index.hits import search_text, short_title
 from index.hybrid import Filters, Hit, HybridIndex, Retrieval
 from index.query import Query
@@ -32,6 +32,7 @@ from qa.compose import (
     answer_general,
     answer_lookup,
     answer_target,
+    figure_for_other_sectors,
     label,
 )
 from qa.document_facts import (

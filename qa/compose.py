@@ -7,8 +7,9 @@ import re
 import weakref
 
 from corpus.records import Departments, Record, Sentence, Target
+from corpus.tagging import split_sentences
 from corpus.targets import amount_text
-from index.answer_types import sectors, unstated
+from index.answer_types import SECTORS, AnswerType, asking_part, sectors, unstated
 from index.hits import short_title
 from index.hybrid import Filters, Hit, HybridIndex
 from index.rerank_features import NUMBER_RE, QUOTED_RE, rarest_word_in, written_share
@@ -227,6 +228,36 @@ def answer_dept_tasks(index, names: tuple[str, ...], composer, filters: Filters 
                 found[role].append(name)
                 composer.add(f"{name}{words[role]}：{label(r)}", citation)
     return Departments(*(list(dict.fromkeys(found[role])) for role, _ in ROLE_WORDS))
+
+
+#: A figure a target sentence states: a number in a unit or a share (not a year: 到2025年).
+FIGURE_RE = re.compile(r"\d+(?:\.\d+)?\s*[万亿千百]?\s*(?:%|元|个|名|人|家|所|张|平方米|亩|米|公里|岁|倍|户|间|床|座|处|条|项|种|次|届)"
+                        r"|百分之|[一二三四五六七八九十百千万]+(?:个|名|人|家|所|张|平方米|亩|倍|种)")
+#: A figure asked by what it measures: an area is stated in 平方米 or 亩 (2.5平方米, not 4.5个托位).
+AREA_ASKED_RE = re.compile(r"面积|多大地方|多大的地方|占地")
+AREA_RE = re.compile(r"(?:\d|[一二三四五六七八九十百千万])\s*(?:平方米|平米|亩|公顷)")
+
+
+def figure_for_other_sectors(question: str, texts: list[str]) -> AnswerType | None:
+    """A figure asked for a sector (托育设施的建筑面积标准) that ``texts`` state only for other
+    sectors, or that the sentences about it do not state in what it measures (an area asked,
+    托位 counted): the kind of answer the documents do not state, named by the sectors asked; None
+    when they state one, or when the question names no sector or the texts no figure."""
+    asked = sectors(question)
+    if not asked:
+        return None
+    stating = [s.text for t in texts for s in split_sentences(t) if FIGURE_RE.search(s.text)]
+    if not stating:
+        return None
+    measure = AREA_RE if AREA_ASKED_RE.search(asking_part(question)) else FIGURE_RE
+    # the sentences about a sector asked, if any (二¶2 states 托育 figures in one sentence and the
+    # 社区 area figures in another); else those about no sector
+    own = [s for s in stating if sectors(s) & asked] or [s for s in stating if not sectors(s)]
+    if any(measure.search(s) for s in own):
+        return None
+    what = "面积" if measure is AREA_RE else "数值"
+    return AnswerType("figure", f"{'、'.join(s for s in SECTORS if s in asked)}方面的具体{what}",
+                      re.compile(r"(?!)"), measure)
 
 
 def answer_target(question, hits, composer) -> list[TargetAnswer]:

@@ -21,6 +21,7 @@ from qa.compose import (
     answer_department,
     answer_general,
     answer_lookup,
+    figure_for_other_sectors,
     is_heading,
     quotable,
 )
@@ -118,3 +119,25 @@ def test_department_fallback_and_long_lookups_skip_the_title_too(consumption):
     composer = composed([long, other], lambda hits, c: answer_lookup(None, hits, c),
                         [hit(long, [], lookup=True), hit(other, [], rank=2, lookup=True)])
     assert composer.citations[0].quote == consumption.sentences[1].text
+
+
+# 二¶2 as the plan writes it: 托育 figures in one sentence, 体育 areas in another
+TARGETS_BY_SECTOR = ("到2025年，配套托育服务设施覆盖所有新建住宅小区，社区托育服务机构覆盖率达到50%以上，"
+                     "每千人口拥有3岁以下婴幼儿托位数达到4.5个。人均体育场地面积达到2.5平方米，新建城区、居住（小）区"
+                     "按室内人均建筑面积不低于0.1平方米的标准配建公共体育设施。")
+
+
+def test_a_figure_asked_for_one_sector_is_not_stated_by_another_sectors_figures():
+    gap = figure_for_other_sectors("新建小区配建托育设施的建筑面积标准是多少", [TARGETS_BY_SECTOR])
+    assert gap is not None and gap.label == "托育方面的具体面积"
+    # the sector's own figures answer what they measure; the other sector's area answers for it
+    assert figure_for_other_sectors("每千人口托位数到2025年要达到多少", [TARGETS_BY_SECTOR]) is None
+    assert figure_for_other_sectors("新建小区配建体育设施的建筑面积标准是多少", [TARGETS_BY_SECTOR]) is None
+    # a question naming no sector, or texts with no figure: nothing to say
+    assert figure_for_other_sectors("新建小区配建设施的建筑面积标准是多少", [TARGETS_BY_SECTOR]) is None
+    assert figure_for_other_sectors("托育机构的面积标准是多少", ["支持社会力量发展普惠托育服务。"]) is None
+
+
+def test_a_figure_in_ten_thousands_is_a_figure():
+    clause = ["力争到2025年，生活性服务业相关专业本科在校生规模比2020年增加0.5万人。"]
+    assert figure_for_other_sectors("2025年生活性服务业相关本科专业在校学生比2020年多出多少？", clause) is None
