@@ -21,6 +21,8 @@ import functools
 import re
 from dataclasses import dataclass
 
+from corpus.tagging import domain_lexicon, split_sentences
+
 
 @dataclass(frozen=True)
 class AnswerType:
@@ -30,6 +32,9 @@ class AnswerType:
     states: re.Pattern[str]  # a clause stating one
     #: Stated only for what the question names (a procedure for 营业执照, not for 社会保险登记).
     of_the_question: bool = False
+    #: … named anywhere in the statement's sentence, not only in its comma clause (conditions are
+    #: those of what the sentence is about: 经营高危险性体育项目，应当符合下列条件).
+    whole_sentence: bool = False
 
     def stated_in(self, text: str) -> bool:
         return bool(self.states.search(text))
@@ -92,7 +97,7 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
         re.compile(r"(哪些|什么|啥|哪几个|哪几条|具体)(样的)?(条件|资格条件|资质)|条件是(什么|啥)|"
                    r"(申请|认定|报名|评定|评选|审批|准入|办理)条件"),
         re.compile(r"下列[^。；，]{0,4}条件|条件[：:]|应当具备|具备[^。；]{0,12}条件|(应当|须|需要?)(有|具备|符合)[^。；]{0,30}(场所|人员|设施|资金|资格|能力|制度)"),
-        of_the_question=True),
+        of_the_question=True, whole_sentence=True),
     AnswerType(
         "form", "表格或申请材料",
         re.compile(r"(申请|登记|评分|备案)?表(格)?(在哪|怎么填|格式|样式)|哪些材料|什么材料|材料清单|什么格式|格式是"),
@@ -149,9 +154,8 @@ def stated_for(kind: AnswerType, question: str, text: str) -> bool:
 
     words = [w for w in content_words(question) if not PROCEDURE_WORDS_RE.fullmatch(w)]
     pieces = {p for p in _pieces(words) if not PROCEDURE_WORDS_RE.search(p)}
-    # the object may follow the verb (申请办理营业执照) or lead the clause (老年人优待证由本人向…申请办理);
-    # conditions are those of what the sentence is about (经营高危险性体育项目，应当符合下列条件)
-    bounds = r"[。；\n]" if kind.name == "conditions" else r"[，。；\n]"
+    # the object may follow the verb (申请办理营业执照) or lead the clause (老年人优待证由本人向…申请办理)
+    bounds = r"[。；\n]" if kind.whole_sentence else r"[，。；\n]"
     spans = [re.split(bounds, text[: m.start()])[-1] + m.group()
              + re.split(bounds, text[m.end() :], maxsplit=1)[0] for m in kind.states.finditer(text)]
     return bool(spans) and (not pieces or any(p in span for span in spans for p in pieces))
@@ -324,20 +328,21 @@ _FIGURE_KINDS = frozenset({"money", "rate", "count"})
 
 def sectors(text: str) -> frozenset[str]:
     """The sectors of :data:`SECTORS` whose words ``text`` writes."""
-    from corpus.tagging import domain_lexicon
-
     lexicon = domain_lexicon()
     return frozenset(s for s in SECTORS if any(word in text for word in lexicon[s]))
 
 
+def about_other_sectors(text: str, asked: frozenset[str]) -> bool:
+    """``text`` names sectors, none of the ``asked`` ones (False when nothing is asked)."""
+    named = sectors(text)
+    return bool(asked) and bool(named) and not named & asked
+
+
 def for_the_sectors(texts: list[str], asked: frozenset[str]) -> list[str]:
-    """The sentences of ``texts`` not about other sectors only: each that names one of the
-    ``asked`` sectors or none (all of ``texts`` when nothing is asked)."""
+    """The sentences of ``texts`` not about other sectors only (all of ``texts`` when nothing is asked)."""
     if not asked:
         return texts
-    from corpus.tagging import split_sentences
-
-    return [s.text for t in texts for s in split_sentences(t) if not (named := sectors(s.text)) or named & asked]
+    return [s.text for t in texts for s in split_sentences(t) if not about_other_sectors(s.text, asked)]
 
 
 def unstated(question: str, texts: list[str]) -> AnswerType | None:

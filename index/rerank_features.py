@@ -196,12 +196,17 @@ def writes(text: str, word: str) -> bool:
     return word in text or (word.isdigit() and writes_number(text, word))
 
 
+def words_share(index: HybridIndex, words, text: str) -> float:
+    """IDF-weighted share of ``words`` that ``text`` writes (0 without words)."""
+    weights = {w: index.sparse.idf(w) for w in words}
+    total = sum(weights.values())
+    return sum(v for w, v in weights.items() if writes(text, w)) / total if total else 0.0
+
+
 def written_share(index: HybridIndex, question: str, text: str) -> float:
     """IDF-weighted share of the question's content words that ``text`` writes: what it says of
     what the question is about (失业保险金 and 期限 weigh; 地方, 单位, 政策 hardly)."""
-    weights = {w: index.sparse.idf(w) for w in content_words(question)}
-    total = sum(weights.values())
-    return sum(v for w, v in weights.items() if writes(text, w)) / total if total else 0.0
+    return words_share(index, content_words(question), text)
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:

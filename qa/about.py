@@ -127,13 +127,9 @@ def about_the_documents(asked: str, query: Query, index: HybridIndex, filters: F
     if place := region_policy_asked(query.text, mentioned):
         return Answer(query.shown, intent, REGION_NOT_HELD_TEXT.format(place), True, notice=notice)
     composer = Composer(index)
-    # who drafted a plan and why: its 前言; why a law was made: its 第一条 — looked up only when a
-    # document fact is asked
-    opening = []
-    if asked_facts(asked):
-        opening = [r for r in index.records if r.level == "preamble"]
-        seen = {r.id for r in opening}
-        opening += [r for r in index.opening_records() if r.id not in seen]
+    # who drafted a plan and why: its 前言; why a law was made: its 第一条 — each document's first
+    # record (a 前言 always is), looked up only when a document fact is asked
+    opening = index.opening_records() if asked_facts(asked) else []
     for record, sentence in stating_sentences(asked, documents, hits, opening):
         composer.add(f"{label(record)}：{sentence.text}", cite(record, sentence.start, sentence.end))
     if not composer.lines:

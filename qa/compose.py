@@ -9,7 +9,14 @@ import weakref
 from corpus.records import Departments, Record, Sentence, Target
 from corpus.tagging import split_sentences
 from corpus.targets import amount_text
-from index.answer_types import SECTORS, AnswerType, asking_part, sectors, unstated
+from index.answer_types import (
+    SECTORS,
+    AnswerType,
+    about_other_sectors,
+    asking_part,
+    sectors,
+    unstated,
+)
 from index.hits import short_title
 from index.hybrid import Filters, Hit, HybridIndex
 from index.rerank_features import NUMBER_RE, QUOTED_RE, rarest_word_in, written_share
@@ -270,20 +277,15 @@ def answer_target(question, hits, composer) -> list[TargetAnswer]:
     subject = YEAR_OR_NUMBER_RE.sub("", question)
     # nor is a figure for another sector (人均体育场地面积 for a question on 托育设施)
     asked = sectors(question)
-
-    def other_sector(text: str) -> bool:
-        named = sectors(text)
-        return bool(asked) and bool(named) and not named & asked
-
     for rank, hit in enumerate(hits[:3]):
         for t in hit.record.targets:
             start, end = _sentence_around(hit.record, t.start)
-            if overlap(subject, t.indicator + t.phrase) > 0 and not other_sector(hit.record.text[start:end]):
+            if overlap(subject, t.indicator + t.phrase) > 0 and not about_other_sectors(hit.record.text[start:end], asked):
                 scored.append((overlap(question, t.deadline_text + t.indicator + t.phrase) - 0.05 * rank,
                                hit.record, t))
         for s in hit.record.sentences:
             if (NUMBER_RE.search(s.text) and overlap(subject, YEAR_OR_NUMBER_RE.sub("", s.text)) > 0
-                    and not other_sector(s.text)):
+                    and not about_other_sectors(s.text, asked)):
                 numeric.append((overlap(question, s.text) - 0.05 * rank, hit.record, s.start, s.end))
     scored.sort(key=lambda x: -x[0])
     numeric.sort(key=lambda x: -x[0])

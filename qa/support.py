@@ -11,7 +11,7 @@ import functools
 import re
 
 from index.hybrid import Hit, HybridIndex
-from index.rerank_features import writes
+from index.rerank_features import words_share
 from qa.citations import cite
 from qa.compose import Composer, is_heading, label, meets, overlap, quotable
 
@@ -215,13 +215,6 @@ def support_topic(question: str, index: HybridIndex) -> list[str]:
 WRITTEN_WEIGHT = 2.0
 
 
-def _topic_share(index: HybridIndex, topic: list[str], sentence: str) -> float:
-    """IDF-weighted share of the ``topic`` words ``sentence`` writes (0 without a topic)."""
-    weights = [index.sparse.idf(w) for w in topic]
-    total = sum(weights)
-    return sum(v for w, v in zip(topic, weights) if writes(sentence, w)) / total if total > 0 else 0.0
-
-
 def answer_support_measures(question: str, hits: list[Hit], measures: list, composer: Composer,
                             sure_p: float | None = None, topic: list[str] | None = None) -> None:
     """Support answered from measure records: those that apply to the sector and entity the
@@ -276,7 +269,7 @@ def answer_support_measures(question: str, hits: list[Hit], measures: list, comp
         # of the measures, the one writing more of what the question is about (its topic words, by
         # IDF; not the sector or entity, counted above): 消防验收 of 社区日间照料…消防验收特别麻烦 quotes
         # 可因地制宜优化办理消防验收备案手续 first
-        score += WRITTEN_WEIGHT * _topic_share(composer.index, topic, sentence)
+        score += WRITTEN_WEIGHT * words_share(composer.index, topic, sentence)
         # asked for 补贴 and nothing narrower: every benefit in money (tax, fees, credit) comes before
         # training or promotion, however specific the promotion is to the sector (托育服务品牌)
         money = any_kind and "fiscal_subsidy" in kinds and m.measure.kind in MONEY_KINDS
