@@ -32,9 +32,10 @@ class AnswerType:
     states: re.Pattern[str]  # a clause stating one
     #: Stated only for what the question names (a procedure for 营业执照, not for 社会保险登记).
     of_the_question: bool = False
-    #: … named anywhere in the statement's sentence, not only in its comma clause (conditions are
-    #: those of what the sentence is about: 经营高危险性体育项目，应当符合下列条件).
-    whole_sentence: bool = False
+    #: Where it must be named: in the statement's comma ``clause``, anywhere in its ``sentence``
+    #: (conditions are those of what the sentence is about: 经营高危险性体育项目，应当符合下列条件), or
+    #: in the statement's named ``groups`` (a list names what it lists: 兰州、张掖等…试点城市).
+    span: str = "clause"
 
     def stated_in(self, text: str) -> bool:
         return bool(self.states.search(text))
@@ -45,6 +46,10 @@ class AnswerType:
         return stated_for(self, question, text) if self.of_the_question else self.stated_in(text)
 
 
+#: What a "which ones" asks for when it asks for no names (哪几项目标, 哪些方面的支持, 哪些部门).
+_NOT_NAMES = (r"(项|条|点|方面|措施|政策|任务|工作|职责|条件|情形|材料|手续|部门|单位|支持|补贴|优惠|内容|规定|要求|"
+              r"权利|义务|责任)")
+
 ANSWER_TYPES: tuple[AnswerType, ...] = (
     AnswerType(
         "money", "具体金额",
@@ -54,7 +59,7 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
                    # 减免多少税, 交多少保证金, 最高能贷多少: a sum of tax, a deposit or fee, a loan — not
                    # 多少个…消费试点 (a count) nor 免费/收费/消费 (no sum asked)
                    r"多少(?![个名人家所张次项届本条座处间户件辆套批])[^，。？?]{0,10}?(?<![消免收付])"
-                   r"(税(?!率)|保证金|押金|学费|费用|服务费|补贴|补助|奖励|奖金|津贴)|"
+                   r"(税(?!率)|保证金|押金|学费|费用|服务费|补贴|补助|奖励|奖金|津贴|资金|经费)|(总)?规模[^，。？?]{0,3}(多大|多少)|"
                    r"(能|可以|最多|最高)[^，。？?]{0,2}(贷|借|补|领|退)多少(钱|元)?"
                    r"(?![平米个名人家所张次项届公岁户床间天年本册条件辆套])"),
         re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元|[一二三四五六七八九十百千万两]+元")),
@@ -78,11 +83,11 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
         "count", "具体数量",
         # 几 after 我们/被/a clause's start describes a few (我们几个朋友, 被几个同学, 几户邻居想…), asks nothing
         re.compile(r"(多少|(?<=[^哪好了这那们被，,、\s])几)(个|名|人|家|所|张|次|项|届|平方米|米|公里|岁|户|床|间)|"
-                   r"最多能|上限|下限"),
+                   r"最多能|上限|下限|多少分|几分(?![钟之])"),
         # a number of something (a year such as 2025年 or a share is no count)
         # (第四十四条 names an article; 一个, 一批 are no number of anything)
         re.compile(r"(?<![第\d.一二三四五六七八九十两百千万零])(?:\d+(?:\.\d+)?|(?!一[^二三四五六七八九十两百千万])[一二三四五六七八九十两百千万]+)"
-                   r"\s*[万千百]?\s*(?:个|名|人|家|所|张|次|项|届|平方米|米|公里|周岁|岁|户|间|床|座|处|条|支)")),
+                   r"\s*[万千百]?\s*(?:个|名|人|家|所|张|次|项|届|平方米|米|公里|周岁|岁|户|间|床|座|处|条|支)|\d+(?:\.\d+)?\s*分(?![钟之])")),
     AnswerType(
         "contact", "电话、网址或办理地点",
         # a telephone number asked for, not one named (身份证号、电话泄露给推销的)
@@ -97,7 +102,21 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
         re.compile(r"(哪些|什么|啥|哪几个|哪几条|具体)(样的)?(条件|资格条件|资质)|条件是(什么|啥)|"
                    r"(申请|认定|报名|评定|评选|审批|准入|办理)条件"),
         re.compile(r"下列[^。；，]{0,4}条件|条件[：:]|应当具备|具备[^。；]{0,12}条件|(应当|须|需要?)(有|具备|符合)[^。；]{0,30}(场所|人员|设施|资金|资格|能力|制度)"),
-        of_the_question=True, whole_sentence=True),
+        of_the_question=True, span="sentence"),
+    # Which ones by name (具体是哪几个小镇, 指定的平台有哪几家, 名单里有哪些): a clause names them only by
+    # listing them (兰州、张掖、酒泉等…试点城市; 下列…：（一）), not by a count (10个左右…小镇) or by
+    # saying a list exists (指定的…平台, 制定…目录并予以公布). Asking which measures, tasks or
+    # departments is no ask for names: any clause stating them answers.
+    AnswerType(
+        "names", "具体名称或名单",
+        re.compile(rf"(具体(是|有|包括|包含|指)?|都(有|是|包括)|分别是)哪(几|些)(?!(种|类|个)?{_NOT_NAMES})|"
+                   rf"(有|是)哪几(个|家|所|座|处|位)(?!{_NOT_NAMES})|哪[两三四五六七八九十]+(个|家|所|座|处|位)|"
+                   r"哪(些|几)(家|所|座|个)?[^，。？?、]{0,2}(院校|学校|高校|医院|公司|平台|城市|小镇|景区|社区|区县)|"
+                   r"名单(里|上|中)?(都)?(有|是|包括)?(哪|什么|谁)|叫什么名字?"),
+        re.compile(r"、[^、，。；：\n]{1,20}等(?P<after>[^，。；、\n]{1,12})|"
+                   r"(?P<before>[^，。；、\n]{1,16})(包括|如下|分别为|分别是)[：:]?[^。；\n]{1,20}、|"
+                   r"(?P<lead>[^，。；\n]{1,30})[：:]\s*[（(]一[）)]"),
+        of_the_question=True, span="groups"),
     AnswerType(
         "form", "表格或申请材料",
         re.compile(r"(申请|登记|评分|备案)?表(格)?(在哪|怎么填|格式|样式)|哪些材料|什么材料|材料清单|什么格式|格式是"),
@@ -111,7 +130,7 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
         re.compile(r"办理(流程|程序|手续|步骤)|(怎么|如何|怎样|咋)办理|(要|需要|得)办(什么|哪些|啥|哪几个)|"
                    r"(什么|哪些|啥)手续|(去|在|到)哪(里|儿)?(办|报名|申请|考)|哪里办|"
                    r"(怎么|如何|怎样|咋)(申请|申领|领取|报名|申报|注册|备案|考|补办|补领|换领|换证|挂失|注销|开通|操作)|"
-                   r"操作步骤|跑几个部门|"
+                   r"操作步骤|跑几个部门|(怎么|如何|怎样|咋)(做|弄|搞|进行)[^，。？?]{0,12}(认证|登记|备案|申请|申报|注册|年审|年检|认定)|"
                    # 异地就医备案在手机上怎么办, 生育登记怎么办: 怎么办 after a filing or a certificate asks how
                    # to get it done (not 预付卡商家跑路了怎么办, 实名认证一直失败怎么办)
                    r"(备案|登记|手续|签证|证|执照)(在手机上|在网上|在线上|要|该|应该|得)?(怎么|咋)办(?!理)"),
@@ -123,7 +142,7 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
 
 #: Kinds the answer layer reads but the second stage's weights (``index/data/rerank.json``) were not
 #: trained with.
-_NOT_IN_FEATURES = frozenset({"conditions"})
+_NOT_IN_FEATURES = frozenset({"conditions", "names"})
 
 
 def asked_types(question: str) -> tuple[AnswerType, ...]:
@@ -144,6 +163,27 @@ def _pieces(words: list[str]) -> set[str]:
     return {w[i : i + 2] for w in words for i in range(len(w) - 1)}
 
 
+_HOW_MANY_RE = re.compile(r"[几一二三四五六七八九十两]+[个家所座处位]")
+
+
+def _listed_things(kind: AnswerType, question: str) -> list[str]:
+    """What a question asking for names wants listed: the noun after the ask (哪几家医院) and the
+    last one before it (试点城市有哪几个, 康养小镇具体是哪十个地方) — not the rest of the question
+    (甘肃有哪些高职院校开了托育专业 asks for colleges, and a list of 专业 names none)."""
+    from index.rerank_features import content_words
+
+    m = kind.asks.search(question)
+    if not m:
+        return []
+    def nouns(text: str) -> list[str]:
+        return [w for w in content_words(text) if len(w) > 1 and not _HOW_MANY_RE.fullmatch(w)]
+
+    named = nouns(m.group())[-1:]  # 哪些高职院校: 院校
+    after = re.split(r"[，。？?！!；、\s]", question[m.end() :], maxsplit=1)[0]
+    before = nouns(re.split(r"[，。？?！!；\s]", question[: m.start()])[-1])
+    return [*(named or nouns(after)), *before[-1:]]
+
+
 def stated_for(kind: AnswerType, question: str, text: str) -> bool:
     """``text`` states ``kind`` for what ``question`` asks about: a statement it writes (向…申请,
     办理…手续), read with the rest of its clause on both sides, names part of one of the question's
@@ -154,10 +194,15 @@ def stated_for(kind: AnswerType, question: str, text: str) -> bool:
 
     words = [w for w in content_words(question) if not PROCEDURE_WORDS_RE.fullmatch(w)]
     pieces = {p for p in _pieces(words) if not PROCEDURE_WORDS_RE.search(p)}
+    if kind.span == "groups" and (things := _listed_things(kind, question)):
+        pieces = {w[-2:] for w in things}  # the head noun: 院校 of 高职院校, 平台 of 服务平台
     # the object may follow the verb (申请办理营业执照) or lead the clause (老年人优待证由本人向…申请办理)
-    bounds = r"[。；\n]" if kind.whole_sentence else r"[，。；\n]"
-    spans = [re.split(bounds, text[: m.start()])[-1] + m.group()
-             + re.split(bounds, text[m.end() :], maxsplit=1)[0] for m in kind.states.finditer(text)]
+    if kind.span == "groups":
+        spans = ["".join(g for g in m.groupdict().values() if g) for m in kind.states.finditer(text)]
+    else:
+        bounds = r"[。；\n]" if kind.span == "sentence" else r"[，。；\n]"
+        spans = [re.split(bounds, text[: m.start()])[-1] + m.group()
+                 + re.split(bounds, text[m.end() :], maxsplit=1)[0] for m in kind.states.finditer(text)]
     return bool(spans) and (not pieces or any(p in span for span in spans for p in pieces))
 
 
@@ -200,7 +245,8 @@ _TERSE_ASKS = {
     "count": re.compile(r"(人数|名额|个数)$"),
     "form": re.compile(r"(材料|表格|申请表|材料清单)$"),
     "procedure": re.compile(r"(申报|申请|办理|报名|注册|备案|登记)\s*(流程|程序|手续|步骤)$|\s(申报|申请|办理|报名)$"),
-    "contact": re.compile(r"(电话|热线|联系方式|网址|官网|地址|办公地点)$"),
+    "contact": re.compile(r"(电话|热线|联系方式|网址|官网|地址|办公地点|号码)$"),
+    "names": re.compile(r"(名单|清单|名录)(\s|$)"),
 }
 #: How long a query with no ask in it may be to be read as a search-box query.
 _TERSE_MAX_CHARS = 24
@@ -264,7 +310,7 @@ STATUS = AnswerType(
     re.compile(r"实际(有|是|占比|达到|完成|情况)|截至(目前|现在|今年|去年)|完成了多少|达到了没有|达到没有|达没达到|达标了[吗没]|还差多少|"
                r"(已经|现在|目前)[^，。？]{0,4}(建成|建了|完成|达到|培训了|建设)了?[^，。？]{0,2}多少|(完成|实现)了?没有|实际[^，。？]{0,4}(人数|数量)|"
                r"完成情况|进[展度](如何|怎么样|咋样|到哪)|(出台|印发|发布|公布)了(没有?|吗)|出台没有?|"
-               r"实际[^，。？]{0,4}(多少|几)|已经?(建成|建好|开通|投用|落地)(了|的)"),
+               r"实际[^，。？]{0,4}(多少|几)|已经?(建成|建好|开通|投用|落地)(了|的)|(是否|有没有)已经?(出台|印发|发布|公布)"),
     re.compile(r"实际完成|已经?完成|已经?达到|完成情况|已经?(出台|印发|发布|同意)"))
 _YEAR_RE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*年|(十[一二三四五六七]五)")
 #: A contact the documents actually give — a number, an address, a web address — not the word
@@ -273,7 +319,7 @@ _REAL_CONTACT = re.compile(r"\d{5,}|12345|https?://|www\.|\.gov\.cn|\.com|[路�
 #: The number or address itself asked for (热线号码是多少, 地址在哪), not whether there is one
 #: (有没有心理热线能打, which a clause naming the hotline answers).
 _CONTACT_VALUE_ASKED = re.compile(r"(电话|热线|号码|网址|网站|地址)[^，。？]{0,6}(多少|是什么|是啥|哪个|几号|在哪)|"
-                                  r"在哪个窗口|哪个窗口|门店在哪|办公地点|在哪办公")
+                                  r"在哪个窗口|哪个窗口|门店在哪|办公地点|在哪办公|(电话|号码|网址|官网)\s*$")
 _CONTACT = next(k for k in ANSWER_TYPES if k.name == "contact")
 _COUNT = next(k for k in ANSWER_TYPES if k.name == "count")
 _NUMBER_ASKED_RE = re.compile(r"多少|几")
@@ -346,12 +392,16 @@ def for_the_sectors(texts: list[str], asked: frozenset[str]) -> list[str]:
 
 
 def unstated(question: str, texts: list[str]) -> AnswerType | None:
-    """The first kind of answer ``question`` asks for (:func:`asked_in`) that none of ``texts``
-    states, if any (:meth:`AnswerType.answers`); a sum asked as a cap is also stated by a share,
-    one charged in proportion by a share or a multiple; a figure (an amount, a share, a count) for
-    the sector the question names only by a sentence about it or about no sector. Then progress
-    asked (:data:`STATUS`) that no text reports, a telephone, web or street address asked that no
-    text gives (the word 网站 is none), and a figure asked for a year or five-year plan no text names."""
+    """Progress asked (:data:`STATUS`) that no text reports; else the first kind of answer
+    ``question`` asks for (:func:`asked_in`) that none of ``texts`` states, if any
+    (:meth:`AnswerType.answers`); a sum asked as a cap is also stated by a share, one charged in
+    proportion by a share or a multiple; a figure (an amount, a share, a count) for the sector the
+    question names only by a sentence about it or about no sector. Then a telephone, web or street
+    address asked that no text gives (the word 网站 is none), and a figure asked for a year or
+    five-year plan no text names."""
+    asking = "".join(_sentences(question))
+    if STATUS.asks.search(asking) and not any(STATUS.stated_in(t) for t in texts):
+        return STATUS  # how far it has got (已经建成的…有哪几个): the reason, whatever else it asks
     own_sector = None
     for kind in asked_in(question):
         if kind.name in _FIGURE_KINDS and own_sector is None:
@@ -364,11 +414,8 @@ def unstated(question: str, texts: list[str]) -> AnswerType | None:
             also = [_RATE, _MULTIPLE]
         if not any(k.answers(question, t) for k in (kind, *also) for t in stating):
             return kind
-    asking = "".join(_sentences(question))
     if _COUNT in asked_in(question) and _unit_unstated(asking, own_sector if own_sector is not None else texts):
         return _COUNT
-    if STATUS.asks.search(asking) and not any(STATUS.stated_in(t) for t in texts):
-        return STATUS
     if _CONTACT_VALUE_ASKED.search(asking) and not any(_REAL_CONTACT.search(t) for t in texts):
         return _CONTACT
     return _unstated_year(question, asking, texts)

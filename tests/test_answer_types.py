@@ -263,8 +263,9 @@ def test_a_goal_asked_for_a_year_after_every_year_the_clause_names():
 def test_whether_a_document_was_issued_is_progress_a_plan_does_not_report():
     plan = ["推动市县因地制宜制定社区普惠性生活服务机构（网点）认定支持具体办法"]
     assert unstated("兰州市社区普惠性生活服务机构认定办法出台了没", plan).name == "status"
-    # asked with its conditions too: the conditions, which come first among the kinds, are unstated as well
-    assert unstated("兰州市社区普惠性生活服务机构认定办法出台了没，具体条件是啥", plan).name == "conditions"
+    # asked with its conditions too: whether it was issued is what the plan cannot say, named first
+    assert unstated("兰州市社区普惠性生活服务机构认定办法出台了没，具体条件是啥", plan).name == "status"
+    assert unstated("兰州市社区普惠性生活服务机构认定办法的具体条件是啥", plan).name == "conditions"
     # will it be published: a plan's promise answers that
     assert unstated("生活服务行业的统计信息，会定期向社会发布吗？", plan) is None
 
@@ -330,3 +331,48 @@ def test_conditions_asked_are_stated_by_the_list_of_them_for_what_the_question_n
     assert unstated(question, ["对符合条件的产教融合型企业按规定给予奖励。"]).name == "conditions"
     assert unstated(question, ["职业培训机构的设立，应当符合下列基本条件："]).name == "conditions"
     assert unstated("我想在县城开个电焊培训班，需要具备什么条件？", ["职业培训机构的设立，应当符合下列基本条件："]) is None
+
+
+PILOT_CITIES = "加快推进兰州、张掖、酒泉等国家文旅消费试点城市建设。"
+TOWNS = "实施文化旅游康养产业倍增计划，创新开发10个左右文化旅游康养小镇、引导培育50个左右文化旅游康养新业态。"
+
+
+@pytest.mark.parametrize("question", ["方案里的国家文旅消费试点城市具体是哪几个？", "国家文旅消费试点城市有哪几个", "试点城市 名单"])
+def test_names_asked_are_stated_by_a_list_of_what_is_asked(question):
+    assert [k.name for k in asked_in(question)] == ["names"]
+    assert unstated(question, [PILOT_CITIES]) is None
+    assert unstated(question, [TOWNS]).name == "names"
+
+
+def test_names_are_not_stated_by_a_count_or_by_a_list_of_something_else():
+    # 10个左右 is how many, not which; 康养新业态 and 专业 lists are lists of other things
+    assert unstated("文化旅游康养小镇具体是哪十个地方？", [TOWNS]).name == "names"
+    assert unstated("甘肃有哪些高职院校开了婴幼儿托育专业？",
+                    ["增设养老、托育、家政等专业，支持托育等相关专业高职毕业生提升学历。"]).name == "names"
+    assert unstated("国务院民政部门指定的互联网公开募捐平台都有哪几家？",
+                    ["慈善组织通过互联网开展公开募捐的，应当在国务院民政部门指定的互联网公开募捐服务平台进行。"]).name == "names"
+
+
+@pytest.mark.parametrize("question", ["文旅康养产业倍增计划具体有哪几项数量目标？", "养老机构具体有哪几种补贴",
+                                      "具体有哪几个方面的支持", "省民政厅要做的具体是哪些工作"])
+def test_asking_which_measures_tasks_or_targets_asks_for_no_names(question):
+    assert "names" not in [k.name for k in asked_in(question)]
+
+
+@pytest.mark.parametrize(("question", "kind"), [("初中学业水平考试里体育科目满分是多少分？", "count"),
+                                                ("国家中小企业发展基金总规模有多大？", "money"),
+                                                ("酒泉作为试点城市获得了多少专项扶持资金？", "money"),
+                                                ("“甘快办”APP上怎么做养老金领取资格认证？", "procedure"),
+                                                ("未成年人保护热线 电话号码", "contact")])
+def test_more_ways_of_asking_for_a_figure_a_procedure_or_a_number(question, kind):
+    assert kind in [k.name for k in asked_in(question)]
+
+
+def test_a_score_is_stated_by_points_and_a_document_issued_by_saying_so():
+    assert unstated("体育科目满分是多少分？", ["体育科目纳入初中学业水平考试范围。"]).name == "count"
+    assert unstated("体育科目满分是多少分？", ["体育科目分值为70分。"]) is None
+    assert unstated("天水市是否已出台本市的行动方案？", ["各地要广泛宣传动员。"]).name == "status"
+    assert unstated("天水市是否已出台本市的行动方案？", ["天水市已印发实施方案。"]) is None
+    # a terse query for a telephone number is answered only by one
+    assert unstated("未成年人保护热线 电话号码", ["开通全国统一的未成年人保护热线。"]).name == "contact"
+    assert unstated("未成年人保护热线 电话号码", ["未成年人保护热线为12355。"]) is None
