@@ -245,6 +245,11 @@ class Settings:
     #: (``python -m eval.train_document_scope``, eval/report-document-scope.md); 1.01 = off.
     abstain_document_above: float = field(default_factory=env_float("ABSTAIN_DOCUMENT_ABOVE", 0.9, high=1.01))
     abstain_document_guard: float = field(default_factory=env_float("ABSTAIN_DOCUMENT_GUARD", 0.9, high=1.01))
+    #: A question about a matter of another field of law or of daily life (qa/data/other_fields.tsv:
+    #: 房贷, 驾照, 宅基地 …) that no record of the library writes is declined as such while p <
+    #: this; 1.01 = decline whatever p says, 0 = off. As the document guard: a clause the second
+    #: stage is sure of still answers (no in-scope dev question writes such a word).
+    abstain_matter_guard: float = field(default_factory=env_float("ABSTAIN_MATTER_GUARD", 0.9, high=1.01))
     #: Before any of that, the domain gate (index/data/domain.json, ``python -m eval.train_domain``):
     #: a question that is no policy question at all (weather, chit-chat, recipes) — P ≥ this — is
     #: declined as such, whatever clause shares a word with it. The gate is trained on policy

@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import weakref
 from collections.abc import Sequence
+from importlib import resources
 
 from index.hits import short_title
 from index.hybrid import Filters, Hit, HybridIndex
@@ -73,6 +75,25 @@ def documents_not_held(query: Query, index: HybridIndex) -> list[str]:
         missing = [n for n in unquoted_law_names(query.text) if not any(n in t or t in n for t in titles)
                    and not in_documents(index, n)]
     return missing
+
+
+@functools.lru_cache(maxsize=1)
+def other_fields() -> dict[str, str]:
+    """word → field of qa/data/other_fields.tsv: matters (房贷, 驾照, 宅基地) that policies on
+    services, employment and welfare do not govern."""
+    text = resources.files("qa").joinpath("data/other_fields.tsv").read_text(encoding="utf-8")
+    rows = [line.split("\t") for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    return {word.strip(): field.strip() for word, field in rows}
+
+
+def matter_not_held(question: str, index: HybridIndex) -> tuple[str, str] | None:
+    """(word, field) of the first matter of another field (:func:`other_fields`) that ``question``
+    writes and no record of ``index`` contains — checked against the library, so one that holds
+    道路交通安全法 answers a 驾照 question."""
+    for word, field in other_fields().items():
+        if word in question and not in_documents(index, word):
+            return word, field
+    return None
 
 
 _PARTS: weakref.WeakKeyDictionary[HybridIndex, dict] = weakref.WeakKeyDictionary()

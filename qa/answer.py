@@ -24,7 +24,7 @@ from index.answer_types import AnswerType, unstated
 from index.hits import search_text, short_title
 from index.hybrid import Filters, Hit, HybridIndex, Retrieval
 from index.query import Query
-from qa.about import about_the_documents, documents_not_held, in_documents
+from qa.about import about_the_documents, documents_not_held, in_documents, matter_not_held
 from qa.compose import (
     Composer,
     answer_department,
@@ -43,6 +43,7 @@ from qa.document_facts import (
 from qa.intent import classify
 from qa.shapes import (
     ABSTAIN_TEXT,
+    MATTER_NOT_HELD_TEXT,
     NAMED_DOCUMENT_TEXT,
     NO_MEASURE_TEXT,
     NOT_HELD_TEXT,
@@ -279,8 +280,13 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
     # the gate's probability, read once: the gate and the abstention rule both use it
     domain = off_domain(query, retrieval) if settings.abstain_off_domain <= 1.0 else None
     outside = not not_held and is_off_domain(query, retrieval, settings, index, domain)
-    if not_held or outside:
-        pass  # a document the library does not hold, or no policy question at all: say so below
+    # a matter of another field no record writes about (房贷提前还款, 驾照扣分) — unless the second
+    # stage is sure of a clause
+    matter = None if not_held or outside else matter_not_held(query.text, index)
+    if matter and retrieval.confidence is not None and retrieval.confidence >= settings.abstain_matter_guard:
+        matter = None
+    if not_held or outside or matter:
+        pass  # a document the library does not hold, no policy question, another field: say so below
     elif intent == "dept_tasks" and query.departments:
         departments = answer_dept_tasks(index, query.departments, composer, filters)
         # "省商务厅牵头干什么": it leads no clause — say so before the clauses it shares
@@ -313,12 +319,13 @@ def answer(question: str | Query, index: HybridIndex, filters: Filters | None = 
         if not composer.lines and not (intent == "support" and measures):
             answer_general(query.text, hits, composer)
     if not composer.lines:
-        related = "" if outside else "；".join(label(h.record) for h in hits[:3])
+        unrelated = outside or matter  # no search result is "related" to a question about no policy
+        related = "" if unrelated else "；".join(label(h.record) for h in hits[:3])
         lead = (NOT_HELD_TEXT.format("》《".join(not_held)) if not_held else OFF_DOMAIN_TEXT if outside
+                else MATTER_NOT_HELD_TEXT.format(*matter) if matter
                 else UNSTATED_TEXT.format(gap.label) if gap else NO_MEASURE_TEXT if no_measure
                 else ABSTAIN_TEXT)
         text = lead + (f"可能相关的条款：{related}。" if related else "")
-        # a question about no policy shows no search results: none of them is "related"
-        return Answer(query.shown, intent, text, True, hits=() if outside else tuple(hits), notice=notice)
+        return Answer(query.shown, intent, text, True, hits=() if unrelated else tuple(hits), notice=notice)
     return Answer(query.shown, intent, composer.text(), False, tuple(composer.citations), departments,
                   tuple(targets), tuple(hits), notice)

@@ -22,6 +22,8 @@ OTHER_REGION_TEXT = "已收录的政策文件只适用于{}，没有关于{}的�
 #: The abstention when the question asks another region's own policy and no record mentions that region.
 REGION_NOT_HELD_TEXT = "已收录的政策文件中没有{}的地方规定。"
 #: The abstention when the domain gate says the question is not about policy at all.
+#: A question about a matter no document of the library writes about: the word (房贷, 驾照), its field.
+MATTER_NOT_HELD_TEXT = "已收录的政策文件没有写到“{}”：这是{}方面的问题。"
 OFF_DOMAIN_TEXT = "这不像是关于政策文件的问题：本助手只回答已收录的政策、法规中写明的内容（支持措施、牵头部门、目标指标等）。"
 
 

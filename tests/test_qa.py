@@ -11,7 +11,7 @@ from corpus.config import Settings
 from corpus.errors import PolicyError
 from index.hybrid import Filters
 from qa.citations import cite, verify
-from qa.shapes import NOT_HELD_TEXT, UNSTATED_TEXT
+from qa.shapes import MATTER_NOT_HELD_TEXT, NOT_HELD_TEXT, UNSTATED_TEXT
 
 
 @pytest.fixture(scope="session")
@@ -127,7 +127,7 @@ def test_a_term_of_the_documents_searched_for_is_never_declined_as_off_domain(pl
     assert ask(plan_index, term).answer != qa.OFF_DOMAIN_TEXT
 
 
-@pytest.mark.parametrize("question", ["驾驶证到期换证需要体检吗？", "公积金贷款最多能贷多少？",
+@pytest.mark.parametrize("question", ["社保卡丢了去哪里补办？", "公积金贷款最多能贷多少？",
                                       "城乡居民医保一年交多少钱？", "护照过期了去哪里换？"])
 def test_policy_questions_the_documents_do_not_answer_abstain_with_related_clauses(plan_index, question):
     answer = ask(plan_index, question)
@@ -577,3 +577,28 @@ def test_a_sure_clause_must_share_what_a_support_question_is_about():
                                     "享受最低生活保障的人、丧失劳动能力的残疾人和未成年人等所需个人缴费部分，由政府给予补贴。")
     # 给钱 is an everyday word for 补贴: still only the asking
     assert not shares_what_is_asked("开个小店政府给钱吗", "对符合条件的给予一次性建设补贴")
+
+
+@pytest.mark.parametrize(("question", "word"), [("房贷提前还款要付违约金吗？", "房贷"),
+                                                ("微信转账转错人了，对方不肯退怎么办？", "转账"),
+                                                ("驾照扣满12分怎么办", "驾照")])
+def test_a_matter_no_document_writes_about_is_declined_as_another_field(plan_index, question, word):
+    from qa.about import other_fields
+
+    answer = ask(plan_index, question)
+    assert answer.abstained and answer.citations == () and answer.hits == ()
+    assert answer.answer == MATTER_NOT_HELD_TEXT.format(word, other_fields()[word]), answer.answer
+
+
+def test_a_matter_is_another_fields_only_while_no_document_writes_it():
+    from types import SimpleNamespace
+
+    from qa.about import matter_not_held
+
+    def library(text):
+        return SimpleNamespace(records=[SimpleNamespace(text=text, doc_title="条例", headings=[])])
+
+    assert matter_not_held("驾照扣满12分怎么办", library("养老机构应当…")) == ("驾照", "道路交通")
+    # a library holding a traffic law answers it; a word only a story mentions (邻居) is no matter
+    assert matter_not_held("驾照扣满12分怎么办", library("驾照记分周期为十二个月")) is None
+    assert matter_not_held("邻居家孩子老被打，能举报吗", library("养老机构应当…")) is None
