@@ -74,6 +74,12 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
                    r"多少天|(要|需要|得|用|提前|休)几天|有效期|多少年(?![前代级])|[满够足是]几年"),
         re.compile(r"\d{4}\s*年|[一二三四五六七八九十\d]+\s*(?:日|个月|年|天|周)|之日|以前|以后|期间|期限|届满|时限|"
                    r"农历[^，。；]{0,3}月(初|十|廿)|(?<![\d.])\d{1,2}月|(?<![一二三四五六七八九十])(十[一二]|[一二三四五六七八九十])月|星期[一二三四五六日天]")),
+    # How long a licence or certificate is valid: stated by its 有效期, not by another period the
+    # clause sets (应当自收到申请之日起三十日内作出决定).
+    AnswerType(
+        "validity", "有效期",
+        re.compile(r"有效期|几年有效|有效多久|有效多长时间"),
+        re.compile(r"有效期|(?:\d+|[一二三四五六七八九十]+)\s*(?:年|个月)(?:内)?有效")),
     AnswerType(
         "clock", "具体时间",
         re.compile(r"几点|开放时间|营业时间|上班时间"),
@@ -142,7 +148,7 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
 
 #: Kinds the answer layer reads but the second stage's weights (``index/data/rerank.json``) were not
 #: trained with.
-_NOT_IN_FEATURES = frozenset({"conditions", "names"})
+_NOT_IN_FEATURES = frozenset({"conditions", "names", "validity"})
 
 
 def asked_types(question: str) -> tuple[AnswerType, ...]:
