@@ -20,10 +20,11 @@ import numpy as np
 
 from corpus.config import Settings, get_settings
 from corpus.records import Departments
-from index.answer_types import AnswerType, unstated
+from index.answer_types import AnswerType
 from index.hits import search_text, short_title
 from index.hybrid import Filters, Hit, HybridIndex, Retrieval
 from index.query import Query
+from index.unstated import unstated
 from qa.about import about_the_documents, documents_not_held, in_documents, matter_not_held
 from qa.compose import (
     Composer,

@@ -9,17 +9,11 @@ import weakref
 from corpus.records import Departments, Record, Sentence, Target
 from corpus.tagging import split_sentences
 from corpus.targets import amount_text
-from index.answer_types import (
-    SECTORS,
-    AnswerType,
-    about_other_sectors,
-    asking_part,
-    sectors,
-    unstated,
-)
+from index.answer_types import AnswerType, asking_part
 from index.hits import short_title
 from index.hybrid import Filters, Hit, HybridIndex
 from index.rerank_features import NUMBER_RE, QUOTED_RE, rarest_word_in, written_share
+from index.unstated import SECTORS, about_other_sectors, sectors, unstated
 from qa.citations import Citation, cite, verify
 from qa.shapes import TargetAnswer
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from index.answer_types import ANSWER_TYPES, asked_in, asked_types, unstated
+from index.answer_types import ANSWER_TYPES, asked_in, asked_types
+from index.unstated import unstated
 
 
 def names(question: str) -> list[str]:
