@@ -399,3 +399,10 @@ def test_a_discount_is_a_rate_and_a_share_named_in_what_happens_is_not_asked():
     assert unstated("我七十了，去体育馆游泳能打几折？", ["体育场馆应当对老年人免费或者优惠开放。"]).name == "rate"
     assert unstated("我七十了，去体育馆游泳能打几折？", ["体育场馆对老年人半价开放。"]) is None
     assert asked_in("用人单位安排残疾人就业是否有比例要求？达不到比例怎么处理？") == ()
+
+
+def test_conditions_are_also_stated_by_who_may_apply_past_a_threshold():
+    law = ["依法登记满一年的慈善组织，可以向办理其登记的民政部门申请公开募捐资格。"]
+    assert unstated("慈善组织 公开募捐资格 申请条件", law) is None
+    # 符合条件的 still states none
+    assert unstated("慈善组织 公开募捐资格 申请条件", ["对符合条件的慈善组织，可以申请公开募捐资格。"]).name == "conditions"
