@@ -91,11 +91,11 @@ ANSWER_TYPES: tuple[AnswerType, ...] = (
         "count", "具体数量",
         # 几 after 我们/被/a clause's start describes a few (我们几个朋友, 被几个同学, 几户邻居想…), asks nothing
         re.compile(r"(多少|(?<=[^哪好了这那们被，,、\s])几)(个|名|人|家|所|张|次|项|届|平方米|米|公里|岁|户|床|间)|"
-                   r"最多能|上限|下限|多少分|几分(?![钟之])"),
+                   r"最多能|上限|下限|多少分|几分(?![钟之])|多少种|多少秒"),
         # a number of something (a year such as 2025年 or a share is no count)
         # (第四十四条 names an article; 一个, 一批 are no number of anything)
         re.compile(r"(?<![第\d.一二三四五六七八九十两百千万零])(?:\d+(?:\.\d+)?|(?!一[^二三四五六七八九十两百千万])[一二三四五六七八九十两百千万]+)"
-                   r"\s*[万千百]?\s*(?:个|名|人|家|所|张|次|项|届|平方米|米|公里|周岁|岁|户|间|床|座|处|条|支)|\d+(?:\.\d+)?\s*分(?![钟之])")),
+                   r"\s*[万千百]?\s*(?:个|名|人|家|所|张|次|项|届|平方米|米|公里|周岁|岁|户|间|床|座|处|条|支|种|秒)|\d+(?:\.\d+)?\s*分(?![钟之])")),
     AnswerType(
         "contact", "电话、网址或办理地点",
         # a telephone number asked for, not one named (身份证号、电话泄露给推销的)

@@ -364,6 +364,7 @@ def test_asking_which_measures_tasks_or_targets_asks_for_no_names(question):
 
 
 @pytest.mark.parametrize(("question", "kind"), [("初中学业水平考试里体育科目满分是多少分？", "count"),
+                                                ("国家基本药物目录里一共有多少种药？", "count"),
                                                 ("国家中小企业发展基金总规模有多大？", "money"),
                                                 ("酒泉作为试点城市获得了多少专项扶持资金？", "money"),
                                                 ("“甘快办”APP上怎么做养老金领取资格认证？", "procedure"),
