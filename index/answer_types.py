@@ -178,22 +178,25 @@ def _pieces(words: list[str]) -> set[str]:
 _HOW_MANY_RE = re.compile(r"[几一二三四五六七八九十两]+[个家所座处位]")
 
 
-def _listed_things(kind: AnswerType, question: str) -> list[str]:
+def _nouns(text: str) -> list[str]:
+    """The content words of ``text`` that name something (not 几家, 十个)."""
+    from index.rerank_features import content_words
+
+    return [w for w in content_words(text) if len(w) > 1 and not _HOW_MANY_RE.fullmatch(w)]
+
+
+@functools.lru_cache(maxsize=256)  # asked of every text an answer weighs
+def _listed_things(kind: AnswerType, question: str) -> tuple[str, ...]:
     """What a question asking for names wants listed: the noun after the ask (哪几家医院) and the
     last one before it (试点城市有哪几个, 康养小镇具体是哪十个地方) — not the rest of the question
     (甘肃有哪些高职院校开了托育专业 asks for colleges, and a list of 专业 names none)."""
-    from index.rerank_features import content_words
-
     m = kind.asks.search(question)
     if not m:
-        return []
-    def nouns(text: str) -> list[str]:
-        return [w for w in content_words(text) if len(w) > 1 and not _HOW_MANY_RE.fullmatch(w)]
-
-    named = nouns(m.group())[-1:]  # 哪些高职院校: 院校
+        return ()
+    named = _nouns(m.group())[-1:]  # 哪些高职院校: 院校
     after = re.split(r"[，。？?！!；、\s]", question[m.end() :], maxsplit=1)[0]
-    before = nouns(re.split(r"[，。？?！!；\s]", question[: m.start()])[-1])
-    return [*(named or nouns(after)), *before[-1:]]
+    before = _nouns(re.split(r"[，。？?！!；\s]", question[: m.start()])[-1])
+    return (*(named or _nouns(after)), *before[-1:])
 
 
 def stated_for(kind: AnswerType, question: str, text: str) -> bool:
@@ -206,12 +209,12 @@ def stated_for(kind: AnswerType, question: str, text: str) -> bool:
 
     words = [w for w in content_words(question) if not PROCEDURE_WORDS_RE.fullmatch(w)]
     pieces = {p for p in _pieces(words) if not PROCEDURE_WORDS_RE.search(p)}
-    if kind.span == "groups" and (things := _listed_things(kind, question)):
-        pieces = {w[-2:] for w in things}  # the head noun: 院校 of 高职院校, 平台 of 服务平台
-    # the object may follow the verb (申请办理营业执照) or lead the clause (老年人优待证由本人向…申请办理)
     if kind.span == "groups":
+        if things := _listed_things(kind, question):
+            pieces = {w[-2:] for w in things}  # the head noun: 院校 of 高职院校, 平台 of 服务平台
         spans = ["".join(g for g in m.groupdict().values() if g) for m in kind.states.finditer(text)]
     else:
+        # the object may follow the verb (申请办理营业执照) or lead the clause (老年人优待证由本人向…申请办理)
         bounds = r"[。；\n]" if kind.span == "sentence" else r"[，。；\n]"
         spans = [re.split(bounds, text[: m.start()])[-1] + m.group()
                  + re.split(bounds, text[m.end() :], maxsplit=1)[0] for m in kind.states.finditer(text)]

@@ -86,13 +86,21 @@ def other_fields() -> dict[str, str]:
     return {word.strip(): field.strip() for word, field in rows}
 
 
+#: Per index, whether a record writes each other-field word asked so far (an index never changes).
+_WRITTEN: weakref.WeakKeyDictionary[HybridIndex, dict[str, bool]] = weakref.WeakKeyDictionary()
+
+
 def matter_not_held(question: str, index: HybridIndex) -> tuple[str, str] | None:
     """(word, field) of the first matter of another field (:func:`other_fields`) that ``question``
     writes and no record of ``index`` contains — checked against the library, so one that holds
-    道路交通安全法 answers a 驾照 question."""
+    道路交通安全法 answers a 驾照 question (each word scanned for once per index)."""
+    written = _WRITTEN.setdefault(index, {})
     for word, field in other_fields().items():
-        if word in question and not in_documents(index, word):
-            return word, field
+        if word in question:
+            if word not in written:
+                written[word] = in_documents(index, word)
+            if not written[word]:
+                return word, field
     return None
 
 

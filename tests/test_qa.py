@@ -595,10 +595,11 @@ def test_a_matter_is_another_fields_only_while_no_document_writes_it():
 
     from qa.about import matter_not_held
 
-    def library(text):
-        return SimpleNamespace(records=[SimpleNamespace(text=text, doc_title="条例", headings=[])])
+    class Library:  # the part of an index the check reads (weakly referenced, as an index is)
+        def __init__(self, text):
+            self.records = [SimpleNamespace(text=text, doc_title="条例", headings=[])]
 
-    assert matter_not_held("驾照扣满12分怎么办", library("养老机构应当…")) == ("驾照", "道路交通")
+    assert matter_not_held("驾照扣满12分怎么办", Library("养老机构应当…")) == ("驾照", "道路交通")
     # a library holding a traffic law answers it; a word only a story mentions (邻居) is no matter
-    assert matter_not_held("驾照扣满12分怎么办", library("驾照记分周期为十二个月")) is None
-    assert matter_not_held("邻居家孩子老被打，能举报吗", library("养老机构应当…")) is None
+    assert matter_not_held("驾照扣满12分怎么办", Library("驾照记分周期为十二个月")) is None
+    assert matter_not_held("邻居家孩子老被打，能举报吗", Library("养老机构应当…")) is None
